@@ -1,0 +1,60 @@
+package paginate
+
+import (
+	"context"
+	"sync"
+)
+
+// Checkpoint is the saved progress of one stream: where the next page
+// starts and how far the incremental high-water mark has advanced.
+//
+// While a sync runs, Position is the start of the first page not yet
+// committed. When a sync completes, Position is reset to the start and its
+// Since set to HighWater, so that the next run is an incremental sync from
+// the mark. A checkpoint is never saved ahead of data the sink has accepted.
+type Checkpoint struct {
+	// Stream names the stream this checkpoint belongs to.
+	Stream string `json:"stream"`
+	// Position is where the next page starts.
+	Position Position `json:"position"`
+	// HighWater is the largest mark (see Options.HighWater) of any record
+	// committed so far, empty when there is none.
+	HighWater string `json:"high_water,omitempty"`
+}
+
+// A Store keeps one checkpoint per stream.
+//
+// Load returns found == false, and no error, for a stream that has no
+// checkpoint yet. Save replaces the stream's checkpoint; it must be durable
+// when it returns, because the runner moves on to the next page then.
+type Store interface {
+	Load(ctx context.Context, stream string) (cp Checkpoint, found bool, err error)
+	Save(ctx context.Context, cp Checkpoint) error
+}
+
+// MemoryStore is a [Store] that keeps checkpoints in memory, for tests and
+// for runs that need no resume across processes. The zero value is ready to
+// use, and it is safe for concurrent use.
+type MemoryStore struct {
+	mu  sync.Mutex
+	cps map[string]Checkpoint
+}
+
+// Load returns the stream's checkpoint.
+func (s *MemoryStore) Load(_ context.Context, stream string) (Checkpoint, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cp, ok := s.cps[stream]
+	return cp, ok, nil
+}
+
+// Save stores cp under cp.Stream.
+func (s *MemoryStore) Save(_ context.Context, cp Checkpoint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cps == nil {
+		s.cps = make(map[string]Checkpoint)
+	}
+	s.cps[cp.Stream] = cp
+	return nil
+}

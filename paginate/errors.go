@@ -1,0 +1,103 @@
+package paginate
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// ErrLoop reports a pagination loop: a position requested twice in one run,
+// or the same page served for two different positions. Test for it with
+// errors.Is; the error is a *[LoopError] that names the positions.
+var ErrLoop = errors.New("pagination loop")
+
+// ErrRetriesExhausted reports that a fetch failed on every attempt the
+// [Retry] policy allowed. The *[FetchError] that wraps it holds the last
+// error.
+var ErrRetriesExhausted = errors.New("retries exhausted")
+
+// LoopError is the error for a detected pagination loop.
+type LoopError struct {
+	// Position is the position requested again, or whose page repeated an
+	// earlier page.
+	Position Position
+	// Earlier is the position first requested, or whose page was repeated.
+	Earlier Position
+	// Page is the 1-based number, within this run, of the page at Earlier.
+	Page int
+	// SamePage is true when the positions differ but the pages are the same
+	// (same first and last item keys); false when a position repeated.
+	SamePage bool
+}
+
+func (e *LoopError) Error() string {
+	if e.SamePage {
+		return fmt.Sprintf("pagination loop: %v returned the same page as %v (page %d of this run)", e.Position, e.Earlier, e.Page)
+	}
+	return fmt.Sprintf("pagination loop: %v was already requested as page %d of this run", e.Position, e.Page)
+}
+
+// Is reports whether target is [ErrLoop].
+func (e *LoopError) Is(target error) bool { return target == ErrLoop }
+
+// FetchError is the error for a page that could not be fetched. It names the
+// position, so a caller knows where the run stopped.
+type FetchError struct {
+	Position Position
+	// Attempts is how many times the fetch was tried.
+	Attempts int
+	// Err is the last attempt's error. When retries ran out, the FetchError
+	// also matches [ErrRetriesExhausted].
+	Err       error
+	exhausted bool
+}
+
+func (e *FetchError) Error() string {
+	s := "fetch " + e.Position.String()
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" (%d attempts)", e.Attempts)
+	}
+	if e.exhausted {
+		s += ": " + ErrRetriesExhausted.Error()
+	}
+	return s + ": " + e.Err.Error()
+}
+
+// Unwrap returns the last attempt's error, and ErrRetriesExhausted when the
+// retries ran out.
+func (e *FetchError) Unwrap() []error {
+	if e.exhausted {
+		return []error{e.Err, ErrRetriesExhausted}
+	}
+	return []error{e.Err}
+}
+
+// Permanent marks err as not worth retrying: the runner stops at once
+// instead of applying the [Retry] policy. It returns nil for a nil err, and
+// errors.Is and errors.As see through it.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return backoff.Permanent(err)
+}
+
+// IsPermanent reports whether err was marked with [Permanent] (or with
+// backoff.Permanent).
+func IsPermanent(err error) bool {
+	var p *backoff.PermanentError
+	return errors.As(err, &p)
+}
+
+// retryAfter returns the delay that err asks for, if any.
+func retryAfter(err error) (time.Duration, bool) {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		if d := ra.RetryAfter(); d > 0 {
+			return d, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,72 @@
+package paginate
+
+import "fmt"
+
+// StopReason says why a run ended. Every [Result] carries one, so that an
+// early stop is visible and testable instead of silent.
+type StopReason int
+
+// The reasons a run can end. A paginator sets one of the first six in
+// [Page.Stop]; the runner sets the others.
+const (
+	// StopNone means the run has not stopped.
+	StopNone StopReason = iota
+	// StopLastPage means the server reported this page as the last
+	// (page >= total_pages, or no next link).
+	StopLastPage
+	// StopEmptyPage means a page had no items.
+	StopEmptyPage
+	// StopTotalReached means the records or pages the server's total
+	// announced have all been fetched.
+	StopTotalReached
+	// StopNoNextToken means the response carried no next token or URL.
+	StopNoNextToken
+	// StopHasMoreFalse means the response said has_more: false.
+	StopHasMoreFalse
+	// StopShortPage means a page held fewer items than asked for and the
+	// paginator was told that short pages end the data.
+	StopShortPage
+	// StopMaxPages means Options.MaxPages was reached.
+	StopMaxPages
+	// StopMaxItems means Options.MaxItems was reached.
+	StopMaxItems
+	// StopCancelled means the context was cancelled or its deadline passed.
+	StopCancelled
+	// StopLoopDetected means a position was requested twice, or the same
+	// page was served for two positions.
+	StopLoopDetected
+	// StopError means a fetch, sink or store error ended the run.
+	StopError
+)
+
+var stopNames = [...]string{
+	StopNone:         "none",
+	StopLastPage:     "last page",
+	StopEmptyPage:    "empty page",
+	StopTotalReached: "total reached",
+	StopNoNextToken:  "no next token",
+	StopHasMoreFalse: "has_more false",
+	StopShortPage:    "short page",
+	StopMaxPages:     "max pages",
+	StopMaxItems:     "max items",
+	StopCancelled:    "cancelled",
+	StopLoopDetected: "loop detected",
+	StopError:        "error",
+}
+
+// String returns the reason in words, such as "empty page".
+func (r StopReason) String() string {
+	if r >= 0 && int(r) < len(stopNames) {
+		return stopNames[r]
+	}
+	return fmt.Sprintf("StopReason(%d)", int(r))
+}
+
+// Complete reports whether r means the data was read to its end, as opposed
+// to a limit, a cancellation or an error.
+func (r StopReason) Complete() bool {
+	return r >= StopLastPage && r <= StopShortPage
+}
+
+// MarshalText encodes r as its String form.
+func (r StopReason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
