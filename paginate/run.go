@@ -218,29 +218,62 @@ func stopFor(ctx context.Context, err error) StopReason {
 }
 
 // fetchPages fetches pages in order from pos and sends them to ch, until
-// the last page, an error, or ctx is done.
+// the last page, an error, a limit, or ctx is done. After the first page, a
+// Planner's plan is fetched in parallel (see fetchPlanned).
 func (r *runner[T]) fetchPages(ctx context.Context, pos Position, ch chan<- fetched[T]) {
 	since := pos.Since
 	lp := newLoopGuard(r.opts.Key)
+	planner, _ := r.p.(Planner)
+	if r.opts.concurrency() < 2 {
+		planner = nil
+	}
 	for n := 1; ; n++ {
-		page, err := r.fetchOne(ctx, pos, n, lp)
-		if !send(ctx, ch, fetched[T]{pos: pos, page: page, err: err}) || err != nil || !page.More {
+		page, err := r.fetchSequential(ctx, pos, n, lp)
+		if !send(ctx, ch, fetched[T]{pos: pos, page: page, err: err}) || err != nil || !page.More || r.maxPages(n) {
 			return
 		}
-		if r.opts.MaxPages > 0 && n >= r.opts.MaxPages {
-			return
+		next := page.Next
+		next.Since = since
+		if n == 1 && planner != nil {
+			plan := planner.Plan(pos, PageInfo{Items: len(page.Items), More: page.More, Next: page.Next,
+				TotalItems: page.TotalItems, TotalPages: page.TotalPages})
+			if r.opts.MaxPages > 0 && len(plan) > r.opts.MaxPages-1 {
+				plan = plan[:r.opts.MaxPages-1]
+			}
+			for i := range plan {
+				plan[i].Since = since
+			}
+			if len(plan) > 0 && plan[0] == next {
+				var ok bool
+				if next, ok = r.fetchPlanned(ctx, plan, &n, lp, ch); !ok {
+					return
+				}
+			}
 		}
-		pos = page.Next
-		pos.Since = since
+		pos = next
 	}
 }
 
-// fetchOne fetches the n-th page of the run, at pos, with retries and loop
-// checks.
-func (r *runner[T]) fetchOne(ctx context.Context, pos Position, n int, lp *loopGuard[T]) (Page[T], error) {
+func (r *runner[T]) maxPages(n int) bool { return r.opts.MaxPages > 0 && n >= r.opts.MaxPages }
+
+// fetchSequential fetches the n-th page of the run, at pos, with loop checks.
+func (r *runner[T]) fetchSequential(ctx context.Context, pos Position, n int, lp *loopGuard[T]) (Page[T], error) {
 	if err := lp.position(pos, n); err != nil {
 		return Page[T]{}, err
 	}
+	page, err := r.fetch(ctx, pos)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	if err := lp.page(pos, n, page.Items); err != nil {
+		return Page[T]{}, err
+	}
+	return page, nil
+}
+
+// fetch fetches the page at pos under the retry policy. It is safe to call
+// from several goroutines.
+func (r *runner[T]) fetch(ctx context.Context, pos Position) (Page[T], error) {
 	var page Page[T]
 	attempts, err := r.retry.do(ctx, pos, func() error {
 		var ferr error
@@ -251,9 +284,6 @@ func (r *runner[T]) fetchOne(ctx context.Context, pos Position, n int, lp *loopG
 		r.retries.Add(int64(attempts - 1))
 	}
 	if err != nil {
-		return Page[T]{}, err
-	}
-	if err := lp.page(pos, n, page.Items); err != nil {
 		return Page[T]{}, err
 	}
 	r.observe(Event{Kind: EventPageFetched, Stream: r.stream, Position: pos, Items: len(page.Items),
