@@ -1,0 +1,236 @@
+package mockapi
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// MaxRecords is the largest dataset [New] builds.
+const MaxRecords = 10_000_000
+
+// Config describes a [Server]: its dataset, its limits and the faults it
+// injects. The zero Config is the seed's API: 200 records, pages of at most
+// 50, no faults.
+type Config struct {
+	// Records is the size of the dataset. Zero means 200, like the seed.
+	Records int
+	// Seed makes the dataset, the mutations and the faults reproducible:
+	// two servers with the same Config serve the same bytes and inject the
+	// same faults into the same sequence of requests.
+	Seed uint64
+
+	// TieRate is the chance that a record shares the previous record's
+	// updatedAt, so that some records tie. Zero means 0.05; a negative
+	// value means no random ties.
+	TieRate float64
+	// TieGroups adds groups of records that share one updatedAt, at fixed
+	// places in the updatedAt order, for tests of ties larger than a page.
+	TieGroups []TieGroup
+
+	// MaxPerPage is the largest per_page or limit a request may ask for;
+	// larger values get 400. Zero means 50, like the seed.
+	MaxPerPage int
+	// PageSizeCap, when positive, serves at most this many records a page
+	// whatever the request asked for, like a server that silently lowers
+	// page sizes. Responses report the size served and honest totals.
+	PageSizeCap int
+
+	// Latency delays every response.
+	Latency time.Duration
+	// LatencyJitter adds a random delay in [0, LatencyJitter) to every
+	// response.
+	LatencyJitter time.Duration
+
+	// ErrorRate is the fraction of requests answered with an error status
+	// drawn from ErrorCodes.
+	ErrorRate float64
+	// ErrorCodes are the statuses ErrorRate injects. Empty means 500, 502
+	// and 503.
+	ErrorCodes []int
+
+	// ThrottleRate is the chance that a request starts a burst of 429 Too
+	// Many Requests responses.
+	ThrottleRate float64
+	// ThrottleBurst is how many consecutive requests a burst answers with
+	// 429, the first included. Zero means 3.
+	ThrottleBurst int
+	// RetryAfter is the delay a 429 asks for in its Retry-After header,
+	// rounded up to whole seconds. Zero means 1s; a negative value sends
+	// "Retry-After: 0".
+	RetryAfter time.Duration
+
+	// DropRate is the fraction of responses whose connection is closed
+	// after part of the body, so the client reads a truncated body.
+	DropRate float64
+
+	// SlowRate is the fraction of responses whose body trickles out in
+	// SlowChunk-byte writes SlowDelay apart.
+	SlowRate float64
+	// SlowChunk is the size of each write of a slow body. Zero means 128.
+	SlowChunk int
+	// SlowDelay is the pause between writes of a slow body. Zero means
+	// 10ms.
+	SlowDelay time.Duration
+
+	// Mutate changes the dataset while clients page through it.
+	Mutate Mutation
+
+	// Clock, if set, gives the time of each mutation, which is still
+	// forced later than every updatedAt in the dataset. Nil means a
+	// logical clock: each mutation is one second after the latest
+	// updatedAt, which keeps runs reproducible.
+	Clock func() time.Time
+}
+
+// TieGroup is a run of Size consecutive records, starting at index At of
+// the updatedAt order, that share one updatedAt.
+type TieGroup struct {
+	At, Size int
+}
+
+// Mutation changes the dataset every Every requests, before the request is
+// served: Updates existing records get a new updatedAt, later than any
+// other, and Inserts new records are created with it. A page-number walk in
+// ascending updatedAt order then sees records shift left by a page and the
+// updated ones again at the end. Every zero disables it.
+type Mutation struct {
+	Every   int
+	Updates int
+	Inserts int
+}
+
+func (c Config) records() int {
+	if c.Records == 0 {
+		return 200
+	}
+	return c.Records
+}
+
+func (c Config) tieRate() float64 {
+	switch {
+	case c.TieRate < 0:
+		return 0
+	case c.TieRate == 0:
+		return 0.05
+	}
+	return c.TieRate
+}
+
+func (c Config) maxPerPage() int {
+	if c.MaxPerPage <= 0 {
+		return 50
+	}
+	return c.MaxPerPage
+}
+
+// capPage returns the page size served for a request that asked for n.
+func (c Config) capPage(n int) int {
+	if c.PageSizeCap > 0 && n > c.PageSizeCap {
+		return c.PageSizeCap
+	}
+	return n
+}
+
+func (c Config) errorCodes() []int {
+	if len(c.ErrorCodes) == 0 {
+		return []int{500, 502, 503}
+	}
+	return c.ErrorCodes
+}
+
+func (c Config) throttleBurst() int {
+	if c.ThrottleBurst <= 0 {
+		return 3
+	}
+	return c.ThrottleBurst
+}
+
+// retryAfterSeconds returns the Retry-After header value.
+func (c Config) retryAfterSeconds() int64 {
+	switch {
+	case c.RetryAfter < 0:
+		return 0
+	case c.RetryAfter == 0:
+		return 1
+	}
+	return int64((c.RetryAfter + time.Second - 1) / time.Second)
+}
+
+func (c Config) slowChunk() int {
+	if c.SlowChunk <= 0 {
+		return 128
+	}
+	return c.SlowChunk
+}
+
+func (c Config) slowDelay() time.Duration {
+	if c.SlowDelay <= 0 {
+		return 10 * time.Millisecond
+	}
+	return c.SlowDelay
+}
+
+// Validate reports what is wrong with c, if anything. [New] panics on a
+// Config that Validate rejects.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(format, args...))
+	}
+	if c.Records < 0 || c.Records > MaxRecords {
+		bad("Records %d is outside 0..%d", c.Records, MaxRecords)
+	}
+	if c.TieRate >= 1 {
+		bad("TieRate %v must be below 1", c.TieRate)
+	}
+	n := c.records()
+	groups := slices.Clone(c.TieGroups)
+	slices.SortFunc(groups, func(a, b TieGroup) int { return a.At - b.At })
+	end := 0
+	for _, g := range groups {
+		switch {
+		case g.Size < 1 || g.At < 0 || g.At+g.Size > n:
+			bad("TieGroup{At: %d, Size: %d} does not fit in %d records", g.At, g.Size, n)
+		case g.At < end:
+			bad("TieGroup{At: %d, Size: %d} overlaps the group before it", g.At, g.Size)
+		}
+		end = g.At + g.Size
+	}
+	if c.MaxPerPage < 0 {
+		bad("MaxPerPage %d is negative", c.MaxPerPage)
+	}
+	if c.PageSizeCap < 0 {
+		bad("PageSizeCap %d is negative", c.PageSizeCap)
+	}
+	if c.Latency < 0 || c.LatencyJitter < 0 {
+		bad("Latency %v and LatencyJitter %v must not be negative", c.Latency, c.LatencyJitter)
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{
+		{"ErrorRate", c.ErrorRate}, {"ThrottleRate", c.ThrottleRate},
+		{"DropRate", c.DropRate}, {"SlowRate", c.SlowRate},
+	} {
+		if r.v < 0 || r.v > 1 {
+			bad("%s %v is outside 0..1", r.name, r.v)
+		}
+	}
+	for _, code := range c.ErrorCodes {
+		if code < 400 || code > 599 {
+			bad("ErrorCodes holds %d, not an error status", code)
+		}
+	}
+	if c.ThrottleBurst < 0 || c.SlowChunk < 0 || c.SlowDelay < 0 {
+		bad("ThrottleBurst, SlowChunk and SlowDelay must not be negative")
+	}
+	if m := c.Mutate; m.Every < 0 || m.Updates < 0 || m.Inserts < 0 {
+		bad("Mutate %+v has a negative field", m)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("mockapi: invalid Config: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+// Package mockapi is a mock paginated REST API for tests, benchmarks and
+// examples: the seed connector's users API (the Python server its authors
+// run on 127.0.0.1:5001), rebuilt as an [http.Handler] with a deterministic
+// dataset of up to millions of records, endpoints for every common
+// pagination style, and faults injected on demand.
+//
+//	srv := httptest.NewServer(mockapi.New(mockapi.Config{Records: 1000, Seed: 1}))
+//	defer srv.Close()
+//	resp, err := http.Get(srv.URL + "/pagination/page_number?per_page=50")
+//
+// # Endpoints
+//
+// Every endpoint answers GET with a compact JSON body whose keys come in the
+// order shown. A query parameter an endpoint does not accept gets 400
+// {"error": "Unexpected query parameters: a, b"}; so do a malformed
+// value, per_page or limit outside 1..MaxPerPage (50 by default), page
+// below 1 and offset below 0. updated_since must be exactly
+// YYYY-MM-DDTHH:MM:SSZ and is inclusive (updatedAt >= it);
+// 0001-01-01T00:00:00Z means everything. order_by is updatedAt (the
+// default) or createdAt, order_type asc (the default) or desc; ties sort by
+// id. Defaults are in parentheses.
+//
+//	path                         parameters                       200 body
+//	---------------------------  -------------------------------  --------------------------------------------
+//	/pagination/page_number      order_by, order_type,            {data, page, page_size, total_pages,
+//	                             per_page (10), page (1),          total_items}
+//	                             updated_since
+//	/pagination/offset           order_by, order_type,            {data, offset, limit, total}
+//	                             limit (10), offset (0),
+//	                             updated_since
+//	/pagination/next_page_url    as page_number                   {data, total_items, page, per_page,
+//	                                                               next_page_url}
+//	/pagination/keyset           scroll_param | updated_since     {data, scroll_param}
+//	/pagination/next_token       limit (10), next_token,          {data, next_token}
+//	                             updated_since
+//	/pagination/link_header      as page_number                   [records...], with Link and X-Total-Count
+//	                                                              headers
+//	/pagination/starting_after   limit (10), starting_after       {object: "list", data, has_more, url}
+//
+// The first four are the seed's contract:
+//
+//   - page_number: a page past the end is 200 with "data": []; no match
+//     gives "total_pages": 0.
+//   - offset: an offset past the end gives an empty data.
+//   - next_page_url: next_page_url is the absolute URL of the next page on
+//     the request's own host (with order_by, order_type, per_page, page and
+//     any updated_since), null on the last page.
+//   - keyset: records in ascending updatedAt, 50 a page. scroll_param is
+//     the base64 (standard, padded) of the last record's updatedAt; the next
+//     page holds the records updated strictly later, so records that share
+//     the boundary updatedAt are skipped, exactly like the seed's server.
+//     It is null when the page reaches the last record. Both scroll_param
+//     and updated_since, or a token that does not decode to a timestamp:
+//     400.
+//
+// The other three serve the other pagination styles, without the keyset
+// endpoint's loss at ties:
+//
+//   - next_token: records in ascending (updatedAt, id); next_token is an
+//     opaque token for the position after the last record served, null on
+//     the last page; a token that does not decode: 400. A record updated
+//     while a client pages through moves past the token and is served
+//     again later; none is skipped.
+//   - link_header: page-number paging like page_number, but the body is a
+//     bare JSON array and the pagination is in an RFC 8288 Link header,
+//     GitHub style: <url>; rel="next" (absent on the last page), "last",
+//     "first" and, after page 1, "prev". X-Total-Count holds the total.
+//   - starting_after: Stripe style, records in ascending (createdAt, id), a
+//     key that updates never change; has_more says whether more follow, and
+//     the next page is asked for with starting_after=<id of the last
+//     record>. An id that is not a record's: 400.
+//
+// Records look like the seed's: {id (a UUID), name, email, address (two
+// lines), company, job, createdAt, updatedAt}, about 300 bytes of JSON,
+// timestamps RFC 3339 seconds in UTC. [User] decodes them.
+//
+// Other paths get 404 and other methods 405, with an {"error": ...} body.
+//
+// # Dataset
+//
+// The dataset is a function of [Config].Records, Seed, TieRate and
+// TieGroups: the same Config gives the same bytes, on every machine.
+// updatedAt values spread over 2022 to 2024; TieRate makes some records
+// share an updatedAt, and TieGroups places longer ties, larger than a page
+// if need be. A record takes 40 bytes of memory, its text being derived
+// from its number when served, so a million records take about 50 MB and
+// build in a fraction of a second. Lookups are binary searches; a request
+// costs time in its page size, not in the dataset's size, except the first
+// request in createdAt order after a change (which sorts) and the first
+// createdAt-ordered request for each updated_since (which filters).
+//
+// [Server.Update] and [Server.Insert] change the dataset between requests;
+// [Config].Mutate does it while clients page. Changed records get one new
+// updatedAt, later than all others, so they move to the end of the
+// updatedAt order.
+//
+// # Faults
+//
+// Config fields inject faults, decided per request by a PCG seeded with the
+// Seed and the request's number, so a sequential client meets the same
+// faults in every run: Latency and LatencyJitter; ErrorRate (statuses from
+// ErrorCodes); ThrottleRate (bursts of ThrottleBurst 429s with
+// Retry-After); DropRate (the connection is closed part way through the
+// body, whose Content-Length promised more); SlowRate (the body trickles out
+// in SlowChunk bytes every SlowDelay); PageSizeCap (pages smaller than
+// asked, reported honestly). [Server.Stats] counts requests and faults.
+package mockapi
