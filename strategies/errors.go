@@ -1,0 +1,276 @@
+package strategies
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sentinel errors, for errors.Is. Most reach the caller inside an
+// *[HTTPError] that says which request failed.
+var (
+	// ErrConfig reports a paginator configuration that cannot work, such
+	// as a malformed URL or path, or two token sources at once.
+	ErrConfig = errors.New("invalid paginator configuration")
+	// ErrBadPosition reports a position this paginator cannot have
+	// produced, such as a checkpoint written by a different strategy.
+	ErrBadPosition = errors.New("position not valid for this paginator")
+	// ErrBodyTooLarge reports a response body over HTTP.MaxBody. The body
+	// is not read past the limit.
+	ErrBodyTooLarge = errors.New("response body too large")
+	// ErrNotJSON reports a successful response whose body is not JSON at
+	// all, such as an HTML error page served with status 200, or an empty
+	// body.
+	ErrNotJSON = errors.New("response is not JSON")
+	// ErrBadJSON reports a body that starts as JSON but is malformed, or
+	// whose values do not fit the types they are decoded into.
+	ErrBadJSON = errors.New("malformed JSON response")
+	// ErrMissingField reports that the items path is absent from a
+	// response. Other paths may be absent: an absent total is unknown,
+	// an absent token ends the data.
+	ErrMissingField = errors.New("field missing from response")
+	// ErrOtherOrigin reports a next URL or a redirect to another scheme or
+	// host than HTTP.URL's, which is refused unless the host is listed in
+	// HTTP.AllowHosts, so that credentials never go to another origin.
+	ErrOtherOrigin = errors.New("URL on another origin")
+	// ErrPageMismatch reports a response whose page number differs from
+	// the page requested, as when a server answers an out-of-range page
+	// with its last page.
+	ErrPageMismatch = errors.New("server returned another page than requested")
+	// ErrTieTooLarge reports that a cursor cannot move past a value
+	// because more records share it than one page holds, under an
+	// inclusive (>=) filter. The API needs a tie-breaker: a compound
+	// cursor (see Cursor.Params) or a larger page.
+	ErrTieTooLarge = errors.New("too many records share one cursor value")
+)
+
+// HTTPError is the error for a request that failed: no response, a status
+// outside 2xx, or a 2xx body that could not be used. It names the method and
+// the URL with secrets redacted; it never holds request headers.
+type HTTPError struct {
+	Method string
+	// URL is the request URL with credentials replaced by "REDACTED".
+	URL string
+	// StatusCode is the response status, 0 when no response arrived.
+	StatusCode int
+	// Status is the status line, such as "503 Service Unavailable".
+	Status string
+	// ContentType is the response's Content-Type.
+	ContentType string
+	// Body holds the first bytes of the response body, at most 512.
+	Body []byte
+	// Delay is how long the server asked the client to wait before the
+	// next attempt (Retry-After, RateLimit-Reset, X-RateLimit-Reset), zero
+	// when it did not say.
+	Delay time.Duration
+	// Err is the cause when there is one beyond the status: a network
+	// error, or an error such as ErrNotJSON about a 2xx body.
+	Err error
+}
+
+func (e *HTTPError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(e.URL)
+	if e.Status != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Status)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	if e.Delay > 0 {
+		b.WriteString(" (retry after ")
+		b.WriteString(e.Delay.String())
+		b.WriteByte(')')
+	}
+	if e.StatusCode != 0 {
+		if e.ContentType != "" && e.Err != nil {
+			b.WriteString(" (Content-Type ")
+			b.WriteString(e.ContentType)
+			b.WriteByte(')')
+		}
+		b.WriteString(": body: ")
+		if len(e.Body) == 0 {
+			b.WriteString("(empty)")
+		} else {
+			b.WriteString(printable(e.Body))
+		}
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause, if any.
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+// RetryAfter returns the delay the server asked for, which the runner's
+// retry policy honours.
+func (e *HTTPError) RetryAfter() time.Duration { return e.Delay }
+
+// printable renders a body excerpt on one line: runs of white space become
+// one space and other control characters and invalid UTF-8 are escaped.
+func printable(p []byte) string {
+	var b strings.Builder
+	space := false
+	for len(p) > 0 {
+		r, n := utf8.DecodeRune(p)
+		switch {
+		case r == ' ' || r == '\n' || r == '\r' || r == '\t':
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			p = p[n:]
+			continue
+		case r == utf8.RuneError && n == 1:
+			if len(p) < utf8.UTFMax && !utf8.FullRune(p) {
+				b.WriteString("…") // a rune cut by the excerpt's end
+				p = nil
+				continue
+			}
+			b.WriteString(`\x`)
+			b.WriteString(strconv.FormatUint(uint64(p[0]), 16))
+		case r < ' ' || r == 0x7f:
+			b.WriteString(strconv.QuoteRune(r))
+		default:
+			b.Write(p[:n])
+		}
+		space = false
+		p = p[n:]
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// secretParam reports whether a query parameter name looks like a
+// credential, so that its value is kept out of errors, logs and checkpoints.
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "key", "sig", "code", "auth", "authorization", "session", "sessionid", "sid", "jwt", "pass", "pwd", "bearer":
+		return true
+	}
+	for _, s := range [...]string{"token", "secret", "password", "passwd", "credential", "signature",
+		"apikey", "api_key", "api-key", "access_key", "accesskey", "private_key"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactURL returns u as a string with the password of its user info and
+// the values of credential-like query parameters replaced by "REDACTED",
+// and without its fragment. The order of the query is kept.
+func redactURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.Fragment, c.RawFragment = "", ""
+	if c.User != nil {
+		if _, ok := c.User.Password(); ok {
+			c.User = url.UserPassword(c.User.Username(), "REDACTED")
+		}
+	}
+	if c.RawQuery != "" {
+		c.RawQuery = redactQuery(c.RawQuery)
+	}
+	return c.String()
+}
+
+func redactQuery(q string) string {
+	var b strings.Builder
+	for i, pair := range strings.Split(q, "&") {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		k, _, hasValue := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		if hasValue && secretParam(name) {
+			b.WriteString(k)
+			b.WriteString("=REDACTED")
+			continue
+		}
+		b.WriteString(pair)
+	}
+	return b.String()
+}
+
+// redactString redacts a URL held as a string; text that does not parse
+// as a URL is returned as it is, since it cannot carry a query.
+func redactString(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	return redactURL(u)
+}
+
+// retryable reports whether a status is worth another attempt: timeouts,
+// too-early, rate limits and server errors other than 501 and 505, and a
+// 403 that a rate-limit header explains (as GitHub sends).
+func retryable(code int, h http.Header) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
+		return true
+	case http.StatusNotImplemented, http.StatusHTTPVersionNotSupported:
+		return false
+	case http.StatusForbidden:
+		return h.Get("Retry-After") != "" || h.Get("X-RateLimit-Remaining") == "0" || h.Get("RateLimit-Remaining") == "0"
+	}
+	return code >= 500 && code <= 599
+}
+
+// retryDelay returns the wait a response asks for: Retry-After as seconds
+// or an HTTP date, else RateLimit-Reset or X-RateLimit-Reset as seconds to
+// wait, or as a Unix time (seconds or milliseconds) when the number is that
+// large. It returns 0 when the headers say nothing usable.
+func retryDelay(h http.Header, now time.Time) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return seconds(float64(secs))
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0)
+		}
+	}
+	for _, name := range [...]string{"RateLimit-Reset", "X-RateLimit-Reset"} {
+		v := strings.TrimSpace(h.Get(name))
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n < 0 || n != n {
+			continue
+		}
+		switch {
+		case n >= 1e12: // Unix milliseconds
+			return max(time.UnixMilli(int64(n)).Sub(now), 0)
+		case n >= 1e9: // Unix seconds: a delta this large would be 30 years
+			return max(time.Unix(int64(n), 0).Sub(now), 0)
+		default:
+			return seconds(n)
+		}
+	}
+	return 0
+}
+
+func seconds(s float64) time.Duration {
+	const maxSecs = float64(1<<63-1) / float64(time.Second)
+	switch {
+	case s <= 0:
+		return 0
+	case s >= maxSecs:
+		return 1<<63 - 1
+	}
+	return time.Duration(s * float64(time.Second))
+}

@@ -1,0 +1,166 @@
+package strategies
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/pagekit/pagekit/paginate"
+)
+
+// Offset is a paginator for APIs that take a record offset and a limit,
+// such as ?offset=100&limit=50, or ?_start=100&_limit=50 (json-server). The
+// offset advances by the records actually received, never by the limit
+// asked for, so a server that caps the page size loses nothing. It is also
+// a [paginate.Planner] once the first page reports a total.
+//
+// It stops on an empty page; on has-more false; when the offset reaches
+// the total items (StopTotalReached); at MaxOffset (StopMaxItems); and on a
+// short page only when ShortPageEnds is set.
+//
+// The zero Position is offset 0; Next is the offset after this page's
+// records. Configure it before the first Fetch and do not change it
+// afterwards.
+type Offset[T any] struct {
+	HTTP
+
+	// OffsetParam is the offset's query parameter; empty means "offset".
+	OffsetParam string
+	// LimitParam is the page size's query parameter; empty means "limit".
+	// It is sent only when Limit is positive.
+	LimitParam string
+	// Limit is the page size to ask for; zero leaves it to the server.
+	Limit int
+
+	// SinceParam, when set, is the query parameter of the incremental
+	// lower bound: every request sends the position's Since there, or
+	// SinceDefault when Since is empty.
+	SinceParam   string
+	SinceDefault string
+
+	// ItemsPath is the path of the records; empty means the body is the
+	// array. TotalItemsPath and HasMorePath are the paths of the total
+	// and of a has-more flag; empty ones are not read.
+	ItemsPath      string
+	TotalItemsPath string
+	HasMorePath    string
+	// TotalItemsHeader names a response header with the total, such as
+	// "X-Total-Count" or "Content-Range", read when the body gave none.
+	TotalItemsHeader string
+
+	// Decode, when set, reads responses instead of the paths above.
+	Decode func(*http.Response) (Response[T], error)
+
+	// MaxOffset, when positive, is an offset the run does not go past,
+	// such as an API's depth limit of 10000; the run ends with
+	// StopMaxItems when the next offset would reach it.
+	MaxOffset int64
+	// ShortPageEnds says a page with fewer than Limit items is the last.
+	ShortPageEnds bool
+
+	lazy lazy[T]
+}
+
+func (o *Offset[T]) state() (*state[T], error) {
+	return o.lazy.get(func() (*state[T], error) {
+		if o.Limit < 0 || o.MaxOffset < 0 {
+			return nil, fmt.Errorf("%w: Offset Limit and MaxOffset must not be negative", ErrConfig)
+		}
+		c, err := o.HTTP.compile(o.offsetParam(), o.limitParam(), o.SinceParam)
+		if err != nil {
+			return nil, err
+		}
+		src, err := sourceSpec[T]{
+			paths:       [numSlots]string{o.ItemsPath, o.TotalItemsPath, "", "", o.HasMorePath, ""},
+			decode:      o.Decode,
+			totalHeader: o.TotalItemsHeader,
+		}.compile()
+		if err != nil {
+			return nil, err
+		}
+		return &state[T]{c: c, src: src}, nil
+	})
+}
+
+func (o *Offset[T]) offsetParam() string {
+	if o.OffsetParam == "" {
+		return "offset"
+	}
+	return o.OffsetParam
+}
+
+func (o *Offset[T]) limitParam() string {
+	if o.LimitParam == "" {
+		return "limit"
+	}
+	return o.LimitParam
+}
+
+// Fetch fetches the page at pos.Offset.
+func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[T], error) {
+	st, err := o.state()
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
+	if pos.Page != 0 || pos.Token != "" || pos.Offset < 0 {
+		return paginate.Page[T]{}, badPosition("offset", pos)
+	}
+	var limit string
+	if o.Limit > 0 {
+		limit = strconv.Itoa(o.Limit)
+	}
+	u := st.c.buildURL(o.SinceParam, since(pos, o.SinceDefault), o.limitParam(), limit,
+		o.offsetParam(), strconv.FormatInt(pos.Offset, 10))
+	resp, br, err := st.c.send(ctx, request{method: st.c.method, url: u})
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
+	r, err := st.src.read(resp, br, o.Limit)
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
+	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems}
+	next := pos.Offset + int64(len(r.Items))
+	switch {
+	case len(r.Items) == 0:
+		out.Stop = paginate.StopEmptyPage
+	case r.HasMore != nil && !*r.HasMore:
+		out.Stop = paginate.StopHasMoreFalse
+	case r.TotalItems > 0 && next >= r.TotalItems:
+		out.Stop = paginate.StopTotalReached
+	case o.MaxOffset > 0 && next >= o.MaxOffset:
+		out.Stop = paginate.StopMaxItems
+	case o.ShortPageEnds && o.Limit > 0 && len(r.Items) < o.Limit:
+		out.Stop = paginate.StopShortPage
+	default:
+		out.More = true
+		out.Next = paginate.Position{Offset: next}
+	}
+	return out, nil
+}
+
+// Plan returns the offsets of the pages after first, the page fetched at
+// pos, up to the total items, stepping by the number of items first held:
+// the page size the server really uses, even when it capped the limit asked
+// for. It returns nil when first is the last page, when no total is known,
+// or when the total claims an implausible number of pages.
+func (o *Offset[T]) Plan(pos paginate.Position, first paginate.PageInfo) []paginate.Position {
+	if _, err := o.state(); err != nil || !first.More || first.Items <= 0 || first.TotalItems <= 0 {
+		return nil
+	}
+	end := first.TotalItems
+	if o.MaxOffset > 0 {
+		end = min(end, o.MaxOffset)
+	}
+	stride := int64(first.Items)
+	from := first.Next.Offset
+	if from >= end || ceilDiv(end-from, stride) > maxPlan {
+		return nil
+	}
+	plan := make([]paginate.Position, 0, ceilDiv(end-from, stride))
+	for off := from; off < end; off += stride {
+		plan = append(plan, paginate.Position{Offset: off})
+	}
+	return plan
+}

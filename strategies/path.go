@@ -1,0 +1,323 @@
+package strategies
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Paths: where the strategies find things in a response body.
+//
+// A path is a dotted list of object keys, such as "data", "meta.total" or
+// "response_metadata.next_cursor". A backslash escapes a dot or a backslash
+// inside a key ("a\.b" is the key "a.b"). The empty path and "." name the
+// body itself, so that an items path of "" reads a body that is a JSON
+// array. Keys match exactly, case included: unlike encoding/json's struct
+// decoding, "Data" never stands in for "data".
+
+// parsePath splits a path into its keys; nil means the body itself.
+func parsePath(s string) ([]string, error) {
+	if s == "" || s == "." {
+		return nil, nil
+	}
+	var keys []string
+	var key strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			if i+1 == len(s) || s[i+1] != '.' && s[i+1] != '\\' {
+				return nil, fmt.Errorf("path %q: a backslash must escape a dot or a backslash", s)
+			}
+			i++
+			key.WriteByte(s[i])
+		case '.':
+			if key.Len() == 0 {
+				return nil, fmt.Errorf("path %q has an empty key", s)
+			}
+			keys = append(keys, key.String())
+			key.Reset()
+		default:
+			key.WriteByte(c)
+		}
+	}
+	if key.Len() == 0 {
+		return nil, fmt.Errorf("path %q has an empty key", s)
+	}
+	return append(keys, key.String()), nil
+}
+
+// slot names a value a strategy reads from a body.
+type slot int8
+
+const (
+	slotItems slot = iota
+	slotTotalItems
+	slotTotalPages
+	slotPage
+	slotHasMore
+	slotNext
+	numSlots
+)
+
+var slotNames = [numSlots]string{"items", "total items", "total pages", "page", "has-more", "next"}
+
+// node is one object level of an envelope: the keys to descend into or
+// to read, by exact name.
+type node struct {
+	kids map[string]*node
+	slot slot // the value read at this key, or -1
+	path string
+}
+
+// envelope is the compiled set of paths a strategy reads: a tree walked in
+// one pass over the body, which decodes the items straight into []T and
+// skips everything else without building it.
+type envelope struct {
+	root        *node
+	itemsAtRoot bool
+	itemsPath   string
+	paths       [numSlots]string
+}
+
+// compileEnvelope builds the envelope for the given paths, indexed by
+// slot; an empty path other than the items path is not read.
+func compileEnvelope(paths [numSlots]string) (*envelope, error) {
+	e := &envelope{root: &node{slot: -1}, paths: paths, itemsPath: paths[slotItems]}
+	for s := range numSlots {
+		p := paths[s]
+		if s != slotItems && p == "" {
+			continue
+		}
+		keys, err := parsePath(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s %v", ErrConfig, slotNames[s], err)
+		}
+		if keys == nil {
+			if s != slotItems {
+				return nil, fmt.Errorf("%w: the %s path cannot be the whole body", ErrConfig, slotNames[s])
+			}
+			e.itemsAtRoot = true
+			continue
+		}
+		n := e.root
+		for i, k := range keys {
+			if n.slot >= 0 {
+				return nil, fmt.Errorf("%w: %s path %q is inside the %s path %q", ErrConfig, slotNames[s], p, slotNames[n.slot], n.path)
+			}
+			kid := n.kids[k]
+			if kid == nil {
+				kid = &node{slot: -1, path: strings.Join(keys[:i+1], ".")}
+				if n.kids == nil {
+					n.kids = make(map[string]*node)
+				}
+				n.kids[k] = kid
+			}
+			n = kid
+		}
+		if n.slot >= 0 {
+			return nil, fmt.Errorf("%w: the %s and %s paths are both %q", ErrConfig, slotNames[n.slot], slotNames[s], p)
+		}
+		if len(n.kids) > 0 {
+			return nil, fmt.Errorf("%w: %s path %q holds other paths", ErrConfig, slotNames[s], p)
+		}
+		n.slot = s
+	}
+	if e.itemsAtRoot && len(e.root.kids) > 0 {
+		return nil, fmt.Errorf("%w: the items are the whole body, so no other path can be read from it", ErrConfig)
+	}
+	return e, nil
+}
+
+// values are the raw JSON values an envelope read, by slot.
+type values struct {
+	raw  [numSlots]rawValue
+	seen [numSlots]bool
+}
+
+// rawValue keeps a copy of the JSON text of one value.
+type rawValue []byte
+
+func (r *rawValue) UnmarshalJSON(b []byte) error {
+	*r = append((*r)[:0], b...)
+	return nil
+}
+
+// skipValue consumes a value without building it.
+type skipValue struct{}
+
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }
+
+// shapeError reports a value of the wrong kind at a path.
+type shapeError struct {
+	path string
+	want string
+	got  string
+}
+
+func (e *shapeError) Error() string {
+	p := e.path
+	if p == "" {
+		p = "the body"
+	}
+	return fmt.Sprintf("%s: want %s, got %s", p, e.want, e.got)
+}
+
+// decode reads one JSON value from r, storing the items at the items path
+// into items (a *[]T) and the raw values of the other paths into v. It
+// fails on anything after the value. A missing path is simply not seen.
+func (e *envelope) decode(r io.Reader, items any, v *values) error {
+	dec := json.NewDecoder(r)
+	if e.itemsAtRoot {
+		if err := dec.Decode(items); err != nil {
+			return err
+		}
+		v.seen[slotItems] = true
+	} else if err := e.walk(dec, e.root, items, v); err != nil {
+		return err
+	}
+	if tok, err := dec.Token(); err != io.EOF {
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("unexpected %s after the JSON value", describe(tok))
+	}
+	return nil
+}
+
+// walk reads the object at n, descending into the keys of n and skipping
+// the others. A null where an object is expected reads as absent, except
+// for the body itself.
+func (e *envelope) walk(dec *json.Decoder, n *node, items any, v *values) error {
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		if tok == nil && n != e.root {
+			return nil
+		}
+		return &shapeError{path: n.path, want: "an object", got: describe(tok)}
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		kid := n.kids[key]
+		switch {
+		case kid == nil:
+			err = dec.Decode(&skipValue{})
+		case kid.slot >= 0:
+			if v.seen[kid.slot] {
+				return fmt.Errorf("key %q appears twice", kid.path)
+			}
+			v.seen[kid.slot] = true
+			if kid.slot == slotItems {
+				err = dec.Decode(items)
+			} else {
+				err = dec.Decode(&v.raw[kid.slot])
+			}
+		default:
+			err = e.walk(dec, kid, items, v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err = dec.Token() // the closing brace
+	return err
+}
+
+func describe(tok json.Token) string {
+	switch t := tok.(type) {
+	case nil:
+		return "null"
+	case json.Delim:
+		switch t {
+		case '{':
+			return "an object"
+		case '[':
+			return "an array"
+		}
+		return strconv.Quote(t.String())
+	case string:
+		return "a string"
+	case float64, json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return fmt.Sprintf("%T", tok)
+}
+
+// errNull marks a value that is null: known to be absent.
+var errNull = errors.New("null")
+
+// intValue reads a count or page number: a JSON number with an integral
+// value, or such a number in a string. Null is errNull.
+func intValue(raw []byte) (int64, error) {
+	s := string(raw)
+	if s == "null" {
+		return 0, errNull
+	}
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f == float64(int64(f)) {
+		return int64(f), nil
+	}
+	return 0, fmt.Errorf("want an integer, got %s", excerpt(raw))
+}
+
+// boolValue reads a flag: true or false, or either in a string. Null is
+// errNull.
+func boolValue(raw []byte) (bool, error) {
+	switch string(raw) {
+	case "true", `"true"`:
+		return true, nil
+	case "false", `"false"`:
+		return false, nil
+	case "null":
+		return false, errNull
+	}
+	return false, fmt.Errorf("want true or false, got %s", excerpt(raw))
+}
+
+// stringValue reads a token or URL: a string, or a number's text. Null is
+// the empty string.
+func stringValue(raw []byte) (string, error) {
+	if len(raw) == 0 {
+		return "", nil
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		if !strings.ContainsRune(string(raw), '\\') {
+			return string(raw[1 : len(raw)-1]), nil
+		}
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	case c == '-' || c >= '0' && c <= '9':
+		return string(raw), nil
+	case string(raw) == "null":
+		return "", nil
+	}
+	return "", fmt.Errorf("want a string, got %s", excerpt(raw))
+}
+
+func excerpt(raw []byte) string {
+	if len(raw) > 40 {
+		return string(raw[:37]) + "..."
+	}
+	return string(raw)
+}

@@ -1,0 +1,66 @@
+package strategies
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/pagekit/pagekit/paginate"
+)
+
+// state is what a strategy compiles from its configuration on first use.
+type state[T any] struct {
+	c   *client
+	src *source[T]
+}
+
+// lazy compiles a strategy's state once, on first use, so that a
+// configuration literal needs no constructor.
+type lazy[T any] struct {
+	once sync.Once
+	st   *state[T]
+	err  error
+}
+
+func (l *lazy[T]) get(compile func() (*state[T], error)) (*state[T], error) {
+	l.once.Do(func() {
+		l.st, l.err = compile()
+		if l.err != nil {
+			l.err = paginate.Permanent(l.err)
+		}
+	})
+	return l.st, l.err
+}
+
+// since returns the incremental lower bound to send: the position's, or the
+// configured default when the position has none.
+func since(pos paginate.Position, def string) string {
+	if pos.Since != "" {
+		return pos.Since
+	}
+	return def
+}
+
+// responseError wraps an error about a response that was read without
+// fault, such as a page mismatch, with the request's description.
+func responseError(resp *http.Response, err error) error {
+	return paginate.Permanent(&HTTPError{
+		Method:      resp.Request.Method,
+		URL:         redactURL(resp.Request.URL),
+		StatusCode:  resp.StatusCode,
+		Status:      statusLine(resp),
+		ContentType: resp.Header.Get("Content-Type"),
+		Err:         err,
+	})
+}
+
+func badPosition(kind string, pos paginate.Position) error {
+	return paginate.Permanent(fmt.Errorf("%w: a %s paginator cannot start at %v", ErrBadPosition, kind, pos))
+}
+
+// maxPlan bounds the positions a Planner returns: a total that claims more
+// pages than this is not believed enough to plan by, and the run fetches
+// page after page instead, stopping on the first empty page.
+const maxPlan = 100_000
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
