@@ -38,6 +38,12 @@ type dataset struct {
 	byUpdated []int32 // ascending (updated, id); mutations keep it sorted
 	mut       *rand.Rand
 
+	// With Config.PreEncode, enc holds every record's JSON and encAt the
+	// place of record i's as offset<<16 | length. A changed record is
+	// encoded again at the end of enc.
+	enc   []byte
+	encAt []uint64
+
 	// Indexes built on first use, under idxMu (a reader holds only the
 	// read lock), and dropped or extended by mutations.
 	idxMu     sync.Mutex
@@ -58,7 +64,38 @@ func newDataset(cfg Config) *dataset {
 	for i := range d.byUpdated {
 		d.byUpdated[i] = int32(i)
 	}
+	if cfg.preEncode() {
+		d.enc = make([]byte, 0, len(d.recs)*300+64<<10) // records average 285 bytes
+		d.encAt = make([]uint64, 0, len(d.recs))
+		for i := range d.recs {
+			d.encode(int32(i))
+		}
+	}
 	return d
+}
+
+// encode stores the JSON of record i in enc.
+func (d *dataset) encode(i int32) {
+	start := len(d.enc)
+	p := newPerson(d.seed, i, d.recs[i].ver)
+	d.enc = appendRecord(d.enc, &d.recs[i], &p)
+	at := uint64(start)<<16 | uint64(len(d.enc)-start)
+	if int(i) == len(d.encAt) {
+		d.encAt = append(d.encAt, at)
+	} else {
+		d.encAt[i] = at
+	}
+}
+
+// appendJSON appends the JSON of record i.
+func (d *dataset) appendJSON(b []byte, i int32) []byte {
+	if d.encAt != nil {
+		at := d.encAt[i]
+		off := at >> 16
+		return append(b, d.enc[off:off+at&0xffff]...)
+	}
+	p := newPerson(d.seed, i, d.recs[i].ver)
+	return appendRecord(b, &d.recs[i], &p)
 }
 
 // generate returns cfg's records in ascending (updated, id) order. It walks
@@ -350,6 +387,15 @@ func (d *dataset) mutate(n, m int) (batch []int32, updated int) {
 		i := int32(len(d.recs))
 		d.recs = append(d.recs, rec{id: newID(d.mut), created: t, updated: t})
 		inserted = append(inserted, i)
+	}
+
+	if d.encAt != nil {
+		for _, i := range changed {
+			d.encode(i)
+		}
+		for _, i := range inserted {
+			d.encode(i)
+		}
 	}
 
 	byID := func(a, b int32) int { return bytes.Compare(d.recs[a].id[:], d.recs[b].id[:]) }

@@ -368,3 +368,33 @@ func TestMillion(t *testing.T) {
 	t.Logf("heap with the createdAt index: %.1f MB", float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20))
 	runtime.KeepAlive(s)
 }
+
+// TestPreEncodeSame checks that pre-encoded records are the bytes that
+// encoding them as served gives, before and after mutations.
+func TestPreEncodeSame(t *testing.T) {
+	cfg := Config{Records: 300, Seed: 8}
+	pre := New(cfg)
+	cfg.PreEncode = -1
+	live := New(cfg)
+	if pre.data.encAt == nil || live.data.encAt != nil {
+		t.Fatalf("PreEncode default and -1 did not pick pre-encoding and live encoding")
+	}
+	compare := func(when string) {
+		t.Helper()
+		for _, target := range []string{
+			"/pagination/link_header?per_page=50&page=6&order_by=createdAt",
+			"/pagination/page_number?per_page=50&page=1&order_type=desc",
+			"/pagination/offset?limit=50&offset=100",
+		} {
+			if a, b := mustGet(t, pre, target).Body.String(), mustGet(t, live, target).Body.String(); a != b {
+				t.Errorf("%s, %s: pre-encoded and live bodies differ:\n%s\n%s", when, target, a, b)
+			}
+		}
+	}
+	compare("before mutations")
+	pre.Update(20)
+	live.Update(20)
+	pre.Insert(7)
+	live.Insert(7)
+	compare("after mutations")
+}

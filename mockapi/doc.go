@@ -82,12 +82,15 @@
 // TieGroups: the same Config gives the same bytes, on every machine.
 // updatedAt values spread over 2022 to 2024; TieRate makes some records
 // share an updatedAt, and TieGroups places longer ties, larger than a page
-// if need be. A record takes 40 bytes of memory, its text being derived
-// from its number when served, so a million records take about 50 MB and
-// build in a fraction of a second. Lookups are binary searches; a request
-// costs time in its page size, not in the dataset's size, except the first
-// request in createdAt order after a change (which sorts) and the first
-// createdAt-ordered request for each updated_since (which filters).
+// if need be. A record's keys take 40 bytes and its text is derived from
+// its number. Datasets up to [Config].PreEncode records (250,000 by
+// default) also keep every record's JSON, encoded once, so that a page is
+// served by copying bytes; larger ones encode records as they are served.
+// A million records take about 45 MB and build in a fraction of a second.
+// Lookups are binary searches; a request costs time in its page size, not
+// in the dataset's size, except the first request in createdAt order after
+// a change (which sorts) and the first createdAt-ordered request for each
+// updated_since (which filters).
 //
 // [Server.Update] and [Server.Insert] change the dataset between requests;
 // [Config].Mutate does it while clients page. Changed records get one new

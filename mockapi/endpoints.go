@@ -64,8 +64,7 @@ func (d *dataset) appendPage(b []byte, v []int32, desc bool, off, n int) ([]byte
 		if k > off {
 			b = append(b, ',')
 		}
-		p := newPerson(d.seed, i, d.recs[i].ver)
-		b = appendRecord(b, &d.recs[i], &p)
+		b = d.appendJSON(b, i)
 		last = i
 	}
 	return b, end - off, last
