@@ -19,6 +19,10 @@ var (
 	// unknown [Op], or a soft delete on a sink configured without a
 	// deleted column.
 	ErrBadOp = errors.New("bad operation")
+	// ErrTableMismatch reports a destination table that already exists
+	// with a column or primary key that differs from the schema. Sinks add
+	// missing nullable columns but never change or drop existing ones.
+	ErrTableMismatch = errors.New("existing table does not match the schema")
 )
 
 // RecordError is the error for a record that a sink cannot store. It names

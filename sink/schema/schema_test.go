@@ -30,8 +30,8 @@ var seedUser = schema.Table{
 	Name:       "user",
 	PrimaryKey: []string{"id"},
 	Columns: []schema.Column{
-		{"id", schema.String}, {"name", schema.String}, {"email", schema.String}, {"address", schema.String},
-		{"company", schema.String}, {"job", schema.String}, {"updatedAt", schema.UTCDatetime}, {"createdAt", schema.UTCDatetime},
+		{Name: "id", Type: schema.String}, {Name: "name", Type: schema.String}, {Name: "email", Type: schema.String}, {Name: "address", Type: schema.String},
+		{Name: "company", Type: schema.String}, {Name: "job", Type: schema.String}, {Name: "updatedAt", Type: schema.UTCDatetime}, {Name: "createdAt", Type: schema.UTCDatetime},
 	},
 }
 
@@ -61,7 +61,7 @@ type Tagged struct {
 	Skipped  string            `json:"-"`
 	Dropped  string            `pagekit:"-"`
 	Kept     string            `json:"-" pagekit:"kept"`
-	internal string // unexported: never a column
+	internal string            // unexported: never a column
 }
 
 func TestDerive(t *testing.T) {
@@ -81,10 +81,10 @@ func TestDerive(t *testing.T) {
 		Name:       "tagged",
 		PrimaryKey: []string{"org", "id"},
 		Columns: []schema.Column{
-			{"org", schema.Int}, {"note", schema.String}, {"id", schema.Long}, {"price", schema.Decimal},
-			{"day", schema.NaiveDate}, {"seen", schema.UTCDatetime}, {"stamp", schema.UTCDatetime},
-			{"raw", schema.JSON}, {"tags", schema.JSON}, {"blob", schema.Binary}, {"ratio", schema.Double},
-			{"ok", schema.Boolean}, {"addr", schema.String}, {"amount", schema.Decimal}, {"kept", schema.String},
+			{Name: "org", Type: schema.Int}, {Name: "note", Type: schema.String}, {Name: "id", Type: schema.Long}, {Name: "price", Type: schema.Decimal},
+			{Name: "day", Type: schema.NaiveDate}, {Name: "seen", Type: schema.UTCDatetime}, {Name: "stamp", Type: schema.UTCDatetime},
+			{Name: "raw", Type: schema.JSON}, {Name: "tags", Type: schema.JSON}, {Name: "blob", Type: schema.Binary}, {Name: "ratio", Type: schema.Double},
+			{Name: "ok", Type: schema.Boolean}, {Name: "addr", Type: schema.String}, {Name: "amount", Type: schema.Decimal}, {Name: "kept", Type: schema.String},
 		},
 	}
 	if diff := cmp.Diff(want, tagged.Table()); diff != "" {
@@ -147,7 +147,7 @@ func TestBind(t *testing.T) {
 		UpdatedAt string // RFC 3339 text into a UTC_DATETIME column
 		Extra     int
 	}
-	tbl := schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{{"id", schema.String}, {"updatedAt", schema.UTCDatetime}}}
+	tbl := schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{{Name: "id", Type: schema.String}, {Name: "updatedAt", Type: schema.UTCDatetime}}}
 	m, err := schema.Bind[camel](tbl)
 	if err != nil {
 		t.Fatal(err)
@@ -166,13 +166,13 @@ func TestBind(t *testing.T) {
 		tbl  schema.Table
 		want string
 	}{
-		{"no field", schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{{"id", schema.String}, {"zip", schema.String}}},
+		{"no field", schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{{Name: "id", Type: schema.String}, {Name: "zip", Type: schema.String}}},
 			`column "zip": no field of the record type has this name`},
-		{"wrong type", schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{{"id", schema.Boolean}}},
+		{"wrong type", schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{{Name: "id", Type: schema.Boolean}}},
 			`column "id": field camel.Id: type string cannot fill a BOOLEAN column`},
-		{"no key", schema.Table{Name: "t", Columns: []schema.Column{{"id", schema.String}}}, `table "t" has no primary key`},
-		{"no type", schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{{"id", 0}}}, `column "id" has no valid type`},
-		{"duplicate", schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{{"id", schema.String}, {"ID", schema.String}}},
+		{"no key", schema.Table{Name: "t", Columns: []schema.Column{{Name: "id", Type: schema.String}}}, `table "t" has no primary key`},
+		{"no type", schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{{Name: "id", Type: 0}}}, `column "id" has no valid type`},
+		{"duplicate", schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{{Name: "id", Type: schema.String}, {Name: "ID", Type: schema.String}}},
 			`columns "id" and "ID" have the same name`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,7 +212,7 @@ func TestRow(t *testing.T) {
 
 func TestRowMap(t *testing.T) {
 	tbl := schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{
-		{"id", schema.Long}, {"n", schema.Int}, {"at", schema.UTCDatetime}, {"doc", schema.JSON}, {"gone", schema.String}, {"d", schema.Decimal},
+		{Name: "id", Type: schema.Long}, {Name: "n", Type: schema.Int}, {Name: "at", Type: schema.UTCDatetime}, {Name: "doc", Type: schema.JSON}, {Name: "gone", Type: schema.String}, {Name: "d", Type: schema.Decimal},
 	}}
 	m := schema.Must(schema.Bind[map[string]any](tbl))
 	var rec map[string]any

@@ -1,0 +1,243 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/internal/batch"
+	"github.com/pagekit/pagekit/sink/schema"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Write applies the records of items in one transaction, without a
+// checkpoint. A bad record fails the whole page with a
+// *schema.RecordError before anything is written.
+func (s *Sink[T]) Write(ctx context.Context, items []T) error {
+	return s.apply(ctx, items, nil)
+}
+
+// Commit applies the records of items and saves cp in one transaction:
+// after a crash either both are in the database or neither is.
+func (s *Sink[T]) Commit(ctx context.Context, items []T, cp paginate.Checkpoint) error {
+	return s.apply(ctx, items, &cp)
+}
+
+// Save stores cp in the state table.
+func (s *Sink[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
+	return s.apply(ctx, nil, &cp)
+}
+
+// Load returns the checkpoint saved for stream.
+func (s *Sink[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return paginate.Checkpoint{}, false, ErrClosed
+	}
+	var pos, hw string
+	err := s.load.QueryRowContext(ctx, stream).Scan(&pos, &hw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return paginate.Checkpoint{}, false, nil
+	}
+	if err != nil {
+		return paginate.Checkpoint{}, false, fmt.Errorf("sqlite: load checkpoint of %q: %w", stream, err)
+	}
+	cp := paginate.Checkpoint{Stream: stream, HighWater: hw}
+	if err := json.Unmarshal([]byte(pos), &cp.Position); err != nil {
+		return paginate.Checkpoint{}, false, fmt.Errorf("sqlite: checkpoint of %q: bad position %q: %w", stream, pos, err)
+	}
+	return cp, true, nil
+}
+
+// Close releases the sink's connection and statements. It does not close
+// the database.
+func (s *Sink[T]) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for _, st := range s.upserts {
+		errs = append(errs, st.Close())
+	}
+	for _, st := range []*sql.Stmt{s.del, s.soft, s.save, s.load, s.begin, s.commitSt, s.rollback} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	errs = append(errs, s.conn.Close())
+	return errors.Join(errs...)
+}
+
+// apply writes one page and, when cp is not nil, its checkpoint, in one
+// transaction.
+func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	vals, runs, err := s.b.Build(items)
+	if err != nil {
+		return err
+	}
+	if len(runs) == 0 && cp == nil {
+		return nil
+	}
+	var pos []byte
+	if cp != nil {
+		if pos, err = json.Marshal(cp.Position); err != nil {
+			return fmt.Errorf("sqlite: checkpoint: %w", err)
+		}
+	}
+	if _, err := s.begin.ExecContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: table %q: begin: %w", s.table.Name, err)
+	}
+	err = s.write(ctx, vals, runs)
+	if err == nil && cp != nil {
+		if _, err = s.save.ExecContext(ctx, cp.Stream, string(pos), cp.HighWater, FormatDatetime(time.Now())); err != nil {
+			err = fmt.Errorf("sqlite: save checkpoint of %q: %w", cp.Stream, err)
+		}
+	}
+	if err == nil {
+		if _, err = s.commitSt.ExecContext(ctx); err != nil {
+			err = fmt.Errorf("sqlite: table %q: commit: %w", s.table.Name, err)
+		}
+	}
+	if err != nil {
+		// An interrupted or failed COMMIT may already have ended the
+		// transaction; ROLLBACK then fails with "no transaction is
+		// active", which changes nothing.
+		if _, rerr := s.rollback.ExecContext(context.WithoutCancel(ctx)); rerr != nil && !noTx(rerr) {
+			return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rerr))
+		}
+		return err
+	}
+	return nil
+}
+
+func noTx(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_ERROR
+}
+
+// write applies the runs of a page inside the open transaction.
+func (s *Sink[T]) write(ctx context.Context, vals []schema.Value, runs []batch.Run) error {
+	nc := len(s.cols)
+	for _, r := range runs {
+		if r.Op == schema.Upsert {
+			for start := 0; start < len(r.Rows); start += s.max {
+				if err := s.upsert(ctx, vals, r.Rows[start:min(start+s.max, len(r.Rows))]); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		st := s.del
+		if r.Op == schema.SoftDelete {
+			st = s.soft
+		}
+		for _, row := range r.Rows {
+			args := s.args[:0]
+			for _, i := range s.keyIdx {
+				args = append(args, arg(s.cols[i], &vals[row*nc+i]))
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return s.recordError(vals, row, fmt.Errorf("%v: %w", r.Op, err))
+			}
+			if err := s.hook(1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// upsert inserts or updates rows with one statement.
+func (s *Sink[T]) upsert(ctx context.Context, vals []schema.Value, rows []int) error {
+	st, err := s.upsertStmt(ctx, len(rows))
+	if err != nil {
+		return err
+	}
+	nc := len(s.cols)
+	args := s.args[:0]
+	for _, row := range rows {
+		rv := vals[row*nc : (row+1)*nc]
+		for i, t := range s.cols {
+			args = append(args, arg(t, &rv[i]))
+		}
+	}
+	s.args = args
+	_, err = st.ExecContext(ctx, args...)
+	clear(args) // keep no record alive until the next page
+	if err != nil {
+		if isConstraint(err) && len(rows) > 1 {
+			// Find the row SQLite refuses, to name it. A failed
+			// statement undoes only itself, and the transaction is
+			// rolled back anyway.
+			for _, row := range rows {
+				if e := s.upsert(ctx, vals, []int{row}); e != nil {
+					return e
+				}
+			}
+		}
+		if len(rows) == 1 {
+			return s.recordError(vals, rows[0], err)
+		}
+		return fmt.Errorf("sqlite: table %q: upsert %d rows: %w", s.table.Name, len(rows), err)
+	}
+	return s.hook(len(rows))
+}
+
+func (s *Sink[T]) hook(rows int) error {
+	if s.afterExec != nil {
+		return s.afterExec(rows)
+	}
+	return nil
+}
+
+func (s *Sink[T]) recordError(vals []schema.Value, row int, err error) error {
+	nc := len(s.cols)
+	if isConstraint(err) {
+		err = fmt.Errorf("%w: %w", schema.ErrBadValue, err)
+	}
+	return &schema.RecordError{Table: s.table.Name, Index: row, Key: s.b.Mapping.Key(vals[row*nc : (row+1)*nc]), Err: err}
+}
+
+func isConstraint(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}
+
+// upsertStmt returns the prepared statement for n rows. Pages of one size
+// need at most two statements (full batches and the rest); other sizes are
+// prepared on demand and a few are kept.
+func (s *Sink[T]) upsertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	if st := s.upserts[n]; st != nil {
+		return st, nil
+	}
+	if len(s.upserts) >= 16 {
+		for k, st := range s.upserts {
+			if k != s.max {
+				st.Close()
+				delete(s.upserts, k)
+				break
+			}
+		}
+	}
+	q := upsertSQL(&s.table, s.deleted, n)
+	st, err := s.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: table %q: prepare upsert of %d rows: %w", s.table.Name, n, err)
+	}
+	s.upserts[n] = st
+	return st, nil
+}

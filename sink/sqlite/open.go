@@ -1,0 +1,30 @@
+package sqlite
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// Open opens the SQLite database file at path, creating it if needed, with
+// the settings pagekit's sinks expect on every connection: write-ahead
+// logging, synchronous=NORMAL, a 10 second busy timeout and foreign keys
+// enforced. Close the returned database when done.
+//
+// The file must be a real file: each connection to ":memory:" would be a
+// different, empty database.
+func Open(path string) (*sql.DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || path == ":memory:" {
+		return nil, fmt.Errorf("sqlite: Open: %q is not a usable database file path", path)
+	}
+	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
