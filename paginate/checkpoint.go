@@ -20,6 +20,11 @@ type Checkpoint struct {
 	// HighWater is the largest mark (see Options.HighWater) of any record
 	// committed so far, empty when there is none.
 	HighWater string `json:"high_water,omitempty"`
+	// Drifted records that the sync in progress saw drift (see [Drift]).
+	// A sync that drifted does not advance Since when it completes: the
+	// next sync reads again from where this one started, so that a record
+	// shifted past a page boundary is not missed.
+	Drifted bool `json:"drifted,omitempty"`
 }
 
 // A Store keeps one checkpoint per stream.

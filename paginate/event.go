@@ -16,9 +16,12 @@ const (
 	EventRetry
 	// EventDone: the run ended; Result holds the outcome.
 	EventDone
+	// EventDrift: a committed page showed that the source changed during
+	// the sync; Drift says how.
+	EventDrift
 )
 
-var eventNames = [...]string{"", "page fetched", "page committed", "retry", "done"}
+var eventNames = [...]string{"", "page fetched", "page committed", "retry", "done", "drift"}
 
 // String returns the kind in words.
 func (k EventKind) String() string {
@@ -51,6 +54,8 @@ type Event struct {
 	Err error
 	// Result is the run's outcome (done).
 	Result *Result
+	// Drift is what was detected (drift).
+	Drift *Drift
 }
 
 // Result is the outcome of a run.
@@ -74,4 +79,8 @@ type Result struct {
 	// Checkpoint is the last checkpoint saved, or the one loaded when no
 	// page was committed.
 	Checkpoint Checkpoint
+	// Drifts lists the first 100 signs that the source changed during the
+	// run (see Options.Order and Options.TrackKeys); DriftCount counts all.
+	Drifts     []Drift
+	DriftCount int
 }

@@ -28,6 +28,16 @@ type Options[T any] struct {
 	// stops with ErrLoop when two positions return the same page.
 	Key func(T) string
 
+	// Order, when set, compares two items in the order the API promises
+	// (for example by updatedAt, then id). The runner then reports as
+	// drift a page whose first item sorts before the previous page's last.
+	Order func(a, b T) int
+
+	// TrackKeys, with Key, makes the runner remember a 64-bit hash of every
+	// key committed in the run (about 40 bytes a record) and report a key
+	// seen twice as drift. Off by default, so that memory stays constant.
+	TrackKeys bool
+
 	// Retry is the policy for failed fetches.
 	Retry Retry
 

@@ -138,6 +138,8 @@ func (r *runner[T]) run(ctx context.Context, commit func(context.Context, *Page[
 	}()
 
 	highWater := cp.HighWater
+	drifted := cp.Drifted
+	dg := newDriftGuard(&r.opts)
 	for f := range ch {
 		if f.err != nil {
 			res.Stop = stopFor(ctx, f.err)
@@ -160,7 +162,19 @@ func (r *runner[T]) run(ctx context.Context, commit func(context.Context, *Page[
 				}
 			}
 		}
-		next := Checkpoint{Stream: r.stream, Position: page.Next, HighWater: highWater}
+		for _, d := range dg.check(f.pos, page.Items) {
+			drifted = true
+			res.DriftCount++
+			if len(res.Drifts) < maxDrifts {
+				res.Drifts = append(res.Drifts, d)
+			}
+			if r.log != nil {
+				r.log.LogAttrs(ctx, slog.LevelWarn, "paginate: drift", slog.String("stream", r.stream),
+					slog.String("position", d.Position.String()), slog.String("kind", d.Kind.String()), slog.String("key", d.Key))
+			}
+			r.observe(Event{Kind: EventDrift, Stream: r.stream, Position: f.pos, Drift: &d})
+		}
+		next := Checkpoint{Stream: r.stream, Position: page.Next, HighWater: highWater, Drifted: drifted}
 		next.Position.Since = cp.Position.Since
 		stop := StopNone
 		switch {
@@ -170,6 +184,10 @@ func (r *runner[T]) run(ctx context.Context, commit func(context.Context, *Page[
 				stop = StopLastPage
 			}
 			next.Position = Position{Since: highWater}
+			if drifted {
+				next.Position.Since = cp.Position.Since
+				next.Drifted = false
+			}
 		case r.opts.MaxPages > 0 && res.Pages+1 >= r.opts.MaxPages:
 			stop = StopMaxPages
 		case r.opts.MaxItems > 0 && res.Items+int64(len(page.Items)) >= r.opts.MaxItems:
