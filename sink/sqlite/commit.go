@@ -40,18 +40,19 @@ func (s *Sink[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint,
 	if s.closed {
 		return paginate.Checkpoint{}, false, ErrClosed
 	}
-	var pos, hw string
-	err := s.load.QueryRowContext(ctx, stream).Scan(&pos, &hw)
+	var text string
+	err := s.load.QueryRowContext(ctx, stream).Scan(&text)
 	if errors.Is(err, sql.ErrNoRows) {
 		return paginate.Checkpoint{}, false, nil
 	}
 	if err != nil {
 		return paginate.Checkpoint{}, false, fmt.Errorf("sqlite: load checkpoint of %q: %w", stream, err)
 	}
-	cp := paginate.Checkpoint{Stream: stream, HighWater: hw}
-	if err := json.Unmarshal([]byte(pos), &cp.Position); err != nil {
-		return paginate.Checkpoint{}, false, fmt.Errorf("sqlite: checkpoint of %q: bad position %q: %w", stream, pos, err)
+	var cp paginate.Checkpoint
+	if err := json.Unmarshal([]byte(text), &cp); err != nil {
+		return paginate.Checkpoint{}, false, fmt.Errorf("sqlite: checkpoint of %q is not valid: %w", stream, err)
 	}
+	cp.Stream = stream
 	return cp, true, nil
 }
 
@@ -92,9 +93,9 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 	if len(runs) == 0 && cp == nil {
 		return nil
 	}
-	var pos []byte
+	var cpText []byte
 	if cp != nil {
-		if pos, err = json.Marshal(cp.Position); err != nil {
+		if cpText, err = json.Marshal(cp); err != nil {
 			return fmt.Errorf("sqlite: checkpoint: %w", err)
 		}
 	}
@@ -103,7 +104,7 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 	}
 	err = s.write(ctx, vals, runs)
 	if err == nil && cp != nil {
-		if _, err = s.save.ExecContext(ctx, cp.Stream, string(pos), cp.HighWater, FormatDatetime(time.Now())); err != nil {
+		if _, err = s.save.ExecContext(ctx, cp.Stream, string(cpText), FormatDatetime(time.Now())); err != nil {
 			err = fmt.Errorf("sqlite: save checkpoint of %q: %w", cp.Stream, err)
 		}
 	}

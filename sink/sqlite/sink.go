@@ -167,9 +167,9 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 		q   string
 	}{
 		{&s.del, "DELETE FROM " + tbl + " WHERE " + strings.Join(where, " AND ")},
-		{&s.save, "INSERT INTO " + st + " (stream, position, high_water, updated_at) VALUES (?, ?, ?, ?) " +
-			"ON CONFLICT (stream) DO UPDATE SET position = excluded.position, high_water = excluded.high_water, updated_at = excluded.updated_at"},
-		{&s.load, "SELECT position, high_water FROM " + st + " WHERE stream = ?"},
+		{&s.save, "INSERT INTO " + st + " (stream, checkpoint, updated_at) VALUES (?, ?, ?) " +
+			"ON CONFLICT (stream) DO UPDATE SET checkpoint = excluded.checkpoint, updated_at = excluded.updated_at"},
+		{&s.load, "SELECT checkpoint FROM " + st + " WHERE stream = ?"},
 		// IMMEDIATE takes the write lock at once, so that a busy database
 		// makes BEGIN wait (busy_timeout) instead of failing a later write.
 		{&s.begin, "BEGIN IMMEDIATE"},

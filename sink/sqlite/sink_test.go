@@ -466,12 +466,12 @@ func TestRunResumes(t *testing.T) {
 	if diff := cmp.Diff(userRows(users), dump(t, db, "user")); diff != "" {
 		t.Errorf("table (-want +got):\n%s", diff)
 	}
-	var pos, hw string
-	if err := db.QueryRow(`SELECT position, high_water FROM _pagekit_state WHERE stream = 'users'`).Scan(&pos, &hw); err != nil {
+	var text string
+	if err := db.QueryRow(`SELECT checkpoint FROM _pagekit_state WHERE stream = 'users'`).Scan(&text); err != nil {
 		t.Fatal(err)
 	}
-	wantHW := sqlite.FormatDatetime(users[len(users)-1].UpdatedAt)
-	if pos != fmt.Sprintf(`{"since":%q}`, wantHW) || hw != wantHW {
-		t.Errorf("final checkpoint: position %s, high water %s; want since and high water %s", pos, hw, wantHW)
+	hw := sqlite.FormatDatetime(users[len(users)-1].UpdatedAt)
+	if want := fmt.Sprintf(`{"stream":"users","position":{"since":%q},"high_water":%q}`, hw, hw); text != want {
+		t.Errorf("final checkpoint:\n%s\nwant\n%s", text, want)
 	}
 }

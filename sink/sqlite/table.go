@@ -10,12 +10,13 @@ import (
 	"github.com/pagekit/pagekit/sink/schema"
 )
 
-// createState creates the checkpoint table if it does not exist.
+// createState creates the checkpoint table if it does not exist. A
+// checkpoint is kept as the JSON of the whole paginate.Checkpoint, so that
+// fields the runner adds later survive a save and a load.
 func createState(ctx context.Context, conn *sql.Conn, name string) error {
 	q := "CREATE TABLE IF NOT EXISTS " + ident(name) + ` (
 	stream     TEXT NOT NULL PRIMARY KEY,
-	position   TEXT NOT NULL,
-	high_water TEXT NOT NULL DEFAULT '',
+	checkpoint TEXT NOT NULL,
 	updated_at TEXT NOT NULL
 ) STRICT`
 	if _, err := conn.ExecContext(ctx, q); err != nil {
