@@ -41,12 +41,6 @@ func appendTime(b []byte, sec int64) []byte {
 	return append(b, 'Z')
 }
 
-// formatTime returns the Unix time sec as "2006-01-02T15:04:05Z".
-func formatTime(sec int64) string {
-	var buf [20]byte
-	return string(appendTime(buf[:0], sec))
-}
-
 // appendRecord appends the JSON object of r, whose text is p, with the keys
 // in the contract's order.
 func appendRecord(b []byte, r *rec, p *person) []byte {

@@ -108,14 +108,6 @@ func ids(us []User) []string {
 	return out
 }
 
-func mustTime(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 // Response shapes, for decoding with DisallowUnknownFields.
 
 type pageNumberResp struct {
