@@ -10,7 +10,7 @@
 //
 // # Endpoints
 //
-// Every endpoint answers GET with a compact JSON body whose keys come in the
+// Every endpoint answers GET (and HEAD) with a compact JSON body whose keys come in the
 // order shown. A query parameter an endpoint does not accept gets 400
 // {"error": "Unexpected query parameters: a, b"}; so do a malformed
 // value, per_page or limit outside 1..MaxPerPage (50 by default), page

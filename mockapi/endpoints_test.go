@@ -481,7 +481,17 @@ func TestMethodNotAllowed(t *testing.T) {
 	s := New(Config{})
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/pagination/page_number", strings.NewReader("{}")))
-	if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET" {
+	if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" {
 		t.Errorf("POST: status %d, Allow %q", w.Code, w.Header().Get("Allow"))
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	resp, err := srv.Client().Head(srv.URL + "/pagination/page_number")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ContentLength < 1000 {
+		t.Errorf("HEAD: status %d, Content-Length %d", resp.StatusCode, resp.ContentLength)
 	}
 }
