@@ -141,6 +141,9 @@ func (r *runner[T]) run(ctx context.Context, commit func(context.Context, *Page[
 	drifted := cp.Drifted
 	dg := newDriftGuard(&r.opts)
 	for f := range ch {
+		if ctx.Err() != nil {
+			break // do not commit a prefetched page after a cancel
+		}
 		if f.err != nil {
 			res.Stop = stopFor(ctx, f.err)
 			if res.Stop == StopCancelled {
