@@ -21,8 +21,12 @@ import (
 // silently. A response whose page number differs from the one requested
 // fails with ErrPageMismatch.
 //
-// The zero Position is the first page; Next is the following page number.
-// Configure it before the first Fetch and do not change it afterwards.
+// The zero Position is the first page. Next holds the following page
+// number in Page and the number of records before it in Offset, which makes
+// the total-items stop exact whatever the page sizes were; a position with
+// Offset 0 past the first page is accepted too (it only makes that stop
+// later). Configure it before the first Fetch and do not change it
+// afterwards.
 type PageNumber[T any] struct {
 	HTTP
 
@@ -131,7 +135,7 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 	if pos.IsStart() {
 		page = first
 	}
-	if pos.Offset != 0 || pos.Token != "" || page < first {
+	if pos.Offset < 0 || pos.Token != "" || page < first {
 		return paginate.Page[T]{}, badPosition("page-number", pos)
 	}
 	var pageValue, sizeValue string
@@ -155,13 +159,14 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 	}
 	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems, TotalPages: r.TotalPages}
 	n := page - first + 1 // this page's rank: 1 for the first page
+	after := pos.Offset + int64(len(r.Items))
 	switch {
 	case len(r.Items) == 0:
 		out.Stop = paginate.StopEmptyPage
 	case r.HasMore != nil && !*r.HasMore:
 		out.Stop = paginate.StopHasMoreFalse
 	case r.TotalPages > 0 && n >= r.TotalPages,
-		r.TotalItems > 0 && n >= ceilDiv(r.TotalItems, int64(len(r.Items))):
+		r.TotalItems > 0 && after >= r.TotalItems:
 		out.Stop = paginate.StopTotalReached
 	case p.MaxPage > 0 && page >= p.MaxPage:
 		out.Stop = paginate.StopMaxPages
@@ -169,40 +174,40 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 		out.Stop = paginate.StopShortPage
 	default:
 		out.More = true
-		out.Next = paginate.Position{Page: page + 1}
+		out.Next = paginate.Position{Page: page + 1, Offset: after}
 	}
 	return out, nil
 }
 
 // Plan returns the positions of the pages after first, the page fetched at
 // pos, up to the last page its totals announce: the total pages, or else
-// the total items divided by the items first held (the page size the
-// server really uses). It returns nil when first is the last page, when no
-// total is known, or when the total claims an implausible number of pages.
+// the pages that the total items fill at the number of items first held
+// (the page size the server really uses). It returns nil when first is the
+// last page, when no total is known, or when the total claims an
+// implausible number of pages.
 func (p *PageNumber[T]) Plan(pos paginate.Position, first paginate.PageInfo) []paginate.Position {
-	if _, err := p.state(); err != nil || !first.More || first.Next.Page == 0 {
+	if _, err := p.state(); err != nil || !first.More || first.Next.Page == 0 || first.Items <= 0 {
 		return nil
 	}
-	firstPage := p.firstPage()
+	from, before, stride := first.Next.Page, first.Next.Offset, int64(first.Items)
 	var last int64
 	switch {
 	case first.TotalPages > 0:
-		last = firstPage + first.TotalPages - 1
-	case first.TotalItems > 0 && first.Items > 0:
-		last = firstPage + ceilDiv(first.TotalItems, int64(first.Items)) - 1
+		last = p.firstPage() + first.TotalPages - 1
+	case first.TotalItems > 0:
+		last = from + ceilDiv(first.TotalItems-before, stride) - 1
 	default:
 		return nil
 	}
 	if p.MaxPage > 0 {
 		last = min(last, p.MaxPage)
 	}
-	from := first.Next.Page
 	if last < from || last-from >= maxPlan {
 		return nil
 	}
 	plan := make([]paginate.Position, 0, last-from+1)
 	for n := from; n <= last; n++ {
-		plan = append(plan, paginate.Position{Page: n})
+		plan = append(plan, paginate.Position{Page: n, Offset: before + (n-from)*stride})
 	}
 	return plan
 }

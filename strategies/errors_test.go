@@ -1,0 +1,90 @@
+package strategies
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://api.test/v1/x?page=2&api_key=s3cr3t&token=t&access_token=a&key=k&Private-Token=g&ok=1",
+			"https://api.test/v1/x?page=2&api_key=REDACTED&token=REDACTED&access_token=REDACTED&key=REDACTED&Private-Token=REDACTED&ok=1"},
+		{"https://bob:hunter2@api.test/x#frag", "https://bob:REDACTED@api.test/x"},
+		{"https://api.test/x?client_secret=z&sig=q&signature=w&flag", "https://api.test/x?client_secret=REDACTED&sig=REDACTED&signature=REDACTED&flag"},
+		{"https://api.test/x?monkey=1&sort_key=name", "https://api.test/x?monkey=1&sort_key=name"},
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := redactURL(u); got != tt.want {
+			t.Errorf("redactURL(%s)\n got %s\nwant %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		header http.Header
+		want   time.Duration
+	}{
+		{"seconds", http.Header{"Retry-After": {"2"}}, 2 * time.Second},
+		{"HTTP date", http.Header{"Retry-After": {now.Add(90 * time.Second).Format(http.TimeFormat)}}, 90 * time.Second},
+		{"date in the past", http.Header{"Retry-After": {now.Add(-time.Hour).Format(http.TimeFormat)}}, 0},
+		{"garbage", http.Header{"Retry-After": {"soon"}}, 0},
+		{"RateLimit-Reset seconds", http.Header{"Ratelimit-Reset": {"30"}}, 30 * time.Second},
+		{"X-RateLimit-Reset epoch", http.Header{"X-Ratelimit-Reset": {"1795780920"}}, time.Unix(1795780920, 0).Sub(now)},
+		{"X-RateLimit-Reset epoch ms", http.Header{"X-Ratelimit-Reset": {"1795780920500"}}, time.UnixMilli(1795780920500).Sub(now)},
+		{"fractional", http.Header{"X-Ratelimit-Reset": {"1.5"}}, 1500 * time.Millisecond},
+		{"Retry-After wins", http.Header{"Retry-After": {"3"}, "X-Ratelimit-Reset": {"60"}}, 3 * time.Second},
+		{"none", http.Header{}, 0},
+	}
+	for _, tt := range tests {
+		if got := retryDelay(tt.header, now); got != tt.want {
+			t.Errorf("%s: retryDelay = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	for code, want := range map[int]bool{
+		408: true, 425: true, 429: true, 500: true, 502: true, 503: true, 504: true, 520: true,
+		400: false, 401: false, 403: false, 404: false, 410: false, 422: false, 501: false, 505: false, 302: false,
+	} {
+		if got := retryable(code, http.Header{}); got != want {
+			t.Errorf("retryable(%d) = %v, want %v", code, got, want)
+		}
+	}
+	if !retryable(403, http.Header{"X-Ratelimit-Remaining": {"0"}}) {
+		t.Error("a 403 with X-RateLimit-Remaining: 0 is not retryable")
+	}
+}
+
+func TestHTTPErrorMessage(t *testing.T) {
+	e := &HTTPError{
+		Method: "GET", URL: "https://api.test/x?api_key=REDACTED", StatusCode: 503, Status: "503 Service Unavailable",
+		Body: []byte("<html>\n\n  <b>down</b>\x01\xff"), Delay: 2 * time.Second,
+	}
+	want := `GET https://api.test/x?api_key=REDACTED: 503 Service Unavailable (retry after 2s): body: <html> <b>down</b>'\x01'\xff`
+	if got := e.Error(); got != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
+	}
+	e = &HTTPError{Method: "GET", URL: "http://x", StatusCode: 200, Status: "200 OK", ContentType: "text/html", Err: ErrNotJSON}
+	if got := e.Error(); !strings.Contains(got, "200 OK: response is not JSON (Content-Type text/html): body: (empty)") {
+		t.Errorf("Error() = %s", got)
+	}
+	if !errors.Is(e, ErrNotJSON) || e.RetryAfter() != 0 {
+		t.Error("HTTPError does not unwrap to its Err")
+	}
+	// A rune cut by the 512-byte excerpt is shown as an ellipsis.
+	if got := printable([]byte("ab\xc3")); got != "ab…" {
+		t.Errorf("printable(cut rune) = %q", got)
+	}
+}
