@@ -41,7 +41,9 @@ type Config struct {
 	MaxPerPage int
 	// PageSizeCap, when positive, serves at most this many records a page
 	// whatever the request asked for, like a server that silently lowers
-	// page sizes. Responses report the size served and honest totals.
+	// page sizes; set MaxPerPage above it so that larger asks are accepted.
+	// Responses report the size served (page_size, per_page, limit) and
+	// honest totals, and page numbers count pages of the size served.
 	PageSizeCap int
 
 	// Latency delays every response.
@@ -68,11 +70,12 @@ type Config struct {
 	// "Retry-After: 0".
 	RetryAfter time.Duration
 
-	// DropRate is the fraction of responses whose connection is closed
-	// after part of the body, so the client reads a truncated body.
+	// DropRate is the fraction of 200 responses whose connection is
+	// closed after part of the body, so the client reads a body shorter
+	// than its Content-Length.
 	DropRate float64
 
-	// SlowRate is the fraction of responses whose body trickles out in
+	// SlowRate is the fraction of 200 responses whose body trickles out in
 	// SlowChunk-byte writes SlowDelay apart.
 	SlowRate float64
 	// SlowChunk is the size of each write of a slow body. Zero means 128.

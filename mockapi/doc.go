@@ -17,8 +17,8 @@
 // below 1 and offset below 0. updated_since must be exactly
 // YYYY-MM-DDTHH:MM:SSZ and is inclusive (updatedAt >= it);
 // 0001-01-01T00:00:00Z means everything. order_by is updatedAt (the
-// default) or createdAt, order_type asc (the default) or desc; ties sort by
-// id. Defaults are in parentheses.
+// default) or createdAt, order_type asc (the default) or desc; id breaks
+// ties, in the same direction. Defaults are in parentheses.
 //
 //	path                         parameters                       200 body
 //	---------------------------  -------------------------------  --------------------------------------------

@@ -52,6 +52,7 @@ func (s *Server) Len() int {
 
 // Records returns every record in ascending (updatedAt, id) order: the
 // order of a full page-number walk with order_by=updatedAt&order_type=asc.
+// It allocates every record; for a large dataset, prefer Len and Get.
 func (s *Server) Records() []User {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
