@@ -180,6 +180,10 @@ func (e *envelope) decode(r io.Reader, items any, v *values) error {
 	}
 	if tok, err := dec.Token(); err != io.EOF {
 		if err != nil {
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				return fmt.Errorf("unexpected data after the JSON value: %w", err)
+			}
 			return err
 		}
 		return fmt.Errorf("unexpected %s after the JSON value", describe(tok))
