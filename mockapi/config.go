@@ -56,7 +56,8 @@ type Config struct {
 	// drawn from ErrorCodes.
 	ErrorRate float64
 	// ErrorCodes are the statuses ErrorRate injects. Empty means 500, 502
-	// and 503.
+	// and 503. The body is {"error": "<status text>"}, except for 502,
+	// which gets an HTML page, as from a proxy in front of the API.
 	ErrorCodes []int
 
 	// ThrottleRate is the chance that a request starts a burst of 429 Too

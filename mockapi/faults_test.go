@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -105,6 +106,11 @@ func TestErrorRate(t *testing.T) {
 	}
 	if st := s.Stats(); st.Errors != int64(1000-ok) || st.OK != int64(ok) || st.Requests != 1000 {
 		t.Errorf("stats %+v, want %d errors and %d OK", st, 1000-ok, ok)
+	}
+
+	gw := get(t, New(Config{ErrorRate: 1, ErrorCodes: []int{502}}), "/pagination/offset")
+	if gw.Code != 502 || gw.Header().Get("Content-Type") != "text/html" || !strings.Contains(gw.Body.String(), "<h1>502 Bad Gateway</h1>") {
+		t.Errorf("502: %d %q %s", gw.Code, gw.Header().Get("Content-Type"), gw.Body)
 	}
 
 	all := New(Config{ErrorRate: 1, ErrorCodes: []int{503}})

@@ -1,7 +1,7 @@
 package mockapi
 
 import (
-	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -159,6 +159,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.FormatInt(s.cfg.retryAfterSeconds(), 10))
 		s.writeError(w, http.StatusTooManyRequests, "Too many requests")
 		return
+	case f.status == http.StatusBadGateway:
+		// As from a proxy in front of the API: not JSON.
+		s.stats.errors.Add(1)
+		h := w.Header()
+		h.Set("Content-Type", "text/html")
+		h.Set("Content-Length", strconv.Itoa(len(badGatewayHTML)))
+		w.WriteHeader(f.status)
+		io.WriteString(w, badGatewayHTML)
+		return
 	case f.status != 0:
 		s.stats.errors.Add(1)
 		s.writeError(w, f.status, http.StatusText(f.status))
@@ -185,14 +194,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	body, err := h(s, w, r, (*bp)[:0])
 	*bp = body[:0]
-	var bad badRequest
-	if errors.As(err, &bad) {
+	if err != nil { // a badRequest: handlers fail on nothing else
 		s.stats.bad.Add(1)
-		s.writeError(w, http.StatusBadRequest, string(bad))
+		s.writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	s.send(w, r, body, f)
 }
+
+const badGatewayHTML = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
 
 // writeError writes {"error": msg} with status.
 func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
