@@ -57,7 +57,10 @@ type Cursor[T any] struct {
 	SizeParam string
 	// Size is the page size to ask for. With Inclusive it is also the
 	// page size the server is expected to return when more records
-	// follow; a smaller size the server is seen to cap at is learned.
+	// follow, so that a page of fewer records all at the cursor value
+	// ends the data while a full one is a tie too large; a smaller size
+	// the server is seen to cap at is learned, but set Size no larger
+	// than the server's real maximum.
 	Size int
 	// SizeUnsent says Size is not sent, for a server with a fixed page
 	// size that Inclusive still needs to know.
@@ -192,9 +195,15 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 		return out, nil
 	}
 	if c.Inclusive {
+		learned := tok.C
+		if learned == 0 && tok.N > 0 && tok.N < c.Size && len(items) > 0 {
+			// The last response was short yet more followed: the
+			// server caps pages at that size.
+			learned = tok.N
+		}
 		capacity := c.Size
-		if tok.C > 0 {
-			capacity = tok.C
+		if learned > 0 {
+			capacity = learned
 		}
 		if next.V == tok.V {
 			// The whole page is at the value just asked for: the next
@@ -209,12 +218,7 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 			out.Stop = paginate.StopLastPage
 			return out, nil
 		}
-		next.C = tok.C
-		if next.C == 0 && tok.N > 0 && tok.N < c.Size && len(items) > 0 {
-			// The last response was short yet more followed: the
-			// server caps pages at that size.
-			next.C = tok.N
-		}
+		next.C = learned
 		next.N = len(raw)
 		for i := len(raw) - 1; i >= 0 && c.Value(raw[i]) == next.V; i-- {
 			next.K = append(next.K, c.Key(raw[i]))
