@@ -136,7 +136,8 @@ func TestCursor(t *testing.T) {
 			wantQuery: []string{"limit=50", "limit=50&after_id=u0050&updated_since=2024-01-01T00%3A00%3A00Z",
 				"limit=50&after_id=u0100&updated_since=2024-01-01T00%3A01%3A00Z", "limit=50&after_id=u0120&updated_since=2024-01-01T00%3A01%3A00Z"}},
 	}
-	for _, tt := range tests {
+	for i := range tests {
+		tt := &tests[i]
 		t.Run(tt.name, func(t *testing.T) {
 			srv, q := serve(t, &tt.api)
 			c := &tt.c

@@ -252,10 +252,12 @@ func retryDelay(h http.Header, now time.Time) time.Duration {
 		if err != nil || n < 0 || n != n {
 			continue
 		}
+		// No server asks for a wait of years: a number that large is a
+		// Unix time, in milliseconds when larger still.
 		switch {
-		case n >= 1e12: // Unix milliseconds
+		case n >= 1e11:
 			return max(time.UnixMilli(int64(n)).Sub(now), 0)
-		case n >= 1e9: // Unix seconds: a delta this large would be 30 years
+		case n >= 1e8:
 			return max(time.Unix(int64(n), 0).Sub(now), 0)
 		default:
 			return seconds(n)

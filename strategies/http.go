@@ -317,6 +317,9 @@ func (c *client) send(ctx context.Context, r request) (*http.Response, *bodyRead
 		}
 		return nil, nil, herr
 	}
+	if resp.Request == nil {
+		resp.Request = req // a Doer other than *http.Client may leave it out
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		herr := &HTTPError{
 			Method:      method,
