@@ -1,6 +1,9 @@
 package paginate
 
-import "context"
+import (
+	"context"
+	"iter"
+)
 
 // A Paginator fetches one page of records of type T.
 //
@@ -50,10 +53,12 @@ type Page[T any] struct {
 // first page has reported a total; cursor and token paginators cannot.
 type Planner interface {
 	// Plan returns the positions of the pages that follow first, the page
-	// fetched at pos, in order, or nil when it cannot tell. Each returned
-	// position must be the one Fetch would report as Next of the page
-	// before it, so that the runner can check the plan as pages arrive.
-	Plan(pos Position, first PageInfo) []Position
+	// fetched at pos, in order, or nil when it cannot tell. Each position
+	// must be the one Fetch would report as Next of the page before it:
+	// the runner checks the plan as pages arrive and goes on one page at a
+	// time from the first disagreement. The sequence is consumed lazily,
+	// so a plan of a million pages costs no memory.
+	Plan(pos Position, first PageInfo) iter.Seq[Position]
 }
 
 // PageInfo describes a fetched page without its items.

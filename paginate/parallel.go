@@ -2,6 +2,7 @@ package paginate
 
 import (
 	"context"
+	"iter"
 	"sync"
 	"sync/atomic"
 
@@ -10,17 +11,20 @@ import (
 
 // fetchPlanned fetches the planned positions with up to Concurrency fetches
 // at once and sends the pages to ch strictly in plan order. At most twice
-// Concurrency pages are in flight or waiting for their turn, so memory stays
-// bounded however long the plan is; and since pages reach the committing side
-// in order, the checkpoint only ever advances over a gap-free prefix.
+// Concurrency pages are in flight or waiting for their turn, and the plan is
+// consumed lazily, so memory stays bounded however long the plan is; and
+// since pages reach the committing side in order, the checkpoint only ever
+// advances over a gap-free prefix.
 //
-// It returns the position to go on from sequentially and true when the plan
-// ran out or a page's Next disagreed with the plan (a server that capped its
-// page size midway, say); false when the run is over: last page, error,
-// limit, or ctx done. n counts the run's pages and is advanced per page sent.
-func (r *runner[T]) fetchPlanned(ctx context.Context, plan []Position, n *int, lp *loopGuard[T], ch chan<- fetched[T]) (Position, bool) {
+// expect is the Next of the page before the plan. fetchPlanned returns the
+// position to go on from sequentially and true when the plan ran out or
+// disagreed with a page's Next (a server that capped its page size midway,
+// say); false when the run is over: last page, error, limit, or ctx done.
+// n counts the run's pages and is advanced per page sent.
+func (r *runner[T]) fetchPlanned(ctx context.Context, plan iter.Seq[Position], expect Position, n *int, lp *loopGuard[T], ch chan<- fetched[T]) (Position, bool) {
 	conc := r.opts.concurrency()
 	window := 2 * conc
+	since := expect.Since
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
@@ -40,12 +44,26 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan []Position, n *int, l
 	// failed is the lowest plan index whose fetch failed, so that no page
 	// beyond it is started.
 	var failed atomic.Int64
-	failed.Store(int64(len(plan)))
+	failed.Store(1<<62 - 1)
+	// launched is the number of pages started, final once launchDone is
+	// closed.
+	var launched atomic.Int64
+	launchDone := make(chan struct{})
+	limit := -1
+	if r.opts.MaxPages > 0 {
+		limit = r.opts.MaxPages - *n
+	}
 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for i, pos := range plan {
+		defer close(launchDone)
+		i := 0
+		for pos := range plan {
+			if i == limit {
+				return
+			}
+			pos.Since = since
 			select {
 			case <-room:
 			case <-ctx.Done():
@@ -54,30 +72,43 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan []Position, n *int, l
 			if int64(i) > failed.Load() || inflight.Acquire(ctx, 1) != nil {
 				return
 			}
+			idx := i
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer inflight.Release(1)
 				page, err := r.fetch(ctx, pos)
 				if err != nil {
-					for {
-						f := failed.Load()
-						if int64(i) >= f || failed.CompareAndSwap(f, int64(i)) {
-							break
-						}
+					for f := failed.Load(); int64(idx) < f && !failed.CompareAndSwap(f, int64(idx)); f = failed.Load() {
 					}
 				}
-				slots[i%window] <- fetched[T]{pos: pos, page: page, err: err}
+				slots[idx%window] <- fetched[T]{pos: pos, page: page, err: err}
 			}()
+			i++
+			launched.Store(int64(i))
 		}
 	}()
 
-	for i := range plan {
+	for i := 0; ; i++ {
 		var f fetched[T]
 		select {
 		case f = <-slots[i%window]:
+		case <-launchDone:
+			if int64(i) >= launched.Load() {
+				return expect, true
+			}
+			select {
+			case f = <-slots[i%window]:
+			case <-ctx.Done():
+				return Position{}, false
+			}
 		case <-ctx.Done():
 			return Position{}, false
+		}
+		if f.pos != expect {
+			// The plan and the server disagree: drop this page and the
+			// rest of the plan, and go on from the server's word.
+			return expect, true
 		}
 		*n++
 		if f.err == nil {
@@ -93,11 +124,7 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan []Position, n *int, l
 		if f.err != nil || !f.page.More || r.maxPages(*n) {
 			return Position{}, false
 		}
-		next := f.page.Next
-		next.Since = f.pos.Since
-		if i+1 == len(plan) || next != plan[i+1] {
-			return next, true
-		}
+		expect = f.page.Next
+		expect.Since = since
 	}
-	return Position{}, false
 }

@@ -3,6 +3,7 @@ package paginate_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -82,15 +83,17 @@ func (p *planned) Fetch(ctx context.Context, pos paginate.Position) (paginate.Pa
 }
 
 // Plan strides by the items the first page held, up to the claimed total.
-func (p *planned) Plan(pos paginate.Position, first paginate.PageInfo) []paginate.Position {
+func (p *planned) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
 	if first.TotalItems == 0 || first.Items == 0 {
 		return nil
 	}
-	var plan []paginate.Position
-	for off := pos.Offset + int64(first.Items); off < first.TotalItems; off += int64(first.Items) {
-		plan = append(plan, paginate.Position{Offset: off})
+	return func(yield func(paginate.Position) bool) {
+		for off := pos.Offset + int64(first.Items); off < first.TotalItems; off += int64(first.Items) {
+			if !yield(paginate.Position{Offset: off}) {
+				return
+			}
+		}
 	}
-	return plan
 }
 
 func seq(from, to int) []int {

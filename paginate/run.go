@@ -258,15 +258,9 @@ func (r *runner[T]) fetchPages(ctx context.Context, pos Position, ch chan<- fetc
 		if n == 1 && planner != nil {
 			plan := planner.Plan(pos, PageInfo{Items: len(page.Items), More: page.More, Next: page.Next,
 				TotalItems: page.TotalItems, TotalPages: page.TotalPages})
-			if r.opts.MaxPages > 0 && len(plan) > r.opts.MaxPages-1 {
-				plan = plan[:r.opts.MaxPages-1]
-			}
-			for i := range plan {
-				plan[i].Since = since
-			}
-			if len(plan) > 0 && plan[0] == next {
+			if plan != nil {
 				var ok bool
-				if next, ok = r.fetchPlanned(ctx, plan, &n, lp, ch); !ok {
+				if next, ok = r.fetchPlanned(ctx, plan, next, &n, lp, ch); !ok {
 					return
 				}
 			}

@@ -3,6 +3,7 @@ package strategies
 import (
 	"context"
 	"fmt"
+	"iter"
 	"net/http"
 	"strconv"
 
@@ -145,7 +146,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 // the page size the server really uses, even when it capped the limit asked
 // for. It returns nil when first is the last page, when no total is known,
 // or when the total claims an implausible number of pages.
-func (o *Offset[T]) Plan(pos paginate.Position, first paginate.PageInfo) []paginate.Position {
+func (o *Offset[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
 	if _, err := o.state(); err != nil || !first.More || first.Items <= 0 || first.TotalItems <= 0 {
 		return nil
 	}
@@ -158,9 +159,11 @@ func (o *Offset[T]) Plan(pos paginate.Position, first paginate.PageInfo) []pagin
 	if from >= end || ceilDiv(end-from, stride) > maxPlan {
 		return nil
 	}
-	plan := make([]paginate.Position, 0, ceilDiv(end-from, stride))
-	for off := from; off < end; off += stride {
-		plan = append(plan, paginate.Position{Offset: off})
+	return func(yield func(paginate.Position) bool) {
+		for off := from; off < end; off += stride {
+			if !yield(paginate.Position{Offset: off}) {
+				return
+			}
+		}
 	}
-	return plan
 }

@@ -3,6 +3,7 @@ package strategies
 import (
 	"context"
 	"fmt"
+	"iter"
 	"net/http"
 	"strconv"
 
@@ -185,7 +186,7 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 // (the page size the server really uses). It returns nil when first is the
 // last page, when no total is known, or when the total claims an
 // implausible number of pages.
-func (p *PageNumber[T]) Plan(pos paginate.Position, first paginate.PageInfo) []paginate.Position {
+func (p *PageNumber[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
 	if _, err := p.state(); err != nil || !first.More || first.Next.Page == 0 || first.Items <= 0 {
 		return nil
 	}
@@ -205,9 +206,11 @@ func (p *PageNumber[T]) Plan(pos paginate.Position, first paginate.PageInfo) []p
 	if last < from || last-from >= maxPlan {
 		return nil
 	}
-	plan := make([]paginate.Position, 0, last-from+1)
-	for n := from; n <= last; n++ {
-		plan = append(plan, paginate.Position{Page: n, Offset: before + (n-from)*stride})
+	return func(yield func(paginate.Position) bool) {
+		for n := from; n <= last; n++ {
+			if !yield(paginate.Position{Page: n, Offset: before + (n-from)*stride}) {
+				return
+			}
+		}
 	}
-	return plan
 }

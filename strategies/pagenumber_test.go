@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -209,7 +210,7 @@ func TestPageNumberPlan(t *testing.T) {
 			paginate.PageInfo{Items: 50, More: true, Next: next(1, 50), TotalPages: 3}, pages(1, 2, 50, 50)},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, tt.p.Plan(tt.pos, tt.first)); diff != "" {
+		if diff := cmp.Diff(tt.want, slices.Collect(tt.p.Plan(tt.pos, tt.first))); diff != "" {
 			t.Errorf("%s: Plan mismatch (-want +got):\n%s", tt.name, diff)
 		}
 	}
@@ -225,7 +226,7 @@ func TestPageNumberPlanMatchesFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := p.Plan(paginate.Position{}, paginate.PageInfo{Items: len(first.Items), More: first.More, Next: first.Next, TotalItems: first.TotalItems})
+	plan := slices.Collect(p.Plan(paginate.Position{}, paginate.PageInfo{Items: len(first.Items), More: first.More, Next: first.Next, TotalItems: first.TotalItems}))
 	var walked []paginate.Position
 	for pos := first.Next; ; {
 		walked = append(walked, pos)
