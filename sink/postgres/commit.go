@@ -1,0 +1,256 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/internal/batch"
+	"github.com/pagekit/pagekit/sink/schema"
+)
+
+// Write applies the records of items in one transaction, without a
+// checkpoint and without a stream lock. A bad record fails the whole page
+// with a *schema.RecordError before anything is sent.
+func (s *Sink[T]) Write(ctx context.Context, items []T) error {
+	return s.apply(ctx, items, nil)
+}
+
+// Commit applies the records of items and saves cp in one transaction,
+// holding the lock of cp.Stream: after a crash either both are in the
+// database or neither is.
+func (s *Sink[T]) Commit(ctx context.Context, items []T, cp paginate.Checkpoint) error {
+	return s.apply(ctx, items, &cp)
+}
+
+// Save stores cp, holding the lock of cp.Stream.
+func (s *Sink[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
+	return s.apply(ctx, nil, &cp)
+}
+
+// Load takes the lock of stream (see [Sink.Lock]) and returns the
+// checkpoint saved for it.
+func (s *Sink[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(); err != nil {
+		return paginate.Checkpoint{}, false, err
+	}
+	if err := s.lock(ctx, stream); err != nil {
+		return paginate.Checkpoint{}, false, err
+	}
+	var text string
+	err := s.conn.QueryRow(ctx, s.q.load, stream).Scan(&text)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return paginate.Checkpoint{}, false, nil
+	}
+	if err != nil {
+		return paginate.Checkpoint{}, false, s.fail(fmt.Errorf("postgres: load checkpoint of %q: %w", stream, err))
+	}
+	var cp paginate.Checkpoint
+	if err := json.Unmarshal([]byte(text), &cp); err != nil {
+		return paginate.Checkpoint{}, false, fmt.Errorf("postgres: checkpoint of %q is not valid: %w", stream, err)
+	}
+	cp.Stream = stream
+	return cp, true, nil
+}
+
+// apply writes one page and, when cp is not nil, its checkpoint, in one
+// transaction.
+func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(); err != nil {
+		return err
+	}
+	vals, runs, err := s.b.Build(items)
+	if err != nil {
+		return err
+	}
+	var cpText []byte
+	if cp != nil {
+		if cpText, err = json.Marshal(cp); err != nil {
+			return fmt.Errorf("postgres: checkpoint: %w", err)
+		}
+		if err := s.lock(ctx, cp.Stream); err != nil {
+			return err
+		}
+	} else if len(runs) == 0 {
+		return nil
+	}
+	if _, err := s.conn.Exec(ctx, "BEGIN"); err != nil {
+		return s.fail(fmt.Errorf("postgres: table %q: begin: %w", s.table.Name, err))
+	}
+	err = s.write(ctx, vals, runs)
+	if err == nil && cp != nil {
+		if _, err = s.conn.Exec(ctx, s.q.save, cp.Stream, string(cpText)); err != nil {
+			err = fmt.Errorf("postgres: save checkpoint of %q: %w", cp.Stream, err)
+		}
+	}
+	if err == nil {
+		if _, err = s.conn.Exec(ctx, "COMMIT"); err != nil {
+			err = fmt.Errorf("postgres: table %q: commit: %w", s.table.Name, err)
+		}
+	}
+	if err != nil {
+		if !s.conn.IsClosed() {
+			if _, rerr := s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("postgres: rollback: %w", rerr))
+			}
+		}
+		return s.fail(err)
+	}
+	return nil
+}
+
+// write applies the runs of a page inside the open transaction.
+func (s *Sink[T]) write(ctx context.Context, vals []schema.Value, runs []batch.Run) error {
+	dirty := false // the temporary table holds rows of an earlier run
+	for _, r := range runs {
+		var err error
+		switch r.Op {
+		case schema.Upsert:
+			if dirty {
+				if _, err := s.conn.Exec(ctx, s.q.truncate); err != nil {
+					return fmt.Errorf("postgres: %w", err)
+				}
+			}
+			err = s.upsert(ctx, vals, r.Rows)
+			dirty = true
+		case schema.Delete:
+			_, err = s.conn.Exec(ctx, s.q.del, s.keyArrays(vals, r.Rows)...)
+		case schema.SoftDelete:
+			_, err = s.conn.Exec(ctx, s.q.soft, s.keyArrays(vals, r.Rows)...)
+		}
+		if err != nil {
+			if _, ok := err.(*schema.RecordError); !ok {
+				err = fmt.Errorf("postgres: table %q: %v of %d rows: %w", s.table.Name, r.Op, len(r.Rows), withDetail(err))
+			}
+			return err
+		}
+		if s.afterExec != nil {
+			if err := s.afterExec(len(r.Rows)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// upsert copies rows into the temporary table, then moves them into the
+// table with INSERT ... ON CONFLICT DO UPDATE.
+func (s *Sink[T]) upsert(ctx context.Context, vals []schema.Value, rows []int) error {
+	buf := append(s.buf[:0], copyHeader...)
+	buf = appendCopyRows(buf, s.cols, vals, rows)
+	buf = binary.BigEndian.AppendUint16(buf, 0xffff) // trailer: -1
+	s.buf = buf
+	if _, err := s.conn.PgConn().CopyFrom(ctx, bytes.NewReader(buf), s.q.copy); err != nil {
+		return s.copyError(vals, rows, err)
+	}
+	_, err := s.conn.Exec(ctx, s.q.insert)
+	return err
+}
+
+// copyLine finds the row and column of a COPY error in its context.
+var copyLine = regexp.MustCompile(`(?m)^COPY [^,]+, line (\d+)(?:, column ([^:\n]+))?`)
+
+// copyError names the record of a failed COPY when PostgreSQL says which
+// line it refused.
+func (s *Sink[T]) copyError(vals []schema.Value, rows []int, err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	m := copyLine.FindStringSubmatch(pe.Where)
+	if m == nil {
+		return err
+	}
+	line, _ := strconv.Atoi(m[1])
+	if line < 1 || line > len(rows) {
+		return err
+	}
+	row := rows[line-1]
+	nc := len(s.cols)
+	return &schema.RecordError{Table: s.table.Name, Index: row, Key: s.b.Mapping.Key(vals[row*nc : (row+1)*nc]), Column: m[2],
+		Err: fmt.Errorf("%w: %w", schema.ErrBadValue, withDetail(err))}
+}
+
+// withDetail adds a PostgreSQL error's detail, such as the failing row of
+// a constraint, to its message, and marks data errors with
+// schema.ErrBadValue.
+func withDetail(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	if pe.Detail != "" {
+		err = fmt.Errorf("%w; %s", err, pe.Detail)
+	}
+	if class := pe.Code[:2]; class == "22" || class == "23" {
+		if !errors.Is(err, schema.ErrBadValue) {
+			err = fmt.Errorf("%w: %w", schema.ErrBadValue, err)
+		}
+	}
+	return err
+}
+
+// keyArrays returns one array a key column of the keys of rows, the
+// arguments of the delete statements.
+func (s *Sink[T]) keyArrays(vals []schema.Value, rows []int) []any {
+	nc := len(s.cols)
+	args := make([]any, len(s.keyIdx))
+	for n, c := range s.keyIdx {
+		switch s.cols[c] {
+		case schema.String, schema.Decimal, schema.JSON:
+			a := make([]string, len(rows))
+			for j, r := range rows {
+				v := &vals[r*nc+c]
+				a[j] = v.Str
+				if s.cols[c] == schema.JSON {
+					a[j] = string(v.Bytes)
+				}
+			}
+			args[n] = a
+		case schema.Int, schema.Long:
+			a := make([]int64, len(rows))
+			for j, r := range rows {
+				a[j] = vals[r*nc+c].Int
+			}
+			args[n] = a
+		case schema.Double:
+			a := make([]float64, len(rows))
+			for j, r := range rows {
+				a[j] = vals[r*nc+c].Float
+			}
+			args[n] = a
+		case schema.Boolean:
+			a := make([]bool, len(rows))
+			for j, r := range rows {
+				a[j] = vals[r*nc+c].Bool
+			}
+			args[n] = a
+		case schema.NaiveDate, schema.UTCDatetime:
+			a := make([]time.Time, len(rows))
+			for j, r := range rows {
+				a[j] = vals[r*nc+c].Time
+			}
+			args[n] = a
+		case schema.Binary:
+			a := make([][]byte, len(rows))
+			for j, r := range rows {
+				a[j] = vals[r*nc+c].Bytes
+			}
+			args[n] = a
+		}
+	}
+	return args
+}

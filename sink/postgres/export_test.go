@@ -1,0 +1,5 @@
+package postgres
+
+// SetAfterExec makes s call f after each data statement of a commit, with
+// the number of rows it wrote; an error from f fails the commit there.
+func SetAfterExec[T any](s *Sink[T], f func(rows int) error) { s.afterExec = f }
