@@ -67,7 +67,7 @@ func ident(name string) string {
 
 // queries are a sink's SQL statements.
 type queries struct {
-	table, state, tmp string // qualified names
+	table, state, tmp      string // qualified names
 	copy, insert, truncate string
 	del, soft              string
 	save, load             string
