@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"testing"
 
@@ -168,7 +167,7 @@ func TestOffsetPlan(t *testing.T) {
 			paginate.PageInfo{Items: 50, More: true, Next: paginate.Position{Offset: 50}, TotalItems: 1000}, offs(50, 100)},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, slices.Collect(tt.o.Plan(tt.pos, tt.first))); diff != "" {
+		if diff := cmp.Diff(tt.want, collectPlan(tt.o.Plan(tt.pos, tt.first))); diff != "" {
 			t.Errorf("%s: Plan mismatch (-want +got):\n%s", tt.name, diff)
 		}
 	}
@@ -184,7 +183,7 @@ func TestOffsetPlanMatchesFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := slices.Collect(o.Plan(paginate.Position{}, paginate.PageInfo{Items: len(first.Items), More: first.More, Next: first.Next, TotalItems: first.TotalItems}))
+	plan := collectPlan(o.Plan(paginate.Position{}, paginate.PageInfo{Items: len(first.Items), More: first.More, Next: first.Next, TotalItems: first.TotalItems}))
 	var walked []paginate.Position
 	for pos := first.Next; ; {
 		walked = append(walked, pos)

@@ -3,6 +3,7 @@ package strategies_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"net/http"
 	"net/url"
 	"slices"
@@ -210,7 +211,7 @@ func TestPageNumberPlan(t *testing.T) {
 			paginate.PageInfo{Items: 50, More: true, Next: next(1, 50), TotalPages: 3}, pages(1, 2, 50, 50)},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, slices.Collect(tt.p.Plan(tt.pos, tt.first))); diff != "" {
+		if diff := cmp.Diff(tt.want, collectPlan(tt.p.Plan(tt.pos, tt.first))); diff != "" {
 			t.Errorf("%s: Plan mismatch (-want +got):\n%s", tt.name, diff)
 		}
 	}
@@ -226,7 +227,7 @@ func TestPageNumberPlanMatchesFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := slices.Collect(p.Plan(paginate.Position{}, paginate.PageInfo{Items: len(first.Items), More: first.More, Next: first.Next, TotalItems: first.TotalItems}))
+	plan := collectPlan(p.Plan(paginate.Position{}, paginate.PageInfo{Items: len(first.Items), More: first.More, Next: first.Next, TotalItems: first.TotalItems}))
 	var walked []paginate.Position
 	for pos := first.Next; ; {
 		walked = append(walked, pos)
@@ -299,4 +300,12 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: error = %v, want a permanent ErrConfig", name, err)
 		}
 	}
+}
+
+// collectPlan collects a plan; a nil plan (none) stays nil.
+func collectPlan(plan iter.Seq[paginate.Position]) []paginate.Position {
+	if plan == nil {
+		return nil
+	}
+	return slices.Collect(plan)
 }
