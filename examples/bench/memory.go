@@ -1,9 +1,143 @@
 package main
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
 
+	"github.com/pagekit/pagekit/mockapi"
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/strategies"
+)
+
+// childFlag makes the command a memory-measuring child: a process of its
+// own, so that the mock API's dataset in the parent does not count.
 const childFlag = "-child-memory"
 
-func memory(ctx context.Context, cfg config) ([]row, error) { return nil, nil }
+// memory syncs N and 10N records, each in a child process, and compares
+// their peak heaps: a streaming runner needs the same memory for both.
+func memory(ctx context.Context, cfg config) ([]row, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	type peak struct{ heap, rss int64 }
+	measure := func(records int) (peak, error) {
+		srv := httptest.NewServer(mockapi.New(mockapi.Config{Records: records, Seed: 3}))
+		defer srv.Close()
+		cmd := exec.CommandContext(ctx, exe, childFlag, "-url", srv.URL+mockapi.PathPageNumber, "-records", fmt.Sprint(records))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return peak{}, fmt.Errorf("child for %d records: %w", records, err)
+		}
+		var p peak
+		if _, err := fmt.Sscanf(strings.TrimSpace(string(out)), "peak_heap=%d", &p.heap); err != nil {
+			return peak{}, fmt.Errorf("child for %d records said %q: %w", records, out, err)
+		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			p.rss = ru.Maxrss * 1024
+		}
+		return p, nil
+	}
+	small, large := cfg.memSmall, 10*cfg.memSmall
+	ps, err := measure(small)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := measure(large)
+	if err != nil {
+		return nil, err
+	}
+	ratio := float64(pl.heap) / float64(ps.heap)
+	return []row{{
+		name:     fmt.Sprintf("memory: peak heap, %d / %d records into JSON Lines on /dev/null", large, small),
+		measured: fmt.Sprintf("%.2f", ratio),
+		target:   "<= 1.3",
+		ok:       ratio <= 1.3,
+		detail: fmt.Sprintf("peak heap %.1f MiB vs %.1f MiB; peak RSS %.1f MiB vs %.1f MiB",
+			mib(pl.heap), mib(ps.heap), mib(pl.rss), mib(ps.rss)),
+	}}, nil
+}
 
-func runChild(args []string) {}
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// runChild syncs the page-number endpoint at -url into JSON Lines on
+// /dev/null with the default options, sampling the live heap, and prints
+// the peak.
+func runChild(args []string) {
+	fs := flag.NewFlagSet("child", flag.ExitOnError)
+	url := fs.String("url", "", "page-number endpoint")
+	records := fs.Int("records", 0, "records expected")
+	_ = fs.Parse(args)
+
+	var peakHeap atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			if v := int64(s[0].Value.Uint64()); v > peakHeap.Load() {
+				peakHeap.Store(v)
+			}
+			select {
+			case <-t.C:
+			case <-stop:
+				return
+			}
+		}
+	}()
+
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer devnull.Close()
+	sink := jsonLines(devnull)
+	p := &strategies.PageNumber[mockapi.User]{
+		HTTP:           strategies.HTTP{URL: *url, Query: seedQuery()},
+		Size:           50,
+		ItemsPath:      "data",
+		TotalPagesPath: "total_pages",
+	}
+	res, err := paginate.Run(context.Background(), p, sink, paginate.Options[mockapi.User]{})
+	close(stop)
+	<-done
+	if err != nil {
+		log.Fatal(err)
+	}
+	if res.Items != int64(*records) {
+		log.Fatalf("synced %d records, want %d", res.Items, *records)
+	}
+	runtime.KeepAlive(sink)
+	fmt.Printf("peak_heap=%d\n", peakHeap.Load())
+}
+
+// jsonLines writes one JSON document a line.
+func jsonLines(w io.Writer) paginate.Sink[mockapi.User] {
+	enc := json.NewEncoder(w)
+	return paginate.SinkFunc[mockapi.User](func(_ context.Context, users []mockapi.User) error {
+		for i := range users {
+			if err := enc.Encode(&users[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
