@@ -62,9 +62,9 @@ type Cursor[T any] struct {
 	// the server is seen to cap at is learned, but set Size no larger
 	// than the server's real maximum.
 	Size int
-	// SizeUnsent says Size is not sent, for a server with a fixed page
-	// size that Inclusive still needs to know.
-	SizeUnsent bool
+	// FixedSize says the server's page size is fixed at Size and takes
+	// no size parameter: Size is not sent, but Inclusive still uses it.
+	FixedSize bool
 
 	// SinceParam, when set, is the query parameter of the incremental
 	// lower bound; every request sends the position's Since there, or
@@ -80,7 +80,8 @@ type Cursor[T any] struct {
 	ItemsPath   string
 	HasMorePath string
 
-	// Decode, when set, reads responses instead of the paths above.
+	// Decode, when set, reads responses instead of the paths above (see
+	// [Response]).
 	Decode func(*http.Response) (Response[T], error)
 
 	lazy lazy[T]
@@ -148,10 +149,10 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	}
 
 	kv := make([]string, 0, 8)
-	if c.SinceParam != c.Param {
+	if c.SinceParam != c.Param && !tok.P.Has(c.SinceParam) {
 		kv = append(kv, c.SinceParam, since(pos, c.SinceDefault))
 	}
-	if c.Size > 0 && !c.SizeUnsent {
+	if c.Size > 0 && !c.FixedSize {
 		kv = append(kv, c.sizeParam(), strconv.Itoa(c.Size))
 	}
 	if c.Params == nil {

@@ -85,9 +85,9 @@ type NextToken[T any] struct {
 	TotalItemsPath   string
 	TotalItemsHeader string
 
-	// Decode, when set, reads responses instead of the paths above; its
-	// Response.Next is the token, or the next URL when no token
-	// placement is set.
+	// Decode, when set, reads responses instead of the paths above (see
+	// [Response]); its Response.Next is the token, or the next URL when
+	// no token placement is set.
 	Decode func(*http.Response) (Response[T], error)
 
 	lazy  lazy[T]

@@ -50,7 +50,8 @@ type Offset[T any] struct {
 	// "X-Total-Count" or "Content-Range", read when the body gave none.
 	TotalItemsHeader string
 
-	// Decode, when set, reads responses instead of the paths above.
+	// Decode, when set, reads responses instead of the paths above (see
+	// [Response]).
 	Decode func(*http.Response) (Response[T], error)
 
 	// MaxOffset, when positive, is an offset the run does not go past,

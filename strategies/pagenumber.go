@@ -69,7 +69,8 @@ type PageNumber[T any] struct {
 	TotalItemsHeader string
 	TotalPagesHeader string
 
-	// Decode, when set, reads responses instead of the paths above.
+	// Decode, when set, reads responses instead of the paths above (see
+	// [Response]).
 	Decode func(*http.Response) (Response[T], error)
 
 	// MaxPage, when positive, is the last page number fetched; the run

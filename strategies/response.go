@@ -13,8 +13,14 @@ import (
 
 // Response is what one response says, as the strategies need it. A
 // strategy fills it from the paths and headers it is configured with, or
-// from its Decode function when that is set; header sources then fill the
-// fields Decode left zero.
+// from its Decode function when that is set.
+//
+// A Decode function gets responses with a 2xx status only. It reads
+// resp.Body, which fails with ErrBodyTooLarge past HTTP.MaxBody, and must
+// not keep it: the paginator reads what is left and closes it. The header
+// sources (total headers, token header, Link header) then fill the fields
+// Decode left zero. An error from Decode is permanent, unless reading the
+// body failed in transport.
 type Response[T any] struct {
 	// Items are the page's records. Nil and empty both mean an empty page.
 	Items []T
