@@ -61,7 +61,8 @@ type HTTPError struct {
 	Status string
 	// ContentType is the response's Content-Type.
 	ContentType string
-	// Body holds the first bytes of the response body, at most 512.
+	// Body holds the first bytes of the response body, at most 512; it
+	// is nil when the error is not about the body.
 	Body []byte
 	// Delay is how long the server asked the client to wait before the
 	// next attempt (Retry-After, RateLimit-Reset, X-RateLimit-Reset), zero
@@ -90,7 +91,7 @@ func (e *HTTPError) Error() string {
 		b.WriteString(e.Delay.String())
 		b.WriteByte(')')
 	}
-	if e.StatusCode != 0 {
+	if e.Body != nil {
 		if e.ContentType != "" && e.Err != nil {
 			b.WriteString(" (Content-Type ")
 			b.WriteString(e.ContentType)

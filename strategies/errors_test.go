@@ -76,11 +76,18 @@ func TestHTTPErrorMessage(t *testing.T) {
 	if got := e.Error(); got != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
 	}
-	e = &HTTPError{Method: "GET", URL: "http://x", StatusCode: 200, Status: "200 OK", ContentType: "text/html", Err: ErrNotJSON}
+	e = &HTTPError{Method: "GET", URL: "http://x", StatusCode: 200, Status: "200 OK", ContentType: "text/html", Err: ErrNotJSON, Body: []byte{}}
 	if got := e.Error(); !strings.Contains(got, "200 OK: response is not JSON (Content-Type text/html): body: (empty)") {
 		t.Errorf("Error() = %s", got)
 	}
 	if !errors.Is(e, ErrNotJSON) || e.RetryAfter() != 0 {
+		t.Error("HTTPError does not unwrap to its Err")
+	}
+	e = &HTTPError{Method: "GET", URL: "http://x", StatusCode: 200, Status: "200 OK", ContentType: "application/json", Err: ErrTieTooLarge}
+	if got, want := e.Error(), "GET http://x: 200 OK: too many records share one cursor value"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if !errors.Is(e, ErrTieTooLarge) {
 		t.Error("HTTPError does not unwrap to its Err")
 	}
 	// A rune cut by the 512-byte excerpt is shown as an ellipsis.

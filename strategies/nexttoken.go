@@ -28,9 +28,11 @@ import (
 // same page are caught by the runner's loop detection.
 //
 // The zero Position is the first page; later positions hold the token or
-// the absolute next URL in Token. Credential-like query parameters that
-// HTTP.URL or HTTP.Query set are kept out of stored next URLs and added back
-// on each request, so checkpoints and logs do not hold them. Configure it
+// the next URL in Token, relative to HTTP.URL's origin when it is on it, so
+// that a checkpoint survives a change of host. Credential-like query
+// parameters that HTTP.URL or HTTP.Query set are kept out of stored next
+// URLs and added back on each request, so checkpoints and logs do not hold
+// them. Configure it
 // before the first Fetch and do not change it afterwards.
 type NextToken[T any] struct {
 	HTTP
@@ -203,9 +205,10 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 	req := request{method: x.method}
 	if x.urlMode && pos.Token != "" {
 		u, err := url.Parse(pos.Token)
-		if err != nil || !u.IsAbs() {
+		if err != nil {
 			return paginate.Page[T]{}, badPosition("next-URL", pos)
 		}
+		u = st.c.base.ResolveReference(u)
 		if err := st.c.checkOrigin(u, "next URL"); err != nil {
 			return paginate.Page[T]{}, paginate.Permanent(err)
 		}
@@ -256,7 +259,7 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 			return paginate.Page[T]{}, responseError(resp, err)
 		}
 		st.c.stripSecrets(abs)
-		next = abs.String()
+		next = st.c.relative(abs)
 	}
 	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems}
 	switch {
@@ -269,6 +272,23 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		out.Next = paginate.Position{Token: next}
 	}
 	return out, nil
+}
+
+// relative returns u as a reference relative to the base URL's origin
+// ("/path?query") when it is on that origin, so that a stored position does
+// not depend on the host, which may change between runs (a server on a new
+// port, staging and production); a URL on another, allowed, host stays
+// absolute.
+func (c *client) relative(u *url.URL) string {
+	bs, bh := origin(c.base)
+	if s, h := origin(u); s != bs || h != bh || u.User != nil || strings.HasPrefix(u.EscapedPath(), "//") {
+		return u.String()
+	}
+	r := url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery, ForceQuery: u.ForceQuery}
+	if r.Path == "" {
+		r.Path = "/"
+	}
+	return r.String()
 }
 
 // setField returns a copy of m with the field at keys set to v, copying

@@ -145,8 +145,9 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 // Plan returns the offsets of the pages after first, the page fetched at
 // pos, up to the total items, stepping by the number of items first held:
 // the page size the server really uses, even when it capped the limit asked
-// for. It returns nil when first is the last page, when no total is known,
-// or when the total claims an implausible number of pages.
+// for. It returns nil when first is the last page or when no total is
+// known. The plan is lazy: a total that lies high costs no memory, and the
+// run still ends on the first empty page.
 func (o *Offset[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
 	if _, err := o.state(); err != nil || !first.More || first.Items <= 0 || first.TotalItems <= 0 {
 		return nil
@@ -157,7 +158,7 @@ func (o *Offset[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Se
 	}
 	stride := int64(first.Items)
 	from := first.Next.Offset
-	if from >= end || ceilDiv(end-from, stride) > maxPlan {
+	if from >= end {
 		return nil
 	}
 	return func(yield func(paginate.Position) bool) {

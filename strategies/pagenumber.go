@@ -185,8 +185,8 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 // pos, up to the last page its totals announce: the total pages, or else
 // the pages that the total items fill at the number of items first held
 // (the page size the server really uses). It returns nil when first is the
-// last page, when no total is known, or when the total claims an
-// implausible number of pages.
+// last page or when no total is known. The plan is lazy: a total that lies
+// high costs no memory, and the run still ends on the first empty page.
 func (p *PageNumber[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
 	if _, err := p.state(); err != nil || !first.More || first.Next.Page == 0 || first.Items <= 0 {
 		return nil
@@ -204,7 +204,7 @@ func (p *PageNumber[T]) Plan(pos paginate.Position, first paginate.PageInfo) ite
 	if p.MaxPage > 0 {
 		last = min(last, p.MaxPage)
 	}
-	if last < from || last-from >= maxPlan {
+	if last < from {
 		return nil
 	}
 	return func(yield func(paginate.Position) bool) {

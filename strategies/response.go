@@ -232,7 +232,7 @@ func bodyError(resp *http.Response, br *bodyReader, err error) error {
 		StatusCode:  resp.StatusCode,
 		Status:      statusLine(resp),
 		ContentType: resp.Header.Get("Content-Type"),
-		Body:        append([]byte(nil), br.Head()...),
+		Body:        append([]byte{}, br.Head()...),
 	}
 	switch {
 	case br.tooBig:

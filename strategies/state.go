@@ -58,9 +58,4 @@ func badPosition(kind string, pos paginate.Position) error {
 	return paginate.Permanent(fmt.Errorf("%w: a %s paginator cannot start at %v", ErrBadPosition, kind, pos))
 }
 
-// maxPlan bounds the positions a Planner returns: a total that claims more
-// pages than this is not believed enough to plan by, and the run fetches
-// page after page instead, stopping on the first empty page.
-const maxPlan = 100_000
-
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
