@@ -390,3 +390,52 @@ func TestHTTPStormKeepsCheckpoint(t *testing.T) {
 		t.Errorf("items after resume mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestEveryStrategyBadResponses runs each strategy into the same bad
+// responses: all share the HTTP layer and must classify alike.
+func TestEveryStrategyBadResponses(t *testing.T) {
+	strats := map[string]func(url string) paginate.Paginator[user]{
+		"page number": func(u string) paginate.Paginator[user] {
+			return &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: u}, ItemsPath: "data"}
+		},
+		"offset": func(u string) paginate.Paginator[user] {
+			return &strategies.Offset[user]{HTTP: strategies.HTTP{URL: u}, ItemsPath: "data"}
+		},
+		"cursor": func(u string) paginate.Paginator[user] {
+			return &strategies.Cursor[user]{HTTP: strategies.HTTP{URL: u}, ItemsPath: "data", Param: "after", Value: userKey}
+		},
+		"next token": func(u string) paginate.Paginator[user] {
+			return &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: u}, ItemsPath: "data", TokenPath: "next", TokenParam: "t"}
+		},
+	}
+	bad := []struct {
+		name      string
+		h         http.Handler
+		want      error // nil: an *HTTPError with the status
+		permanent bool
+		requests  int // through paginate.Run with the fast policy (6 attempts)
+	}{
+		{"404", respond(404, nil, `{"error":"no such list"}`), nil, true, 1},
+		{"HTML 200", respond(200, http.Header{"Content-Type": {"text/html"}}, "<html>oops</html>"), strategies.ErrNotJSON, true, 1},
+		{"malformed", respond(200, nil, `{"data":[{]}`), strategies.ErrBadJSON, true, 1},
+		{"429", respond(429, http.Header{"Retry-After": {"2"}}, `{"error":"slow down"}`), nil, false, 6},
+	}
+	for name, newP := range strats {
+		for _, b := range bad {
+			t.Run(name+"/"+b.name, func(t *testing.T) {
+				srv, q := serve(t, b.h)
+				_, res, err := runAll(t, newP(srv.URL), paginate.Options[user]{})
+				var he *strategies.HTTPError
+				if !errors.As(err, &he) || b.want != nil && !errors.Is(err, b.want) {
+					t.Fatalf("Run error = %v, want an *HTTPError matching %v", err, b.want)
+				}
+				if got := errors.Is(err, paginate.ErrRetriesExhausted); got == b.permanent {
+					t.Errorf("retries exhausted = %v, want %v (%v)", got, !b.permanent, err)
+				}
+				if n := len(q.list()); n != b.requests || res.Stop != paginate.StopError {
+					t.Errorf("%d requests, stop %v; want %d, error", n, res.Stop, b.requests)
+				}
+			})
+		}
+	}
+}

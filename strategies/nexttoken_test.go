@@ -92,6 +92,9 @@ func TestNextToken(t *testing.T) {
 			p:         strategies.NextToken[user]{TokenPath: "nextPageToken", TokenParam: "pageToken", ItemsPath: "items", Size: 20, SizeParam: "maxResults"},
 			wantItems: all, wantStop: paginate.StopNoNextToken,
 			wantReqs: []string{"maxResults=20", "maxResults=20&pageToken=t2", "maxResults=20&pageToken=t3"}},
+		{name: "first page empty", api: tokenAPI{pages: [][]user{{}}, tokens: []string{""}, read: param("pageToken"), write: bodyToken},
+			p:         strategies.NextToken[user]{TokenPath: "nextPageToken", TokenParam: "pageToken", ItemsPath: "items"},
+			wantItems: nil, wantStop: paginate.StopNoNextToken, wantReqs: []string{""}},
 		{name: "Slack: empty next_cursor ends it", api: tokenAPI{pages: pages, tokens: toks, read: param("cursor"),
 			write: func(w http.ResponseWriter, _ *http.Request, items []user, next string) {
 				writeJSON(w, 200, map[string]any{"ok": true, "members": items, "response_metadata": map[string]string{"next_cursor": next}})
