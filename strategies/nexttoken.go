@@ -59,8 +59,8 @@ type NextToken[T any] struct {
 	TokenParam         string
 	TokenRequestHeader string
 	TokenBodyField     string
-	// Body, when set, is encoded as JSON and sent by POST with every
-	// request built from HTTP.URL.
+	// Body, when set, is encoded as JSON and sent by POST (or
+	// HTTP.Method) with every request.
 	Body any
 	// FirstToken is the token sent with the first request, such as "*"
 	// for Solr's cursorMark; empty sends no token then.
@@ -202,7 +202,7 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		return paginate.Page[T]{}, badPosition("next-token", pos)
 	}
 	x := &n.extra
-	req := request{method: x.method}
+	req := request{method: x.method, body: x.body}
 	if x.urlMode && pos.Token != "" {
 		u, err := url.Parse(pos.Token)
 		if err != nil {
@@ -231,7 +231,6 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		if n.TokenRequestHeader != "" && token != "" {
 			req.header, req.value = n.TokenRequestHeader, token
 		}
-		req.body = x.body
 		if n.TokenBodyField != "" && token != "" {
 			b, err := json.Marshal(setField(x.bodyTmpl, x.fieldKeys, token))
 			if err != nil {
