@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -20,7 +22,19 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, exampletest.LeakOptions...) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	if code == 0 {
+		if err := goleak.Find(exampletest.LeakOptions...); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // testConfig is the flags' defaults, against the API at base, with quick
 // retries.
@@ -35,8 +49,8 @@ func testConfig(t *testing.T, base string) config {
 	}
 }
 
-// sync runs the example and fails the test on an error.
-func sync(t *testing.T, cfg config) (paginate.Result, string) {
+// syncOK runs the example and fails the test on an error.
+func syncOK(t *testing.T, cfg config) (paginate.Result, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	res, err := run(context.Background(), cfg, &stdout, &stderr)
@@ -49,7 +63,7 @@ func sync(t *testing.T, cfg config) (paginate.Result, string) {
 func TestFullSync(t *testing.T) {
 	api := exampletest.Serve(t, mockapi.Config{Records: 1000, Seed: 7})
 	cfg := testConfig(t, api.URL)
-	res, out := sync(t, cfg)
+	res, out := syncOK(t, cfg)
 
 	if diff := cmp.Diff(exampletest.ByID(api.Records()), exampletest.ReadUsers(t, cfg.DB)); diff != "" {
 		t.Errorf("table differs from the dataset (-dataset +table):\n%s", diff)
@@ -91,7 +105,7 @@ func TestFullSync(t *testing.T) {
 func TestSchema(t *testing.T) {
 	api := exampletest.Serve(t, mockapi.Config{Records: 10, Seed: 1})
 	cfg := testConfig(t, api.URL)
-	sync(t, cfg)
+	syncOK(t, cfg)
 	db, err := sqlite.Open(cfg.DB)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +138,7 @@ func TestInProcessMock(t *testing.T) {
 	cfg := testConfig(t, "")
 	cfg.URL = ""
 	cfg.Mock = mockapi.Config{Records: 321, Seed: 3}
-	res, _ := sync(t, cfg)
+	res, _ := syncOK(t, cfg)
 	if diff := cmp.Diff(exampletest.ByID(mockapi.New(cfg.Mock).Records()), exampletest.ReadUsers(t, cfg.DB)); diff != "" {
 		t.Errorf("table differs from the dataset (-dataset +table):\n%s", diff)
 	}
@@ -139,7 +153,7 @@ func TestInProcessMock(t *testing.T) {
 func TestIncremental(t *testing.T) {
 	api := exampletest.Serve(t, mockapi.Config{Records: 500, Seed: 11})
 	cfg := testConfig(t, api.URL)
-	first, _ := sync(t, cfg)
+	first, _ := syncOK(t, cfg)
 	before := api.Records()
 	mark := first.Checkpoint.HighWater
 	if want := before[len(before)-1].UpdatedAt.Format(sinceLayout); mark != want {
@@ -159,7 +173,7 @@ func TestIncremental(t *testing.T) {
 	}
 	slices.Sort(want)
 
-	second, _ := sync(t, cfg)
+	second, _ := syncOK(t, cfg)
 	reqs := api.Requests()
 	if got := reqs[0].Query.Get("updated_since"); got != mark {
 		t.Errorf("incremental run sent updated_since=%q, want the mark %q", got, mark)
@@ -188,7 +202,7 @@ func TestFaults(t *testing.T) {
 		ThrottleRate: 0.05, ThrottleBurst: 3, RetryAfter: -1, // "Retry-After: 0"
 	})
 	cfg := testConfig(t, api.URL)
-	res, _ := sync(t, cfg)
+	res, _ := syncOK(t, cfg)
 	if diff := cmp.Diff(exampletest.ByID(api.Records()), exampletest.ReadUsers(t, cfg.DB)); diff != "" {
 		t.Errorf("table differs from the dataset (-dataset +table):\n%s", diff)
 	}
@@ -230,7 +244,7 @@ func TestResume(t *testing.T) {
 	}
 	api.Requests()
 
-	res, _ = sync(t, cfg)
+	res, _ = syncOK(t, cfg)
 	if !res.Resumed || res.Items != 1000-(next-1)*50 {
 		t.Errorf("resumed run: resumed %v, %d items; want true, %d", res.Resumed, res.Items, 1000-(next-1)*50)
 	}
