@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -64,6 +63,10 @@ func (s *Sink[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint,
 	return cp, true, nil
 }
 
+// copyRows is the size of an upsert run from which COPY is faster than an
+// array statement (see docs/performance.md).
+const copyRows = 3000
+
 // apply writes one page and, when cp is not nil, its checkpoint, in one
 // transaction.
 func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint) error {
@@ -87,63 +90,84 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 	} else if len(runs) == 0 {
 		return nil
 	}
-	if _, err := s.conn.Exec(ctx, "BEGIN"); err != nil {
-		return s.fail(fmt.Errorf("postgres: table %q: begin: %w", s.table.Name, err))
+	useCopy := false
+	for _, r := range runs {
+		useCopy = useCopy || r.Op == schema.Upsert && len(r.Rows) >= s.copyRows
 	}
-	err = s.write(ctx, vals, runs)
-	if err == nil && cp != nil {
-		if _, err = s.conn.Exec(ctx, s.q.save, cp.Stream, string(cpText)); err != nil {
-			err = fmt.Errorf("postgres: save checkpoint of %q: %w", cp.Stream, err)
-		}
+	var failed int
+	if useCopy {
+		failed, err = s.writeCopy(ctx, vals, runs, cp, cpText)
+	} else {
+		failed, err = s.writePipelined(ctx, vals, runs, cp, cpText)
 	}
 	if err == nil {
-		if _, err = s.conn.Exec(ctx, "COMMIT"); err != nil {
-			err = fmt.Errorf("postgres: table %q: commit: %w", s.table.Name, err)
-		}
+		return nil
 	}
-	if err != nil {
-		if !s.conn.IsClosed() {
-			if _, rerr := s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("postgres: rollback: %w", rerr))
-			}
-		}
+	if s.conn.IsClosed() {
 		return s.fail(err)
 	}
-	return nil
+	if _, rerr := s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+		return s.fail(errors.Join(err, fmt.Errorf("postgres: rollback: %w", rerr)))
+	}
+	if _, ok := err.(*schema.RecordError); !ok && failed >= 0 && errors.Is(err, schema.ErrBadValue) {
+		if re := s.locate(ctx, vals, runs, failed); re != nil {
+			return re
+		}
+	}
+	return err
 }
 
-// write applies the runs of a page inside the open transaction.
-func (s *Sink[T]) write(ctx context.Context, vals []schema.Value, runs []batch.Run) error {
+// writeCopy writes a page statement by statement, upserting through COPY
+// into the temporary table. It returns the index of the run that failed,
+// or -1.
+func (s *Sink[T]) writeCopy(ctx context.Context, vals []schema.Value, runs []batch.Run, cp *paginate.Checkpoint, cpText []byte) (int, error) {
+	if _, err := s.conn.Exec(ctx, "BEGIN"); err != nil {
+		return -1, s.fail(fmt.Errorf("postgres: table %q: begin: %w", s.table.Name, err))
+	}
 	dirty := false // the temporary table holds rows of an earlier run
-	for _, r := range runs {
+	for i, r := range runs {
 		var err error
 		switch r.Op {
 		case schema.Upsert:
 			if dirty {
 				if _, err := s.conn.Exec(ctx, s.q.truncate); err != nil {
-					return fmt.Errorf("postgres: %w", err)
+					return -1, fmt.Errorf("postgres: %w", err)
 				}
 			}
 			err = s.upsert(ctx, vals, r.Rows)
 			dirty = true
-		case schema.Delete:
-			_, err = s.conn.Exec(ctx, s.q.del, s.keyArrays(vals, r.Rows)...)
-		case schema.SoftDelete:
-			_, err = s.conn.Exec(ctx, s.q.soft, s.keyArrays(vals, r.Rows)...)
+		default:
+			// The same prepared statement as the pipelined path.
+			var b pgconn.Batch
+			s.buf, s.params = s.buf[:0], s.params[:0]
+			s.queueRun(&b, vals, r.Op, r.Rows)
+			_, err = s.conn.PgConn().ExecBatch(ctx, &b).ReadAll()
 		}
 		if err != nil {
 			if _, ok := err.(*schema.RecordError); !ok {
-				err = fmt.Errorf("postgres: table %q: %v of %d rows: %w", s.table.Name, r.Op, len(r.Rows), withDetail(err))
+				err = s.runError(r, s.fail(err))
 			}
-			return err
+			return i, err
 		}
 		if s.afterExec != nil {
 			if err := s.afterExec(len(r.Rows)); err != nil {
-				return err
+				return -1, err
 			}
 		}
 	}
-	return nil
+	if cp != nil {
+		if _, err := s.conn.Exec(ctx, s.q.save, cp.Stream, string(cpText)); err != nil {
+			return -1, s.fail(fmt.Errorf("postgres: save checkpoint of %q: %w", cp.Stream, err))
+		}
+	}
+	if _, err := s.conn.Exec(ctx, "COMMIT"); err != nil {
+		return -1, s.fail(fmt.Errorf("postgres: table %q: commit: %w", s.table.Name, err))
+	}
+	return -1, nil
+}
+
+func (s *Sink[T]) runError(r batch.Run, err error) error {
+	return fmt.Errorf("postgres: table %q: %v of %d rows: %w", s.table.Name, r.Op, len(r.Rows), withDetail(err))
 }
 
 // upsert copies rows into the temporary table, then moves them into the
@@ -201,56 +225,4 @@ func withDetail(err error) error {
 		}
 	}
 	return err
-}
-
-// keyArrays returns one array a key column of the keys of rows, the
-// arguments of the delete statements.
-func (s *Sink[T]) keyArrays(vals []schema.Value, rows []int) []any {
-	nc := len(s.cols)
-	args := make([]any, len(s.keyIdx))
-	for n, c := range s.keyIdx {
-		switch s.cols[c] {
-		case schema.String, schema.Decimal, schema.JSON:
-			a := make([]string, len(rows))
-			for j, r := range rows {
-				v := &vals[r*nc+c]
-				a[j] = v.Str
-				if s.cols[c] == schema.JSON {
-					a[j] = string(v.Bytes)
-				}
-			}
-			args[n] = a
-		case schema.Int, schema.Long:
-			a := make([]int64, len(rows))
-			for j, r := range rows {
-				a[j] = vals[r*nc+c].Int
-			}
-			args[n] = a
-		case schema.Double:
-			a := make([]float64, len(rows))
-			for j, r := range rows {
-				a[j] = vals[r*nc+c].Float
-			}
-			args[n] = a
-		case schema.Boolean:
-			a := make([]bool, len(rows))
-			for j, r := range rows {
-				a[j] = vals[r*nc+c].Bool
-			}
-			args[n] = a
-		case schema.NaiveDate, schema.UTCDatetime:
-			a := make([]time.Time, len(rows))
-			for j, r := range rows {
-				a[j] = vals[r*nc+c].Time
-			}
-			args[n] = a
-		case schema.Binary:
-			a := make([][]byte, len(rows))
-			for j, r := range rows {
-				a[j] = vals[r*nc+c].Bytes
-			}
-			args[n] = a
-		}
-	}
-	return args
 }

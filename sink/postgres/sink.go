@@ -75,8 +75,12 @@ type Sink[T any] struct {
 	locks     map[string]bool
 	err       error // set when the connection is lost or the sink closed
 
-	q   queries
-	buf []byte // COPY data
+	q        queries
+	buf      []byte   // COPY data, array parameters
+	params   [][]byte // parameters of a pipelined page
+	formats  []int16  // all binary
+	allIdx   []int    // 0, 1, ... len(cols)-1
+	copyRows int      // upsert runs this long go through COPY
 
 	// afterExec, when set by a test, runs after each data statement of a
 	// commit with the rows it wrote, and may fail the commit.
@@ -118,14 +122,15 @@ func New[T any](ctx context.Context, pool *pgxpool.Pool, m *schema.Mapping[T], c
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &Sink[T]{
-		pc:      pc,
-		conn:    pc.Conn(),
-		table:   t,
-		b:       batch.Builder[T]{Mapping: m, Op: cfg.Op, SoftDelete: cfg.DeletedColumn != "", Dedupe: true},
-		keyIdx:  t.KeyIndex(),
-		deleted: cfg.DeletedColumn,
-		wait:    cfg.Wait,
-		locks:   make(map[string]bool),
+		pc:       pc,
+		conn:     pc.Conn(),
+		table:    t,
+		b:        batch.Builder[T]{Mapping: m, Op: cfg.Op, SoftDelete: cfg.DeletedColumn != "", Dedupe: true},
+		keyIdx:   t.KeyIndex(),
+		deleted:  cfg.DeletedColumn,
+		wait:     cfg.Wait,
+		locks:    make(map[string]bool),
+		copyRows: copyRows,
 	}
 	for _, c := range t.Columns {
 		s.cols = append(s.cols, c.Type)
@@ -184,6 +189,11 @@ func (s *Sink[T]) Close() error {
 	_, err := pc.Exec(ctx, "SELECT pg_advisory_unlock_all()")
 	if err == nil && s.q.tmp != "" {
 		_, err = pc.Exec(ctx, "DROP TABLE IF EXISTS "+s.q.tmp)
+	}
+	for _, name := range s.q.prepared {
+		if err == nil {
+			err = pc.Conn().PgConn().Deallocate(ctx, name)
+		}
 	}
 	if err != nil {
 		conn := pc.Hijack()

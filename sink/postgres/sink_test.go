@@ -69,19 +69,22 @@ func TestRoundTrip(t *testing.T) {
 				{"e", int32(0), int64(0), 0.0, false, nil, nil, nil, nil, nil, nil, "", ""},
 			}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			pool, nsp := testDB(t)
-			sink := newSink(t, pool, schema.Must(schema.Derive[allTypes]("all")), postgres.Config[allTypes]{Schema: nsp})
-			for _, p := range tc.pages {
-				if err := sink.Write(context.Background(), p); err != nil {
-					t.Fatal(err)
+		for _, copy := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/copy=%v", tc.name, copy), func(t *testing.T) {
+				pool, nsp := testDB(t)
+				sink := newSink(t, pool, schema.Must(schema.Derive[allTypes]("all")), postgres.Config[allTypes]{Schema: nsp})
+				postgres.SetCopy(sink, copy)
+				for _, p := range tc.pages {
+					if err := sink.Write(context.Background(), p); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			got := dump(t, pool, `SELECT `+cols+` FROM "`+nsp+`"."all" ORDER BY 1`)
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("table (-want +got):\n%s", diff)
-			}
-		})
+				got := dump(t, pool, `SELECT `+cols+` FROM "`+nsp+`"."all" ORDER BY 1`)
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("table (-want +got):\n%s", diff)
+				}
+			})
+		}
 	}
 }
 
@@ -143,23 +146,28 @@ func TestExistingTable(t *testing.T) {
 }
 
 func TestReplayIsIdempotent(t *testing.T) {
-	ctx := context.Background()
-	pool, nsp := testDB(t)
-	s := newSink(t, pool, usertest.Mapping("user"), postgres.Config[usertest.User]{Schema: nsp})
-	users := usertest.Generate(250, 2)
-	cp := paginate.Checkpoint{Stream: "users", Position: paginate.Position{Page: 2}}
-	if err := s.Commit(ctx, users, cp); err != nil {
-		t.Fatal(err)
-	}
-	first := dump(t, pool, userQuery(nsp))
-	if err := s.Commit(ctx, users, cp); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(first, dump(t, pool, userQuery(nsp))); diff != "" {
-		t.Errorf("table after replay (-first +replayed):\n%s", diff)
-	}
-	if diff := cmp.Diff(userRows(users), first); diff != "" {
-		t.Errorf("table (-want +got):\n%s", diff)
+	// 3500 rows take the COPY path.
+	for _, n := range []int{250, 3500} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			ctx := context.Background()
+			pool, nsp := testDB(t)
+			s := newSink(t, pool, usertest.Mapping("user"), postgres.Config[usertest.User]{Schema: nsp})
+			users := usertest.Generate(n, 2)
+			cp := paginate.Checkpoint{Stream: "users", Position: paginate.Position{Page: 2}}
+			if err := s.Commit(ctx, users, cp); err != nil {
+				t.Fatal(err)
+			}
+			first := dump(t, pool, userQuery(nsp))
+			if err := s.Commit(ctx, users, cp); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(first, dump(t, pool, userQuery(nsp))); diff != "" {
+				t.Errorf("table after replay (-first +replayed):\n%s", diff)
+			}
+			if diff := cmp.Diff(userRows(users), first); diff != "" {
+				t.Errorf("table (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -211,6 +219,7 @@ func TestAtomicPage(t *testing.T) {
 			return schema.Upsert
 		}
 		pool, nsp, s := setup(t, postgres.Config[usertest.User]{Op: op})
+		postgres.SetCopy(s, true) // statement by statement, so the hook runs between them
 		split := append(append(append([]usertest.User(nil), page[:250]...), usertest.User{ID: mid}), page[250:]...)
 		written, boom := 0, errors.New("boom")
 		postgres.SetAfterExec(s, func(rows int) error {
@@ -229,41 +238,57 @@ func TestAtomicPage(t *testing.T) {
 		check(t, pool, nsp, s)
 	})
 
-	t.Run("database refuses a row", func(t *testing.T) {
-		pool, nsp, s := setup(t, postgres.Config[usertest.User]{})
-		if _, err := pool.Exec(ctx, `ALTER TABLE "`+nsp+`"."user" ADD CHECK ("email" <> 'refused@example.com')`); err != nil {
-			t.Fatal(err)
-		}
-		refused := append([]usertest.User(nil), page...)
-		refused[300].Email = "refused@example.com"
-		err := s.Commit(ctx, refused, after)
-		if !errors.Is(err, schema.ErrBadValue) || !strings.Contains(err.Error(), "violates check constraint") ||
-			!strings.Contains(err.Error(), refused[300].ID) {
-			t.Fatalf("Commit: error = %v, want ErrBadValue with the constraint and the failing row", err)
-		}
-		check(t, pool, nsp, s)
-	})
+	for _, copy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("database refuses a row in the second half/copy=%v", copy), func(t *testing.T) {
+			// A delete in the middle splits the page into two upserts;
+			// the database refuses a row of the second.
+			mid := page[250].ID
+			op := func(u usertest.User) schema.Op {
+				if u.ID == mid && u.Name == "" {
+					return schema.Delete
+				}
+				return schema.Upsert
+			}
+			pool, nsp, s := setup(t, postgres.Config[usertest.User]{Op: op})
+			postgres.SetCopy(s, copy)
+			if _, err := pool.Exec(ctx, `ALTER TABLE "`+nsp+`"."user" ADD CHECK ("email" <> 'refused@example.com')`); err != nil {
+				t.Fatal(err)
+			}
+			refused := append(append(append([]usertest.User(nil), page[:250]...), usertest.User{ID: mid}), page[250:]...)
+			refused[301].Email = "refused@example.com"
+			err := s.Commit(ctx, refused, after)
+			var re *schema.RecordError
+			if !errors.As(err, &re) || !errors.Is(err, schema.ErrBadValue) {
+				t.Fatalf("Commit: error = %v, want a *RecordError with ErrBadValue", err)
+			}
+			if re.Index != 301 || re.Key != fmt.Sprintf("id=%q", refused[301].ID) || !strings.Contains(err.Error(), "violates check constraint") {
+				t.Errorf("error = %v, want record 301 (id=%q) and the constraint", err, refused[301].ID)
+			}
+			check(t, pool, nsp, s)
+		})
 
-	t.Run("COPY refuses a value", func(t *testing.T) {
-		type doc struct {
-			ID  string         `json:"id" pagekit:",pk"`
-			Doc map[string]any `json:"doc"`
-		}
-		pool, nsp := testDB(t)
-		s := newSink(t, pool, schema.Must(schema.Derive[doc]("docs")), postgres.Config[doc]{Schema: nsp})
-		// jsonb cannot hold a NUL character.
-		err := s.Write(ctx, []doc{{ID: "a"}, {ID: "b", Doc: map[string]any{"x": "\x00"}}})
-		var re *schema.RecordError
-		if !errors.As(err, &re) || !errors.Is(err, schema.ErrBadValue) {
-			t.Fatalf("Write: error = %v, want a *RecordError", err)
-		}
-		if re.Index != 1 || re.Key != `id="b"` || re.Column != "doc" {
-			t.Errorf("error = %v, want record 1 (id=\"b\"), column doc", err)
-		}
-		if rows := dump(t, pool, `SELECT * FROM "`+nsp+`"."docs"`); len(rows) != 0 {
-			t.Errorf("rows after a refused page: %v", rows)
-		}
-	})
+		t.Run(fmt.Sprintf("database refuses a value/copy=%v", copy), func(t *testing.T) {
+			type doc struct {
+				ID  string         `json:"id" pagekit:",pk"`
+				Doc map[string]any `json:"doc"`
+			}
+			pool, nsp := testDB(t)
+			s := newSink(t, pool, schema.Must(schema.Derive[doc]("docs")), postgres.Config[doc]{Schema: nsp})
+			postgres.SetCopy(s, copy)
+			// jsonb cannot hold a NUL character.
+			err := s.Write(ctx, []doc{{ID: "a"}, {ID: "b", Doc: map[string]any{"x": "\x00"}}, {ID: "c"}})
+			var re *schema.RecordError
+			if !errors.As(err, &re) || !errors.Is(err, schema.ErrBadValue) {
+				t.Fatalf("Write: error = %v, want a *RecordError", err)
+			}
+			if re.Index != 1 || re.Key != `id="b"` || re.Column != "doc" {
+				t.Errorf("error = %v, want record 1 (id=\"b\"), column doc", err)
+			}
+			if rows := dump(t, pool, `SELECT * FROM "`+nsp+`"."docs"`); len(rows) != 0 {
+				t.Errorf("rows after a refused page: %v", rows)
+			}
+		})
+	}
 
 	t.Run("bad record", func(t *testing.T) {
 		pool, nsp, s := setup(t, postgres.Config[usertest.User]{})
@@ -310,18 +335,21 @@ func TestOperations(t *testing.T) {
 			{{ID: 1, Title: "back"}},
 		}, [][]any{{int64(1), "back", false}}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			pool, nsp := testDB(t)
-			s := newSink(t, pool, schema.Must(schema.Derive[event]("events")), postgres.Config[event]{Op: op, DeletedColumn: tc.deleted, Schema: nsp})
-			for _, p := range tc.pages {
-				if err := s.Write(ctx, p); err != nil {
-					t.Fatal(err)
+		for _, copy := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/copy=%v", tc.name, copy), func(t *testing.T) {
+				pool, nsp := testDB(t)
+				s := newSink(t, pool, schema.Must(schema.Derive[event]("events")), postgres.Config[event]{Op: op, DeletedColumn: tc.deleted, Schema: nsp})
+				postgres.SetCopy(s, copy)
+				for _, p := range tc.pages {
+					if err := s.Write(ctx, p); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			if diff := cmp.Diff(tc.want, dump(t, pool, `SELECT * FROM "`+nsp+`"."events" ORDER BY 1`)); diff != "" {
-				t.Errorf("table (-want +got):\n%s", diff)
-			}
-		})
+				if diff := cmp.Diff(tc.want, dump(t, pool, `SELECT * FROM "`+nsp+`"."events" ORDER BY 1`)); diff != "" {
+					t.Errorf("table (-want +got):\n%s", diff)
+				}
+			})
+		}
 	}
 }
 
@@ -334,18 +362,23 @@ func TestCompositeKeyDelete(t *testing.T) {
 		Op    schema.Op `pagekit:"-"`
 	}
 	ctx := context.Background()
-	pool, nsp := testDB(t)
 	d := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
-	s := newSink(t, pool, schema.Must(schema.Derive[line]("lines")), postgres.Config[line]{Schema: nsp, Op: func(l line) schema.Op { return l.Op }})
-	if err := s.Write(ctx, []line{{"a", 1, d, "1.5", 0}, {"a", 2, d, "2", 0}, {"b", 1, d, "3", 0}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Write(ctx, []line{{"a", 2, d, "", schema.Delete}, {"b", 1, d.AddDate(0, 0, 1), "", schema.Delete}}); err != nil {
-		t.Fatal(err)
-	}
-	want := [][]any{{"a", int32(1), "1.5"}, {"b", int32(1), "3"}}
-	if diff := cmp.Diff(want, dump(t, pool, `SELECT "order", n, qty::text FROM "`+nsp+`"."lines" ORDER BY 1, 2`)); diff != "" {
-		t.Errorf("table (-want +got):\n%s", diff)
+	for _, copy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("copy=%v", copy), func(t *testing.T) {
+			pool, nsp := testDB(t)
+			s := newSink(t, pool, schema.Must(schema.Derive[line]("lines")), postgres.Config[line]{Schema: nsp, Op: func(l line) schema.Op { return l.Op }})
+			postgres.SetCopy(s, copy)
+			if err := s.Write(ctx, []line{{"a", 1, d, "1.5", 0}, {"a", 2, d, "2", 0}, {"b", 1, d, "3", 0}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Write(ctx, []line{{"a", 2, d, "", schema.Delete}, {"b", 1, d.AddDate(0, 0, 1), "", schema.Delete}}); err != nil {
+				t.Fatal(err)
+			}
+			want := [][]any{{"a", int32(1), "1.5"}, {"b", int32(1), "3"}}
+			if diff := cmp.Diff(want, dump(t, pool, `SELECT "order", n, qty::text FROM "`+nsp+`"."lines" ORDER BY 1, 2`)); diff != "" {
+				t.Errorf("table (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

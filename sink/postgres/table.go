@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pagekit/pagekit/sink/schema"
@@ -69,9 +70,16 @@ func ident(name string) string {
 type queries struct {
 	table, state, tmp      string // qualified names
 	copy, insert, truncate string
-	del, soft              string
 	save, load             string
+
+	// Prepared statements of the pipelined path, by name.
+	upsertName, deleteName, softName, saveName string
+	prepared                                   []string
 }
+
+// stmtSeq numbers the prepared statements of sinks, whose names must
+// differ on one pooled connection.
+var stmtSeq atomic.Uint64
 
 func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 	qualify := func(name string) string {
@@ -155,41 +163,68 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 	}
 	q.truncate = "TRUNCATE " + q.tmp
 
-	// Deletes take arrays of keys, one per key column, and unnest them.
-	var arrays, match []string
-	for n, i := range s.keyIdx {
-		c := s.table.Columns[i]
-		arrays = append(arrays, fmt.Sprintf("$%d::%s[]", n+1, keyArrayType(c.Type)))
-		m := "t." + ident(c.Name) + " = k.k" + fmt.Sprint(n)
-		if c.Type == schema.Decimal {
-			m += "::numeric"
-		}
-		match = append(match, m)
-	}
-	var kcols []string
-	for n := range s.keyIdx {
-		kcols = append(kcols, fmt.Sprintf("k%d", n))
-	}
-	from := "unnest(" + strings.Join(arrays, ", ") + ") AS k(" + strings.Join(kcols, ", ") + ")"
-	q.del = "DELETE FROM " + q.table + " AS t USING " + from + " WHERE " + strings.Join(match, " AND ")
-	if s.deleted != "" {
-		q.soft = "UPDATE " + q.table + " AS t SET " + ident(s.deleted) + " = true FROM " + from + " WHERE " + strings.Join(match, " AND ")
-	}
 	q.save = "INSERT INTO " + q.state + " (stream, checkpoint, updated_at) VALUES ($1, $2::text::jsonb, now()) " +
 		"ON CONFLICT (stream) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = EXCLUDED.updated_at"
 	q.load = "SELECT checkpoint::text FROM " + q.state + " WHERE stream = $1"
+	return s.prepare(ctx, keys, insCols, sets)
+}
+
+// prepare prepares the statements of the pipelined path.
+func (s *Sink[T]) prepare(ctx context.Context, keys, insCols, sets []string) error {
+	q := &s.q
+	for i := range s.cols {
+		s.allIdx = append(s.allIdx, i)
+	}
+	prefix := fmt.Sprintf("pagekit_%d_", stmtSeq.Add(1))
+	from, sel := unnestSQL(s.cols, s.allIdx, 1)
+	if s.deleted != "" {
+		sel = append(sel, "false")
+	}
+	upsert := "INSERT INTO " + q.table + " (" + strings.Join(insCols, ", ") + ") SELECT " + strings.Join(sel, ", ") +
+		" FROM " + from + " ON CONFLICT (" + strings.Join(keys, ", ") + ") DO "
+	if len(sets) == 0 {
+		upsert += "NOTHING"
+	} else {
+		upsert += "UPDATE SET " + strings.Join(sets, ", ")
+	}
+	kfrom, ksel := unnestSQL(s.cols, s.keyIdx, 1)
+	var match []string
+	for n, i := range s.keyIdx {
+		match = append(match, "t."+ident(s.table.Columns[i].Name)+" = "+ksel[n])
+	}
+	where := strings.Join(match, " AND ")
+	stmts := []struct {
+		name *string
+		sql  string
+		oids []uint32
+	}{
+		{&q.upsertName, upsert, s.arrayOIDs(s.allIdx)},
+		{&q.deleteName, "DELETE FROM " + q.table + " AS t USING " + kfrom + " WHERE " + where, s.arrayOIDs(s.keyIdx)},
+		{&q.saveName, q.save, []uint32{oidText, oidText}},
+	}
+	if s.deleted != "" {
+		stmts = append(stmts, struct {
+			name *string
+			sql  string
+			oids []uint32
+		}{&q.softName, "UPDATE " + q.table + " AS t SET " + ident(s.deleted) + " = true FROM " + kfrom + " WHERE " + where, s.arrayOIDs(s.keyIdx)})
+	}
+	for i, st := range stmts {
+		*st.name = fmt.Sprintf("%s%d", prefix, i)
+		if _, err := s.conn.PgConn().Prepare(ctx, *st.name, st.sql, st.oids); err != nil {
+			return fmt.Errorf("prepare %s: %w", st.sql, err)
+		}
+		q.prepared = append(q.prepared, *st.name)
+	}
 	return nil
 }
 
-// keyArrayType is the array element type that carries keys of type t to a
-// delete: the column's type, except numeric and jsonb keys, which travel as
-// text.
-func keyArrayType(t schema.Type) string {
-	switch t {
-	case schema.Decimal, schema.JSON:
-		return "text"
+func (s *Sink[T]) arrayOIDs(idx []int) []uint32 {
+	oids := make([]uint32, len(idx))
+	for n, i := range idx {
+		oids[n] = arrayOID[elemOID(s.cols[i])]
 	}
-	return pgType(t)
+	return oids
 }
 
 // createTable creates the sink's table, or checks an existing one and adds

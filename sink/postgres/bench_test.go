@@ -1,0 +1,96 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/internal/usertest"
+	"github.com/pagekit/pagekit/sink/postgres"
+)
+
+var pageSizes = []int{50, 500, 5000}
+
+// BenchmarkUpsert measures the sink committing pages of new USER records,
+// each page with its checkpoint, as paginate.Run does: "auto" is the sink
+// as configured, "array" and "copy" force one path.
+func BenchmarkUpsert(b *testing.B) {
+	for _, n := range pageSizes {
+		for _, path := range []string{"auto", "array", "copy"} {
+			b.Run(fmt.Sprintf("rows=%d/%s", n, path), func(b *testing.B) {
+				ctx := context.Background()
+				pool, nsp := testDB(b)
+				s := newSink(b, pool, usertest.Mapping("user"), postgres.Config[usertest.User]{Schema: nsp})
+				if path != "auto" {
+					postgres.SetCopy(s, path == "copy")
+				}
+				users := usertest.Generate(b.N*n, 1)
+				b.ResetTimer()
+				for i := range b.N {
+					cp := paginate.Checkpoint{Stream: "users", Position: paginate.Position{Page: int64(i + 2)}}
+					if err := s.Commit(ctx, users[i*n:(i+1)*n], cp); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
+			})
+		}
+	}
+}
+
+// BenchmarkDriver is the baseline: bare pgx doing the same work, COPY into
+// a temporary table then INSERT ... ON CONFLICT and the checkpoint row, one
+// transaction a page, with no schema, validation or lock.
+func BenchmarkDriver(b *testing.B) {
+	for _, n := range pageSizes {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			pool, nsp := testDB(b)
+			conn, err := pool.Acquire(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Release()
+			for _, q := range []string{
+				`CREATE SCHEMA "` + nsp + `"`,
+				`CREATE TABLE "` + nsp + `"."user" ("id" text PRIMARY KEY, "name" text, "email" text, "address" text, "company" text, "job" text,
+					"updatedAt" timestamptz, "createdAt" timestamptz)`,
+				`CREATE TABLE "` + nsp + `".state (stream text PRIMARY KEY, checkpoint jsonb)`,
+				`CREATE TEMP TABLE tmp_user (LIKE "` + nsp + `"."user") ON COMMIT DELETE ROWS`,
+			} {
+				if _, err := conn.Exec(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cols := []string{"id", "name", "email", "address", "company", "job", "updatedAt", "createdAt"}
+			insert := `INSERT INTO "` + nsp + `"."user" SELECT * FROM tmp_user ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name",
+				"email" = EXCLUDED."email", "address" = EXCLUDED."address", "company" = EXCLUDED."company", "job" = EXCLUDED."job",
+				"updatedAt" = EXCLUDED."updatedAt", "createdAt" = EXCLUDED."createdAt"`
+			save := `INSERT INTO "` + nsp + `".state VALUES ($1, $2::text::jsonb) ON CONFLICT (stream) DO UPDATE SET checkpoint = EXCLUDED.checkpoint`
+			users := usertest.Generate(b.N*n, 1)
+			rows := make([][]any, n)
+			b.ResetTimer()
+			for i := range b.N {
+				for j, u := range users[i*n : (i+1)*n] {
+					rows[j] = []any{u.ID, u.Name, u.Email, u.Address, u.Company, u.Job, u.UpdatedAt, u.CreatedAt}
+				}
+				err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+					if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tmp_user"}, cols, pgx.CopyFromRows(rows)); err != nil {
+						return err
+					}
+					if _, err := tx.Exec(ctx, insert); err != nil {
+						return err
+					}
+					_, err := tx.Exec(ctx, save, "users", fmt.Sprintf(`{"page": %d}`, i))
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
