@@ -190,7 +190,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	report.Summary(stdout, res, err)
 	if cfg.Show > 0 {
 		terr := report.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table %q, first %d rows by updatedAt:", userTable.Name, cfg.Show),
-			`SELECT id, name, email, address, company, job, updatedAt, createdAt FROM "user" ORDER BY updatedAt, id LIMIT ?`, cfg.Show)
+			`SELECT id, name, email, company, updatedAt FROM "user" ORDER BY updatedAt, id LIMIT ?`, cfg.Show)
 		err = errors.Join(err, terr)
 	}
 	return res, err

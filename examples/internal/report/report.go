@@ -108,7 +108,7 @@ func Table(ctx context.Context, w io.Writer, db *sql.DB, title, query string, ar
 }
 
 // maxCell is the widest a cell is printed.
-const maxCell = 28
+const maxCell = 36
 
 func cell(v sql.NullString) string {
 	if !v.Valid {
