@@ -1,0 +1,206 @@
+// Command nexttoken syncs the USER table of a REST API that hands out the
+// next page with each page, into an SQLite file. Three variants of the
+// pattern, chosen by -variant:
+//
+//	url    the next page's URL in the body:      {"data": [...], "next_page_url": "http://..."}
+//	link   the next page's URL in a Link header: Link: <http://...>; rel="next"
+//	token  an opaque token in the body, sent back as a parameter: {"data": [...], "next_token": "..."}
+//
+//	go run ./examples/nexttoken                  # -variant url, from an in-process mock API
+//	go run ./examples/nexttoken -variant link
+//	go run ./examples/nexttoken -url http://127.0.0.1:5001/pagination/next_page_url
+//
+// The runner stops when the next URL or token is missing or null. A token or
+// URL that repeats, or leads to a page already seen, stops the sync with
+// paginate.ErrLoop instead of looping for ever, and a next URL to another
+// host is refused (strategies.ErrOtherOrigin) so credentials stay home.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/pagekit/pagekit/examples/internal/mockflag"
+	"github.com/pagekit/pagekit/examples/internal/progress"
+	"github.com/pagekit/pagekit/examples/internal/report"
+	"github.com/pagekit/pagekit/mockapi"
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/schema"
+	"github.com/pagekit/pagekit/sink/sqlite"
+	"github.com/pagekit/pagekit/strategies"
+)
+
+// User is one record of the API; the pagekit tag marks the primary key.
+type User struct {
+	ID        string    `json:"id" pagekit:",pk"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Address   string    `json:"address"`
+	Company   string    `json:"company"`
+	Job       string    `json:"job"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// sinceLayout is the API's updated_since format.
+const sinceLayout = "2006-01-02T15:04:05Z"
+
+type config struct {
+	Variant string // url, link or token
+	URL     string // the endpoint; empty starts the mock API in-process
+	DB      string
+	PerPage int
+	Reset   bool
+	Verbose bool
+	Show    int
+	Mock    mockapi.Config
+	Retry   paginate.Retry
+}
+
+func main() {
+	cfg := config{}
+	fs := flag.NewFlagSet("nexttoken", flag.ExitOnError)
+	fs.StringVar(&cfg.Variant, "variant", "url", "where the next page is: url (next_page_url in the body), link (Link header) or token (next_token in the body)")
+	fs.StringVar(&cfg.URL, "url", "", "endpoint of the API for the variant (default: an in-process mock API)")
+	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
+	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
+	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
+	fs.BoolVar(&cfg.Verbose, "v", false, "log every page instead of drawing a progress bar")
+	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
+	mock := mockflag.Register(fs)
+	fs.Parse(os.Args[1:])
+	cfg.Mock = *mock
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, err := run(ctx, cfg, os.Stdout, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nexttoken:", err)
+	}
+	os.Exit(report.ExitCode(err))
+}
+
+// paginator returns the paginator of a variant, for the API at endpoint
+// (or, when endpoint is empty, the mock API at base), and whether its
+// walk is page-numbered underneath, so that records updated during a sync
+// can shift between pages.
+func paginator(variant, endpoint, base string, perPage int) (*strategies.NextToken[User], bool, error) {
+	sorted := url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}
+	switch variant {
+	case "url":
+		// The first request is built from URL; the next ones are the
+		// next_page_url as served, with its per_page, page and
+		// updated_since.
+		return &strategies.NextToken[User]{
+			HTTP:           strategies.HTTP{URL: or(endpoint, base+mockapi.PathNextPageURL), Query: sorted},
+			NextURLPath:    "next_page_url",
+			SizeParam:      "per_page",
+			Size:           perPage,
+			SinceParam:     "updated_since",
+			SinceDefault:   "0001-01-01T00:00:00Z",
+			ItemsPath:      "data",
+			TotalItemsPath: "total_items",
+		}, true, nil
+	case "link":
+		// The body is a bare array (ItemsPath ""); the total is in
+		// X-Total-Count, the next page in Link: <...>; rel="next".
+		return &strategies.NextToken[User]{
+			HTTP:             strategies.HTTP{URL: or(endpoint, base+mockapi.PathLinkHeader), Query: sorted},
+			LinkHeader:       true,
+			SizeParam:        "per_page",
+			Size:             perPage,
+			SinceParam:       "updated_since",
+			SinceDefault:     "0001-01-01T00:00:00Z",
+			TotalItemsHeader: "X-Total-Count",
+		}, true, nil
+	case "token":
+		// ?limit=50&updated_since=...&next_token=<token from the last page>.
+		return &strategies.NextToken[User]{
+			HTTP:         strategies.HTTP{URL: or(endpoint, base+mockapi.PathNextToken)},
+			TokenPath:    "next_token",
+			TokenParam:   "next_token",
+			SizeParam:    "limit",
+			Size:         perPage,
+			SinceParam:   "updated_since",
+			SinceDefault: "0001-01-01T00:00:00Z",
+			ItemsPath:    "data",
+		}, false, nil
+	}
+	return nil, false, fmt.Errorf("unknown -variant %q: want url, link or token", variant)
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Result, error) {
+	var base string
+	if cfg.URL == "" {
+		srv, err := mockflag.Start(cfg.Mock)
+		if err != nil {
+			return paginate.Result{}, err
+		}
+		defer srv.Close()
+		base = srv.URL
+		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.API.Len(), base)
+	}
+	api, pageNumbered, err := paginator(cfg.Variant, cfg.URL, base, cfg.PerPage)
+	if err != nil {
+		return paginate.Result{}, err
+	}
+
+	db, err := sqlite.Open(cfg.DB)
+	if err != nil {
+		return paginate.Result{}, err
+	}
+	defer db.Close()
+	users, err := sqlite.New(ctx, db, schema.Must(schema.Derive[User]("user")), sqlite.Config[User]{})
+	if err != nil {
+		return paginate.Result{}, err
+	}
+	defer users.Close()
+	const stream = "user"
+	if cfg.Reset {
+		if err := users.Save(ctx, paginate.Checkpoint{Stream: stream}); err != nil {
+			return paginate.Result{}, err
+		}
+	}
+
+	prog := progress.New(stderr, stream, cfg.Verbose)
+	res, err := paginate.Run(ctx, api, users, paginate.Options[User]{
+		Stream:    stream,
+		HighWater: func(u User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
+		Key:       func(u User) string { return u.ID },
+		// next_page_url and Link walk page numbers: a record updated
+		// during the sync shifts the others, and a key seen twice tells.
+		// The token endpoint's tokens are positions in the data, which
+		// such a record moves past, to be read again, by design.
+		TrackKeys: pageNumbered,
+		Order:     func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		Retry:     cfg.Retry,
+		Logger:    prog.Logger,
+		Observe:   prog.Observe,
+	})
+
+	if cp, found, lerr := users.Load(context.WithoutCancel(ctx), stream); lerr == nil && found {
+		res.Checkpoint = cp // as saved, even if a commit raced with a Ctrl-C
+	}
+	report.Summary(stdout, res, err)
+	if cfg.Show > 0 {
+		terr := report.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table \"user\", first %d rows by updatedAt:", cfg.Show),
+			`SELECT id, name, email, company, updatedAt FROM "user" ORDER BY updatedAt, id LIMIT ?`, cfg.Show)
+		err = errors.Join(err, terr)
+	}
+	return res, err
+}
