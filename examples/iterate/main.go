@@ -1,0 +1,104 @@
+// Command iterate prints every record of a paginated API with a plain for
+// range loop over paginate.All: no sink, no checkpoint, the same engine
+// (retries, loop detection, parallel fetching) as a sync.
+//
+//	go run ./examples/iterate                 # from an in-process mock API
+//	go run ./examples/iterate -limit 10       # stop after 10 records
+//	go run ./examples/iterate -url http://127.0.0.1:5001/pagination/page_number
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/pagekit/pagekit/examples/internal/mockflag"
+	"github.com/pagekit/pagekit/examples/internal/report"
+	"github.com/pagekit/pagekit/mockapi"
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/strategies"
+)
+
+// User is one record of the API.
+type User struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+type config struct {
+	URL         string // the page_number endpoint; empty starts the mock API in-process
+	PerPage     int
+	Concurrency int
+	Limit       int // records to print; 0 prints all
+	Mock        mockapi.Config
+	Retry       paginate.Retry
+}
+
+func main() {
+	cfg := config{}
+	fs := flag.NewFlagSet("iterate", flag.ExitOnError)
+	fs.StringVar(&cfg.URL, "url", "", "page_number endpoint of the API (default: an in-process mock API)")
+	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
+	fs.IntVar(&cfg.Limit, "limit", 0, "stop after this many records (0: all)")
+	mock := mockflag.Register(fs)
+	fs.Parse(os.Args[1:])
+	cfg.Mock = *mock
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := run(ctx, cfg, os.Stdout, os.Stderr)
+	fmt.Fprintf(os.Stderr, "%d records\n", n)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "iterate:", err)
+	}
+	os.Exit(report.ExitCode(err))
+}
+
+// run prints the records, one a line, and returns how many it printed.
+func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error) {
+	endpoint := cfg.URL
+	if endpoint == "" {
+		srv, err := mockflag.Start(cfg.Mock)
+		if err != nil {
+			return 0, err
+		}
+		defer srv.Close()
+		endpoint = srv.URL + mockapi.PathPageNumber
+		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.API.Len(), endpoint)
+	}
+	api := &strategies.PageNumber[User]{
+		HTTP: strategies.HTTP{
+			URL:   endpoint,
+			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+		},
+		Size:           cfg.PerPage,
+		ItemsPath:      "data",
+		TotalPagesPath: "total_pages",
+	}
+
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	fmt.Fprintf(w, "%-36s  %-20s  %-24s  %s\n", "id", "updatedAt", "name", "email")
+	n := 0
+	for u, err := range paginate.All(ctx, api, paginate.Options[User]{Concurrency: cfg.Concurrency, Retry: cfg.Retry}) {
+		if err != nil {
+			return n, err // the loop has stopped; err says which page failed and why
+		}
+		fmt.Fprintf(w, "%-36s  %-20s  %-24s  %s\n", u.ID, u.UpdatedAt.UTC().Format(time.RFC3339), u.Name, u.Email)
+		n++
+		if n == cfg.Limit {
+			break // stops fetching; no goroutine is left behind
+		}
+	}
+	return n, nil
+}
