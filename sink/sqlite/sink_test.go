@@ -475,3 +475,28 @@ func TestRunResumes(t *testing.T) {
 		t.Errorf("final checkpoint:\n%s\nwant\n%s", text, want)
 	}
 }
+
+// A deletions endpoint that returns only ids feeds the same table through
+// a second sink of a type that has only the key.
+func TestDeleteOnlySink(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	users := newSink(t, db, usertest.Mapping("user"), sqlite.Config[usertest.User]{})
+	all := usertest.Generate(5, 1)
+	if err := users.Write(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	type deleted struct {
+		ID string `json:"id" pagekit:",pk"`
+	}
+	gone := newSink(t, db, schema.Must(schema.Derive[deleted]("user")), sqlite.Config[deleted]{
+		Op: func(deleted) schema.Op { return schema.Delete },
+	})
+	if err := gone.Write(ctx, []deleted{{all[1].ID}, {all[3].ID}}); err != nil {
+		t.Fatal(err)
+	}
+	want := userRows([]usertest.User{all[0], all[2], all[4]})
+	if diff := cmp.Diff(want, dump(t, db, "user")); diff != "" {
+		t.Errorf("table (-want +got):\n%s", diff)
+	}
+}
