@@ -500,3 +500,57 @@ func TestDeleteOnlySink(t *testing.T) {
 		t.Errorf("table (-want +got):\n%s", diff)
 	}
 }
+
+// Sinks of several tables in one database commit concurrently: SQLite
+// takes one writer at a time and the others wait (busy timeout).
+func TestConcurrentSinks(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	const sinks, pages, per = 3, 20, 50
+	errs := make(chan error, sinks)
+	for i := range sinks {
+		s := newSink(t, db, usertest.Mapping(fmt.Sprintf("user%d", i)), sqlite.Config[usertest.User]{})
+		users := usertest.Generate(pages*per, uint64(i))
+		go func() {
+			for p := range pages {
+				cp := paginate.Checkpoint{Stream: fmt.Sprintf("s%d", i), Position: paginate.Position{Page: int64(p + 2)}}
+				if err := s.Commit(ctx, users[p*per:(p+1)*per], cp); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range sinks {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range sinks {
+		if got := len(dump(t, db, fmt.Sprintf("user%d", i))); got != pages*per {
+			t.Errorf("table user%d has %d rows, want %d", i, got, pages*per)
+		}
+	}
+}
+
+func TestCancelledCommit(t *testing.T) {
+	db := openDB(t)
+	s := newSink(t, db, usertest.Mapping("user"), sqlite.Config[usertest.User]{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cp := paginate.Checkpoint{Stream: "users", Position: paginate.Position{Page: 2}}
+	if err := s.Commit(ctx, usertest.Generate(10, 1), cp); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Commit with a cancelled context: error = %v, want context.Canceled", err)
+	}
+	if _, found, _ := s.Load(context.Background(), "users"); found {
+		t.Error("a cancelled commit saved its checkpoint")
+	}
+	// The sink goes on with a live context.
+	if err := s.Commit(context.Background(), usertest.Generate(10, 1), cp); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(dump(t, db, "user")); got != 10 {
+		t.Errorf("%d rows, want 10", got)
+	}
+}
