@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pagekit/pagekit/examples/internal/exampletest"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
@@ -19,18 +20,41 @@ import (
 	"github.com/pagekit/pagekit/sink/sqlite"
 )
 
+// A crashDest is an empty destination for one sync of the crash test: the
+// flags that select it, and a reader of its table and checkpoint, taken
+// from one snapshot.
+type crashDest struct {
+	args  []string
+	state func(t *testing.T) (rows []mockapi.User, cp paginate.Checkpoint, found bool)
+}
+
 // TestCrash kills the flagship with SIGKILL at random moments of syncs into
 // SQLite, restarts it each time, and checks after every kill that the
-// checkpoint in the database is never ahead of the rows (nor behind them):
-// with a checkpoint at page P, the table holds exactly the first (P-1)*per
-// page records in (updatedAt, id) order. Each sync starts from an empty
-// database and ends with the table equal to the dataset.
+// checkpoint in the database is never ahead of the rows (nor behind them).
 func TestCrash(t *testing.T) {
+	dir := t.TempDir()
+	crashTest(t, func(round int) crashDest {
+		db := filepath.Join(dir, fmt.Sprintf("round%d.db", round))
+		return crashDest{
+			args: []string{"-db", db},
+			state: func(t *testing.T) ([]mockapi.User, paginate.Checkpoint, bool) {
+				cp, found := sqliteCheckpoint(t, db)
+				return exampletest.ReadUsers(t, db), cp, found
+			},
+		}
+	})
+}
+
+// crashTest is the crash test against the destinations that fresh returns,
+// one a sync. After each kill, with a checkpoint at page P, the table must
+// hold exactly the first (P-1)*per page records in (updatedAt, id) order;
+// each sync ends with the table equal to the dataset.
+func crashTest(t *testing.T, fresh func(round int) crashDest) {
 	bin := flagship(t)
 	const (
 		records = 3000
 		perPage = 25
-		kills   = 40
+		kills   = 30
 	)
 	api := exampletest.Serve(t, mockapi.Config{Records: records, Seed: 17, Latency: 5 * time.Millisecond, LatencyJitter: 15 * time.Millisecond})
 	data := api.Records()
@@ -38,16 +62,16 @@ func TestCrash(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 
-	dir := t.TempDir()
 	deadline := time.Now().Add(45 * time.Second)
 	killed, midSync := 0, 0
 	for round := 1; killed < kills; round++ {
-		db := filepath.Join(dir, fmt.Sprintf("round%d.db", round))
+		dest := fresh(round)
 		for run := 1; ; run++ {
 			if time.Now().After(deadline) {
 				t.Fatalf("out of time after %d kills", killed)
 			}
-			cmd := exec.Command(bin, "-url", api.URL+mockapi.PathPageNumber, "-db", db, "-per-page", strconv.Itoa(perPage), "-show", "0")
+			args := append([]string{"-url", api.URL + mockapi.PathPageNumber, "-per-page", strconv.Itoa(perPage), "-show", "0"}, dest.args...)
+			cmd := exec.Command(bin, args...)
 			out := new(bytes.Buffer)
 			cmd.Stdout, cmd.Stderr = out, out
 			if err := cmd.Start(); err != nil {
@@ -74,7 +98,7 @@ func TestCrash(t *testing.T) {
 			if !done {
 				killed++
 			}
-			page, complete := checkPrefix(t, db, data, perPage)
+			page, complete := checkPrefix(t, dest, data, perPage)
 			if done && !complete {
 				t.Fatalf("round %d run %d exited 0 without completing the sync:\n%s", round, run, out)
 			}
@@ -93,13 +117,13 @@ func TestCrash(t *testing.T) {
 	}
 }
 
-// checkPrefix checks the database after a kill: the rows are exactly the
+// checkPrefix checks a destination after a run: the rows are exactly the
 // records of the pages before the checkpoint's page. It returns that page,
 // 0 when there is no checkpoint yet, and whether the sync had completed
-// (the kill came after the last commit).
-func checkPrefix(t *testing.T, db string, data []mockapi.User, perPage int) (page int64, complete bool) {
+// (the run ended, or was killed after the last commit).
+func checkPrefix(t *testing.T, dest crashDest, data []mockapi.User, perPage int) (page int64, complete bool) {
 	t.Helper()
-	cp, found := crashCheckpoint(t, db)
+	rows, cp, found := dest.state(t)
 	var want []mockapi.User
 	switch {
 	case !found:
@@ -119,14 +143,14 @@ func checkPrefix(t *testing.T, db string, data []mockapi.User, perPage int) (pag
 		}
 		want = data[:min(n, len(data))]
 	}
-	if diff := cmp.Diff(exampletest.ByID(want), exampletest.ReadUsers(t, db)); diff != "" {
+	if diff := cmp.Diff(exampletest.ByID(want), rows, cmpopts.EquateEmpty()); diff != "" {
 		t.Fatalf("checkpoint %+v does not match the rows (-records before the checkpoint +table):\n%s", cp, diff)
 	}
 	return page, complete
 }
 
-// crashCheckpoint returns the checkpoint in the SQLite file db.
-func crashCheckpoint(t *testing.T, db string) (paginate.Checkpoint, bool) {
+// sqliteCheckpoint returns the checkpoint in the SQLite file db.
+func sqliteCheckpoint(t *testing.T, db string) (paginate.Checkpoint, bool) {
 	t.Helper()
 	d, err := sqlite.Open(db)
 	if err != nil {

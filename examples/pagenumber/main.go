@@ -7,6 +7,7 @@
 //	go run ./examples/pagenumber            # again: incremental, from the saved high-water mark
 //	go run ./examples/pagenumber -reset     # full re-sync
 //	go run ./examples/pagenumber -url http://127.0.0.1:5001/pagination/page_number
+//	go run ./examples/pagenumber -postgres postgres://user@127.0.0.1:5432/warehouse
 //
 // It sends the seed's requests (order_by=updatedAt&order_type=asc&
 // updated_since=...&per_page=50, then page=2, 3, ...) and stops where the seed
@@ -19,6 +20,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,14 +28,18 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pagekit/pagekit/examples/internal/mockflag"
 	"github.com/pagekit/pagekit/examples/internal/progress"
 	"github.com/pagekit/pagekit/examples/internal/report"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/postgres"
 	"github.com/pagekit/pagekit/sink/schema"
 	"github.com/pagekit/pagekit/sink/sqlite"
 	"github.com/pagekit/pagekit/strategies"
@@ -75,6 +81,7 @@ const sinceLayout = "2006-01-02T15:04:05Z"
 type config struct {
 	URL         string         // the page_number endpoint; empty starts the mock API in-process
 	DB          string         // SQLite file
+	Postgres    string         // PostgreSQL DSN; when set, the destination instead of DB
 	PerPage     int            // records a page (the seed's API allows 1 to 50)
 	Concurrency int            // pages fetched at once
 	Reset       bool           // forget the checkpoint: full re-sync
@@ -89,6 +96,7 @@ func main() {
 	fs := flag.NewFlagSet("pagenumber", flag.ExitOnError)
 	fs.StringVar(&cfg.URL, "url", "", "page_number endpoint of the API, such as http://127.0.0.1:5001/pagination/page_number (default: an in-process mock API)")
 	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
+	fs.StringVar(&cfg.Postgres, "postgres", "", "sync into the PostgreSQL database at this `DSN` instead of SQLite")
 	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
 	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
@@ -124,19 +132,15 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.API.Len(), endpoint)
 	}
 
-	// The destination: the USER table in an SQLite file, which also keeps
-	// the checkpoint, so each page's rows and checkpoint commit together.
-	db, err := sqlite.Open(cfg.DB)
-	if err != nil {
-		return paginate.Result{}, err
-	}
-	defer db.Close()
-	users, err := sqlite.New(ctx, db, schema.Must(schema.Bind[User](userTable)), sqlite.Config[User]{})
-	if err != nil {
-		return paginate.Result{}, err
-	}
-	defer users.Close()
+	// The destination: the USER table, in an SQLite file or in PostgreSQL.
+	// Either keeps the checkpoint in the same database, so each page's rows
+	// and checkpoint commit in one transaction.
 	const stream = "user"
+	users, db, closeAll, err := open(ctx, cfg)
+	if err != nil {
+		return paginate.Result{}, err
+	}
+	defer closeAll()
 	if cfg.Reset {
 		// An empty checkpoint: no position, no high-water mark.
 		if err := users.Save(ctx, paginate.Checkpoint{Stream: stream}); err != nil {
@@ -190,8 +194,60 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	report.Summary(stdout, res, err)
 	if cfg.Show > 0 {
 		terr := report.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table %q, first %d rows by updatedAt:", userTable.Name, cfg.Show),
-			`SELECT id, name, email, company, updatedAt FROM "user" ORDER BY updatedAt, id LIMIT ?`, cfg.Show)
+			`SELECT id, name, email, company, "updatedAt" FROM "user" ORDER BY "updatedAt", id LIMIT `+strconv.Itoa(cfg.Show))
 		err = errors.Join(err, terr)
 	}
 	return res, err
+}
+
+// destination is what the SQLite and PostgreSQL sinks both are: a sink
+// that commits each page with its checkpoint, and the checkpoint store.
+type destination interface {
+	paginate.Sink[User]
+	paginate.Committer[User]
+	paginate.Store
+}
+
+// open returns the USER table's sink as cfg chooses, the database for
+// queries, and a function that closes them.
+func open(ctx context.Context, cfg config) (destination, *sql.DB, func(), error) {
+	users := schema.Must(schema.Bind[User](userTable))
+	if cfg.Postgres == "" {
+		db, err := sqlite.Open(cfg.DB)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		s, err := sqlite.New(ctx, db, users, sqlite.Config[User]{})
+		if err != nil {
+			db.Close()
+			return nil, nil, nil, err
+		}
+		return s, db, func() { s.Close(); db.Close() }, nil
+	}
+	pool, err := pgxpool.New(ctx, cfg.Postgres)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	// Wait: a worker waits for a stream that another one is syncing.
+	s, err := postgres.New(ctx, pool, users, postgres.Config[User]{Wait: true})
+	if err != nil {
+		db.Close()
+		pool.Close()
+		return nil, nil, nil, err
+	}
+	closeAll := func() { s.Close(); db.Close(); pool.Close() }
+	// Take the stream's lock now, waiting a little: a killed run's session
+	// may take a moment to end, but another live worker should not be
+	// waited for without end.
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Lock(lctx, "user"); err != nil {
+		closeAll()
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("stream %q: another worker has been syncing it for 10s or more: %w", "user", err)
+		}
+		return nil, nil, nil, err
+	}
+	return s, db, closeAll, nil
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/pagekit/pagekit/examples/internal/exampletest"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
-	"github.com/pagekit/pagekit/sink/schema"
 	"github.com/pagekit/pagekit/sink/sqlite"
 	"go.uber.org/goleak"
 )
@@ -232,7 +231,7 @@ func TestResume(t *testing.T) {
 		t.Fatalf("cancelled run: stop %v, err %v; want cancelled, context.Canceled", res.Stop, err)
 	}
 	next := res.Checkpoint.Position.Page
-	if saved := loadCheckpoint(t, cfg.DB); saved != res.Checkpoint {
+	if saved, _ := sqliteCheckpoint(t, cfg.DB); saved != res.Checkpoint {
 		t.Errorf("result says checkpoint %+v, the database has %+v", res.Checkpoint, saved)
 	}
 	rows := exampletest.ReadUsers(t, cfg.DB)
@@ -254,25 +253,4 @@ func TestResume(t *testing.T) {
 	if diff := cmp.Diff(exampletest.ByID(api.Records()), exampletest.ReadUsers(t, cfg.DB)); diff != "" {
 		t.Errorf("table differs from the dataset (-dataset +table):\n%s", diff)
 	}
-}
-
-// loadCheckpoint returns the checkpoint saved in the SQLite file at path.
-func loadCheckpoint(t *testing.T, path string) paginate.Checkpoint {
-	t.Helper()
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx := context.Background()
-	s, err := sqlite.New(ctx, db, schema.Must(schema.Bind[User](userTable)), sqlite.Config[User]{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	cp, _, err := s.Load(ctx, "user")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cp
 }
