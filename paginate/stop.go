@@ -6,13 +6,15 @@ import "fmt"
 // early stop is visible and testable instead of silent.
 type StopReason int
 
-// The reasons a run can end. A paginator sets one of the first six in
-// [Page.Stop]; the runner sets the others.
+// The reasons a run can end. A paginator sets one in [Page.Stop] when it
+// reports the last page: usually one of the first six, or StopMaxPages or
+// StopMaxItems for a limit of its own (a maximum page number or offset). The
+// runner sets the others.
 const (
 	// StopNone means the run has not stopped.
 	StopNone StopReason = iota
-	// StopLastPage means the server reported this page as the last
-	// (page >= total_pages, or no next link).
+	// StopLastPage means the paginator reported this page as the last
+	// without a more specific reason.
 	StopLastPage
 	// StopEmptyPage means a page had no items.
 	StopEmptyPage
