@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net/http/httptest"
 	"os"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/jsonl"
 	"github.com/pagekit/pagekit/strategies"
 )
 
@@ -109,7 +108,7 @@ func runChild(args []string) {
 		log.Fatal(err)
 	}
 	defer devnull.Close()
-	sink := jsonLines(devnull)
+	sink := jsonl.New[mockapi.User](devnull, jsonl.Config{})
 	p := &strategies.PageNumber[mockapi.User]{
 		HTTP:           strategies.HTTP{URL: *url, Query: seedQuery()},
 		Size:           50,
@@ -127,17 +126,4 @@ func runChild(args []string) {
 	}
 	runtime.KeepAlive(sink)
 	fmt.Printf("peak_heap=%d\n", peakHeap.Load())
-}
-
-// jsonLines writes one JSON document a line.
-func jsonLines(w io.Writer) paginate.Sink[mockapi.User] {
-	enc := json.NewEncoder(w)
-	return paginate.SinkFunc[mockapi.User](func(_ context.Context, users []mockapi.User) error {
-		for i := range users {
-			if err := enc.Encode(&users[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

@@ -5,9 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 )
 
 // Config configures a [Writer] or a [File]. The zero value writes plain
@@ -101,7 +103,9 @@ func (w *Writer[T]) Write(_ context.Context, items []T) error {
 		}
 	}
 	if s, ok := w.w.(interface{ Sync() error }); ok {
-		if err := s.Sync(); err != nil {
+		// A pipe, a terminal or /dev/null cannot be synced and says EINVAL:
+		// there is nothing to make durable, so that is not a failure.
+		if err := s.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
 			return fmt.Errorf("jsonl: sync: %w", err)
 		}
 	}
