@@ -11,22 +11,48 @@ import (
 	"github.com/pagekit/pagekit/sink/postgres"
 )
 
-var pageSizes = []int{50, 500, 5000}
+// benchCase is a page size, with keys in ascending order (each page
+// appends to the table's key order) or in random order (UUID keys land all
+// over the key index).
+type benchCase struct {
+	rows   int
+	random bool
+}
+
+var benchCases = []benchCase{{50, false}, {500, false}, {5000, false}, {500, true}}
+
+func (c benchCase) name() string {
+	keys := "ordered"
+	if c.random {
+		keys = "random"
+	}
+	return fmt.Sprintf("rows=%d/keys=%s", c.rows, keys)
+}
+
+// users returns the users of n pages.
+func (c benchCase) users(pages int) []usertest.User {
+	users := usertest.Generate(pages*c.rows, 1)
+	if c.random {
+		usertest.RandomIDs(users, 1)
+	}
+	return users
+}
 
 // BenchmarkUpsert measures the sink committing pages of new USER records,
 // each page with its checkpoint, as paginate.Run does: "auto" is the sink
 // as configured, "array" and "copy" force one path.
 func BenchmarkUpsert(b *testing.B) {
-	for _, n := range pageSizes {
+	for _, c := range benchCases {
 		for _, path := range []string{"auto", "array", "copy"} {
-			b.Run(fmt.Sprintf("rows=%d/%s", n, path), func(b *testing.B) {
+			b.Run(c.name()+"/"+path, func(b *testing.B) {
+				n := c.rows
 				ctx := context.Background()
 				pool, nsp := testDB(b)
 				s := newSink(b, pool, usertest.Mapping("user"), postgres.Config[usertest.User]{Schema: nsp})
 				if path != "auto" {
 					postgres.SetCopy(s, path == "copy")
 				}
-				users := usertest.Generate(b.N*n, 1)
+				users := c.users(b.N)
 				b.ResetTimer()
 				for i := range b.N {
 					cp := paginate.Checkpoint{Stream: "users", Position: paginate.Position{Page: int64(i + 2)}}
@@ -44,8 +70,9 @@ func BenchmarkUpsert(b *testing.B) {
 // a temporary table then INSERT ... ON CONFLICT and the checkpoint row, one
 // transaction a page, with no schema, validation or lock.
 func BenchmarkDriver(b *testing.B) {
-	for _, n := range pageSizes {
-		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+	for _, c := range benchCases {
+		b.Run(c.name(), func(b *testing.B) {
+			n := c.rows
 			ctx := context.Background()
 			pool, nsp := testDB(b)
 			conn, err := pool.Acquire(ctx)
@@ -69,7 +96,7 @@ func BenchmarkDriver(b *testing.B) {
 				"email" = EXCLUDED."email", "address" = EXCLUDED."address", "company" = EXCLUDED."company", "job" = EXCLUDED."job",
 				"updatedAt" = EXCLUDED."updatedAt", "createdAt" = EXCLUDED."createdAt"`
 			save := `INSERT INTO "` + nsp + `".state VALUES ($1, $2::text::jsonb) ON CONFLICT (stream) DO UPDATE SET checkpoint = EXCLUDED.checkpoint`
-			users := usertest.Generate(b.N*n, 1)
+			users := c.users(b.N)
 			rows := make([][]any, n)
 			b.ResetTimer()
 			for i := range b.N {

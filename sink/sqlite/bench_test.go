@@ -13,13 +13,38 @@ import (
 	"github.com/pagekit/pagekit/sink/sqlite"
 )
 
-var pageSizes = []int{50, 500, 5000}
+// benchCase is a page size, with keys in ascending order (each page
+// appends to the table's key order) or in random order (UUID keys land all
+// over the key index).
+type benchCase struct {
+	rows   int
+	random bool
+}
+
+var benchCases = []benchCase{{50, false}, {500, false}, {5000, false}, {500, true}}
+
+func (c benchCase) name() string {
+	keys := "ordered"
+	if c.random {
+		keys = "random"
+	}
+	return fmt.Sprintf("rows=%d/keys=%s", c.rows, keys)
+}
+
+// users returns the users of n pages.
+func (c benchCase) users(pages int) []usertest.User {
+	users := usertest.Generate(pages*c.rows, 1)
+	if c.random {
+		usertest.RandomIDs(users, 1)
+	}
+	return users
+}
 
 // BenchmarkUpsert measures the sink committing pages of new USER records,
 // each page with its checkpoint, as paginate.Run does.
 func BenchmarkUpsert(b *testing.B) {
-	for _, n := range pageSizes {
-		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+	for _, c := range benchCases {
+		b.Run(c.name(), func(b *testing.B) {
 			ctx := context.Background()
 			db, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
 			if err != nil {
@@ -31,7 +56,8 @@ func BenchmarkUpsert(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			users := usertest.Generate(b.N*n, 1)
+			n := c.rows
+			users := c.users(b.N)
 			b.ResetTimer()
 			for i := range b.N {
 				cp := paginate.Checkpoint{Stream: "users", Position: paginate.Position{Page: int64(i + 2)}}
@@ -44,12 +70,13 @@ func BenchmarkUpsert(b *testing.B) {
 	}
 }
 
-// BenchmarkDriver is the baseline: the bare driver doing the same work,
-// multi-row upserts of 100 rows a statement and the checkpoint row, one
-// transaction a page, with no schema, validation or conversion layer.
+// BenchmarkDriver is the baseline: the bare driver, with the settings of
+// sqlite.Open, doing the same work: multi-row upserts of 100 rows a
+// statement into the same table and the checkpoint row, one transaction a
+// page, with no schema, validation or conversion layer.
 func BenchmarkDriver(b *testing.B) {
-	for _, n := range pageSizes {
-		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+	for _, c := range benchCases {
+		b.Run(c.name(), func(b *testing.B) {
 			ctx := context.Background()
 			db, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
 			if err != nil {
@@ -63,7 +90,7 @@ func BenchmarkDriver(b *testing.B) {
 			defer conn.Close()
 			for _, q := range []string{
 				`CREATE TABLE "user" ("id" TEXT NOT NULL, "name" TEXT, "email" TEXT, "address" TEXT, "company" TEXT, "job" TEXT,
-					"updatedAt" TEXT, "createdAt" TEXT, PRIMARY KEY ("id")) STRICT, WITHOUT ROWID`,
+					"updatedAt" TEXT, "createdAt" TEXT, PRIMARY KEY ("id")) STRICT`,
 				`CREATE TABLE state (stream TEXT PRIMARY KEY, position TEXT)`,
 			} {
 				if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -71,6 +98,7 @@ func BenchmarkDriver(b *testing.B) {
 				}
 			}
 			const per = 100
+			n := c.rows
 			stmt := func(rows int) *sql.Stmt {
 				q := `INSERT INTO "user" VALUES ` + strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", rows-1) + "(?, ?, ?, ?, ?, ?, ?, ?)" +
 					` ON CONFLICT ("id") DO UPDATE SET "name" = excluded."name", "email" = excluded."email", "address" = excluded."address",
@@ -89,7 +117,7 @@ func BenchmarkDriver(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			users := usertest.Generate(b.N*n, 1)
+			users := c.users(b.N)
 			args := make([]any, 0, per*8)
 			b.ResetTimer()
 			for i := range b.N {

@@ -150,7 +150,7 @@ func TestCreateTable(t *testing.T) {
 	"createdAt" TEXT,
 	"_deleted" INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY ("id")
-) STRICT, WITHOUT ROWID`
+) STRICT`
 	if diff := cmp.Diff(want, ddl); diff != "" {
 		t.Errorf("DDL (-want +got):\n%s", diff)
 	}

@@ -43,7 +43,8 @@ var (
 var Base = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Generate returns n users, the same for the same seed, with ids in
-// generation order and ascending updatedAt.
+// generation order (each id sorts after the one before) and ascending
+// updatedAt.
 func Generate(n int, seed uint64) []User {
 	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	users := make([]User, n)
@@ -61,4 +62,14 @@ func Generate(n int, seed uint64) []User {
 		}
 	}
 	return users
+}
+
+// RandomIDs gives users random ids, the same for the same seed, as an API
+// whose keys are UUIDs does: pages then insert keys all over the table's
+// key order instead of at its end.
+func RandomIDs(users []User, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 0x6a09e667f3bcc909))
+	for i := range users {
+		users[i].ID = fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", r.Uint32(), r.IntN(1<<16), r.IntN(1<<12), r.IntN(1<<12), r.Uint64()>>16)
+	}
 }
