@@ -11,7 +11,7 @@ import (
 // ErrLocked reports that another session holds the lock of a stream: some
 // other worker is running it. Test for it with errors.Is; the error is a
 // *[LockedError] that says who holds the lock.
-var ErrLocked = errors.New("stream is locked by another worker")
+var ErrLocked = errors.New("postgres: stream is locked by another worker")
 
 // LockedError is the error for a stream whose lock another session holds.
 type LockedError struct {
@@ -25,6 +25,7 @@ type LockedError struct {
 	Since       time.Time // when the holder's session started
 }
 
+// Error says which stream is locked and, when known, by whom.
 func (e *LockedError) Error() string {
 	s := fmt.Sprintf("postgres: stream %q is locked by another worker", e.Stream)
 	if e.PID != 0 {

@@ -43,6 +43,8 @@ type RecordError struct {
 	Err error
 }
 
+// Error names the table, the record and the column, then says what is
+// wrong.
 func (e *RecordError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "table %q: record %d", e.Table, e.Index)

@@ -18,6 +18,7 @@ const (
 	SoftDelete
 )
 
+// String returns "upsert", "delete" or "soft delete".
 func (o Op) String() string {
 	switch o {
 	case Upsert:
