@@ -115,7 +115,10 @@ func (r *Reporter) draw() {
 		fmt.Fprintf(&b, "%d records", r.done)
 	}
 	fmt.Fprintf(&b, ", %d pages", r.pages)
-	if r.retries > 0 {
+	switch {
+	case r.retries == 1:
+		b.WriteString(", 1 retry")
+	case r.retries > 1:
 		fmt.Fprintf(&b, ", %d retries", r.retries)
 	}
 	fmt.Fprintf(&b, ", %v", time.Since(r.start).Round(100*time.Millisecond))

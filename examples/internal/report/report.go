@@ -39,7 +39,7 @@ func Summary(w io.Writer, res paginate.Result, err error) {
 	row("duration", "%v", res.Duration.Round(100*time.Microsecond))
 	row("stop reason", "%v", res.Stop)
 	if res.TotalItems > 0 {
-		row("server total", "%d records", res.TotalItems)
+		row("server total", "%d %s", res.TotalItems, plural(res.TotalItems, "record", "records"))
 	}
 	if res.Resumed {
 		row("resumed", "yes, from a checkpoint left by an interrupted run")
@@ -68,6 +68,13 @@ func Summary(w io.Writer, res paginate.Result, err error) {
 		row("error", "%v", err)
 	}
 	tw.Flush()
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // Table runs query on db and prints the rows it returns as a table under
