@@ -416,16 +416,15 @@ func inScope(src []mockapi.User, mark string) []mockapi.User {
 	return slices.DeleteFunc(slices.Clone(src), func(u mockapi.User) bool { return confStamp(u) < mark })
 }
 
-// checkComplete asserts the invariant that makes incremental syncs
-// complete: each record of the source is in the table at its current
-// version, or will be fetched by the next sync, from since.
-func checkComplete(t *testing.T, sync string, src []mockapi.User, tb *consTable, since string) {
-	t.Helper()
-	// lost is a record the next sync would miss: its updatedAt in the
-	// source, and in the table ("" when the table lacks it).
-	type lost struct {
-		ID, Source, Table string
-	}
+// lost is a record the next sync would miss: its updatedAt in the source,
+// and in the table ("" when the table lacks it).
+type lost struct {
+	ID, Source, Table string
+}
+
+// lostRecords returns the records of src that are neither in the table at
+// their current version nor at or after since, where the next sync starts.
+func lostRecords(src []mockapi.User, tb *consTable, since string) []lost {
 	var missed []lost
 	for _, u := range src {
 		row, ok := tb.rows[u.ID]
@@ -438,7 +437,15 @@ func checkComplete(t *testing.T, sync string, src []mockapi.User, tb *consTable,
 		}
 		missed = append(missed, l)
 	}
-	if len(missed) > 0 {
+	return missed
+}
+
+// checkComplete asserts the invariant that makes incremental syncs
+// complete: each record of the source is in the table at its current
+// version, or will be fetched by the next sync, from since.
+func checkComplete(t *testing.T, sync string, src []mockapi.User, tb *consTable, since string) {
+	t.Helper()
+	if missed := lostRecords(src, tb, since); len(missed) > 0 {
 		t.Errorf("after %s, %d records are neither in the table at their current version nor at or after the next sync's since %q (the next sync would miss them):\n%s",
 			sync, len(missed), since, gocmp.Diff(nil, missed))
 	}
@@ -532,4 +539,47 @@ func shiftedBehind(muts []mutation, mark string, size int, start func(url.Values
 		}
 	}
 	return mutation{}, false
+}
+
+// TestConsistencyNeedsDriftDetection shows why page-number and offset syncs
+// need drift detection: without Options.TrackKeys, a sync that skips a
+// record shifted past a page boundary advances the high-water mark past
+// it, so that no later incremental sync fetches it, even on a quiet source.
+func TestConsistencyNeedsDriftDetection(t *testing.T) {
+	for _, st := range consStrategies[:3] { // page-number, in parallel, offset
+		t.Run(st.name, func(t *testing.T) {
+			lostForGood := 0
+			for seed := uint64(1); seed <= 10; seed++ {
+				p := consParamsFor(seed, st)
+				srv := mockapi.New(mockapi.Config{Records: p.records, Seed: seed, TieRate: p.tieRate, TieGroups: p.ties})
+				mut := &mutator{srv: srv, every: p.every, updates: p.updates, inserts: p.inserts}
+				hs := httptest.NewServer(mut)
+				t.Cleanup(hs.Close)
+				tb := &consTable{rows: make(map[string]mockapi.User)}
+				opts := paginate.Options[mockapi.User]{
+					Store: new(paginate.MemoryStore), Key: confKey, HighWater: confStamp,
+					Concurrency: st.conc, Retry: fast,
+				}
+				for i, mutating := range []bool{true, false} {
+					mut.set(mutating)
+					res, err := paginate.Run(t.Context(), st.new(p.size)(hs.URL, hs.Client()), paginate.Sink[mockapi.User](tb), opts)
+					if err != nil {
+						t.Fatalf("seed %d, sync %d: %v", seed, i+1, err)
+					}
+					if res.DriftCount > 0 {
+						t.Fatalf("seed %d, sync %d reported drift without TrackKeys or Order: %v", seed, i+1, res.Drifts)
+					}
+				}
+				// After the quiet sync, nothing is left for a later one
+				// to fetch: whatever the table lacks now is lost.
+				if missed := lostRecords(srv.Records(), tb, "9999"); len(missed) > 0 {
+					lostForGood++
+					t.Logf("seed %d: %d records lost for good, such as %+v", seed, len(missed), missed[0])
+				}
+			}
+			if lostForGood == 0 {
+				t.Errorf("no seed of 10 lost a record without drift detection; the mutations never shifted a page past the high-water mark")
+			}
+		})
+	}
 }
