@@ -28,7 +28,8 @@ type LoopError struct {
 	// Page is the 1-based number, within this run, of the page at Earlier.
 	Page int
 	// SamePage is true when the positions differ but the pages are the same
-	// (same first and last item keys); false when a position repeated.
+	// (the same keys, at the same high-water marks when Options.HighWater
+	// is set); false when a position repeated.
 	SamePage bool
 }
 

@@ -2,7 +2,6 @@ package paginate
 
 import (
 	"hash/maphash"
-	"strconv"
 )
 
 // loopGuard remembers every position requested in a run, and every page's
@@ -13,6 +12,7 @@ import (
 // many pages with long tokens stays small: about 16 bytes a page.
 type loopGuard[T any] struct {
 	key       func(T) string
+	mark      func(T) string
 	seed      maphash.Seed
 	positions map[uint64]int
 	prints    map[uint64]loopSeen
@@ -23,8 +23,8 @@ type loopSeen struct {
 	n   int
 }
 
-func newLoopGuard[T any](key func(T) string) *loopGuard[T] {
-	return &loopGuard[T]{key: key, seed: maphash.MakeSeed(), positions: make(map[uint64]int), prints: make(map[uint64]loopSeen)}
+func newLoopGuard[T any](key, mark func(T) string) *loopGuard[T] {
+	return &loopGuard[T]{key: key, mark: mark, seed: maphash.MakeSeed(), positions: make(map[uint64]int), prints: make(map[uint64]loopSeen)}
 }
 
 // position records that pos is requested as the run's n-th page.
@@ -37,13 +37,27 @@ func (g *loopGuard[T]) position(pos Position, n int) error {
 	return nil
 }
 
-// page records the fingerprint of the n-th page, at pos: its size and its
-// first and last keys.
+// page records the fingerprint of the n-th page, at pos: the keys of all
+// its items, with their high-water marks when there are marks. A server
+// stuck on one page serves the same keys at the same marks again; a source
+// that changes during the run can serve a page with the same first and
+// last keys as an earlier one, but not at the same marks, since a record
+// that moves has been updated.
 func (g *loopGuard[T]) page(pos Position, n int, items []T) error {
 	if g.key == nil || len(items) == 0 {
 		return nil
 	}
-	fp := maphash.String(g.seed, strconv.Itoa(len(items))+"\x00"+g.key(items[0])+"\x00"+g.key(items[len(items)-1]))
+	var h maphash.Hash
+	h.SetSeed(g.seed)
+	for i := range items {
+		h.WriteString(g.key(items[i]))
+		h.WriteByte(0)
+		if g.mark != nil {
+			h.WriteString(g.mark(items[i]))
+			h.WriteByte(0)
+		}
+	}
+	fp := h.Sum64()
 	if seen, ok := g.prints[fp]; ok {
 		return &LoopError{Position: pos, Earlier: seen.pos, Page: seen.n, SamePage: true}
 	}

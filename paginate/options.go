@@ -24,8 +24,10 @@ type Options[T any] struct {
 	HighWater func(T) string
 
 	// Key returns an item's identity, such as its primary key. When set,
-	// the runner fingerprints each page by its first and last keys and
-	// stops with ErrLoop when two positions return the same page.
+	// the runner fingerprints each page by its keys (and their HighWater
+	// marks, when set, so that a record updated and served again is not
+	// taken for a repeated page) and stops with ErrLoop when two positions
+	// return the same page.
 	Key func(T) string
 
 	// Order, when set, compares two items in the order the API promises

@@ -243,7 +243,7 @@ func stopFor(ctx context.Context, err error) StopReason {
 // Planner's plan is fetched in parallel (see fetchPlanned).
 func (r *runner[T]) fetchPages(ctx context.Context, pos Position, ch chan<- fetched[T]) {
 	since := pos.Since
-	lp := newLoopGuard(r.opts.Key)
+	lp := newLoopGuard(r.opts.Key, r.opts.HighWater)
 	planner, _ := r.p.(Planner)
 	if r.opts.concurrency() < 2 {
 		planner = nil

@@ -145,6 +145,25 @@ func TestRun(t *testing.T) {
 			},
 		},
 		{
+			// Records updated and served again at the end: the same keys,
+			// but at new high-water marks.
+			name: "same keys at new marks are not a loop",
+			steps: map[paginate.Position]*step{
+				{}:   {items: []string{"a@1", "b@1"}, more: true, next: p(2)},
+				p(2): {items: []string{"a@2", "b@2"}, more: true, next: p(3)},
+				p(3): {items: []string{"a@3", "b@3"}},
+			},
+			opts: paginate.Options[string]{
+				Key:       func(s string) string { k, _, _ := strings.Cut(s, "@"); return k },
+				HighWater: func(s string) string { _, m, _ := strings.Cut(s, "@"); return m },
+			},
+			want: want{
+				items: []string{"a@1", "b@1", "a@2", "b@2", "a@3", "b@3"}, stop: paginate.StopLastPage, pages: 3,
+				cp:        paginate.Checkpoint{Stream: "default", Position: paginate.Position{Since: "3"}, HighWater: "3"},
+				requested: []paginate.Position{{}, p(2), p(3)},
+			},
+		},
+		{
 			name:  "max pages",
 			steps: linear(5, 1),
 			opts:  paginate.Options[string]{MaxPages: 2},

@@ -61,13 +61,14 @@ func (s Suite[T]) Run(t *testing.T) {
 	s.sub(t, "resume", func(t *testing.T) {
 		for k := 1; k < pages; k++ {
 			t.Run(fmt.Sprintf("after-page-%d", k), func(t *testing.T) {
+				srv := serve(t, s.Handler)
 				tb := newTable(s.Key)
 				store := new(paginate.MemoryStore)
-				res, err := s.sync(t.Context(), s.Handler, tb.crashAfter(k), store, nil)
+				res, err := s.sync(t.Context(), srv, tb.crashAfter(k), store, nil)
 				if !errors.Is(err, errCrash) {
 					t.Fatalf("first run: err = %v, want the crash after page %d (stop %v)", err, k, res.Stop)
 				}
-				res, err = s.sync(t.Context(), s.Handler, tb.sink(), store, nil)
+				res, err = s.sync(t.Context(), srv, tb.sink(), store, nil)
 				if err != nil {
 					t.Fatalf("resumed run: %v", err)
 				}
@@ -88,7 +89,7 @@ func (s Suite[T]) Run(t *testing.T) {
 					}
 					h := WithFaults(s.Handler, func(i int) (Fault, bool) { return f, i == n })
 					tb := newTable(s.Key)
-					res, err := s.sync(t.Context(), h, tb.sink(), new(paginate.MemoryStore), nil)
+					res, err := s.sync(t.Context(), serve(t, h), tb.sink(), new(paginate.MemoryStore), nil)
 					if err != nil {
 						t.Fatalf("sync with a %s at request %d: %v", kind, n, err)
 					}
@@ -104,11 +105,12 @@ func (s Suite[T]) Run(t *testing.T) {
 		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 		for k := 1; k < pages; k++ {
 			t.Run(fmt.Sprintf("at-page-%d", k), func(t *testing.T) {
+				srv := serve(t, s.Handler)
 				tb := newTable(s.Key)
 				store := new(paginate.MemoryStore)
 				ctx, cancel := context.WithCancel(t.Context())
 				defer cancel()
-				res, err := s.sync(ctx, s.Handler, tb.sink(), store, func(e paginate.Event) {
+				res, err := s.sync(ctx, srv, tb.sink(), store, func(e paginate.Event) {
 					if e.Kind == paginate.EventPageCommitted && e.Pages == k {
 						cancel()
 					}
@@ -116,7 +118,7 @@ func (s Suite[T]) Run(t *testing.T) {
 				if !errors.Is(err, context.Canceled) || res.Stop != paginate.StopCancelled || res.Pages != k {
 					t.Fatalf("cancelled run = %d pages, stop %v, err %v; want %d pages, cancelled, context.Canceled", res.Pages, res.Stop, err, k)
 				}
-				if _, err := s.sync(t.Context(), s.Handler, tb.sink(), store, nil); err != nil {
+				if _, err := s.sync(t.Context(), srv, tb.sink(), store, nil); err != nil {
 					t.Fatalf("run after the cancel: %v", err)
 				}
 				s.compare(t, ref.table, tb)
@@ -130,7 +132,7 @@ func (s Suite[T]) Run(t *testing.T) {
 		tb := newTable(s.Key)
 		opts := s.Options
 		opts.MaxPages = 3 * pages
-		res, err := s.syncOpts(t.Context(), Replay(s.Handler, 3), tb.sink(), new(paginate.MemoryStore), opts)
+		res, err := s.syncOpts(t.Context(), serve(t, Replay(s.Handler, 3)), tb.sink(), new(paginate.MemoryStore), opts)
 		if err == nil || res.Stop == paginate.StopMaxPages {
 			t.Fatalf("a server that serves page 2 for every later request: stop %v, err %v; want an error (ErrLoop)", res.Stop, err)
 		}
@@ -143,7 +145,7 @@ func (s Suite[T]) Run(t *testing.T) {
 			t.Skip("no Liar handler")
 		}
 		tb := newTable(s.Key)
-		res, err := s.sync(t.Context(), s.Liar, tb.sink(), new(paginate.MemoryStore), nil)
+		res, err := s.sync(t.Context(), serve(t, s.Liar), tb.sink(), new(paginate.MemoryStore), nil)
 		if err != nil {
 			return // failing loudly is allowed
 		}
@@ -167,7 +169,7 @@ func (s Suite[T]) full(t *testing.T) fullSync[T] {
 	t.Helper()
 	api := &counting{h: s.Handler}
 	tb := newTable(s.Key)
-	res, err := s.sync(t.Context(), api, tb.sink(), new(paginate.MemoryStore), nil)
+	res, err := s.sync(t.Context(), serve(t, api), tb.sink(), new(paginate.MemoryStore), nil)
 	if err != nil {
 		t.Fatalf("full sync: %v", err)
 	}
@@ -197,15 +199,22 @@ func (s Suite[T]) sub(t *testing.T, name string, f func(t *testing.T)) {
 	})
 }
 
-func (s Suite[T]) sync(ctx context.Context, h http.Handler, sink paginate.Sink[T], store paginate.Store, observe func(paginate.Event)) (paginate.Result, error) {
-	opts := s.Options
-	opts.Observe = observe
-	return s.syncOpts(ctx, h, sink, store, opts)
+// serve starts a test server for h that lives until t ends. Both syncs of a
+// resume or cancel subtest reach the API at one address, as they would a
+// real API, so that absolute next URLs in the checkpoint still lead to it.
+func serve(t *testing.T, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
-func (s Suite[T]) syncOpts(ctx context.Context, h http.Handler, sink paginate.Sink[T], store paginate.Store, opts paginate.Options[T]) (paginate.Result, error) {
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+func (s Suite[T]) sync(ctx context.Context, srv *httptest.Server, sink paginate.Sink[T], store paginate.Store, observe func(paginate.Event)) (paginate.Result, error) {
+	opts := s.Options
+	opts.Observe = observe
+	return s.syncOpts(ctx, srv, sink, store, opts)
+}
+
+func (s Suite[T]) syncOpts(ctx context.Context, srv *httptest.Server, sink paginate.Sink[T], store paginate.Store, opts paginate.Options[T]) (paginate.Result, error) {
 	client := srv.Client()
 	defer client.CloseIdleConnections()
 	opts.Store = store
