@@ -561,3 +561,21 @@ func TestRunResumes(t *testing.T) {
 		t.Errorf("final checkpoint (-want +got):\n%s", diff)
 	}
 }
+
+func TestCancelledCommit(t *testing.T) {
+	pool, nsp := testDB(t)
+	s := newSink(t, pool, usertest.Mapping("user"), postgres.Config[usertest.User]{Schema: nsp})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cp := paginate.Checkpoint{Stream: "users", Position: paginate.Position{Page: 2}}
+	if err := s.Commit(ctx, usertest.Generate(10, 1), cp); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Commit with a cancelled context: error = %v, want context.Canceled", err)
+	}
+	// Nothing was sent, so the sink goes on with a live context.
+	if err := s.Commit(context.Background(), usertest.Generate(10, 1), cp); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(dump(t, pool, userQuery(nsp))); got != 10 {
+		t.Errorf("%d rows, want 10", got)
+	}
+}
