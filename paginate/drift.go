@@ -18,6 +18,11 @@ const (
 	// (records moved forward past the page boundary, so another record may
 	// have moved back over it and been skipped).
 	DriftDuplicate
+	// DriftOverlap: the paginator re-read the records before the page's
+	// position and found none of those the previous page ended with
+	// (they moved, or more records shifted than it re-reads), so records
+	// may have been skipped. Paginators report it in Page.Drift.
+	DriftOverlap
 )
 
 // String returns the kind in words.
@@ -27,6 +32,8 @@ func (k DriftKind) String() string {
 		return "out of order"
 	case DriftDuplicate:
 		return "duplicate"
+	case DriftOverlap:
+		return "overlap mismatch"
 	}
 	return fmt.Sprintf("DriftKind(%d)", int(k))
 }

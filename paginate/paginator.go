@@ -45,6 +45,12 @@ type Page[T any] struct {
 	// TotalPages is the number of pages the server reported in all, or zero
 	// when it did not say.
 	TotalPages int64
+	// Drift, when not zero, is a change of the source that the paginator
+	// saw itself at this page, such as an overlap check that failed (see
+	// strategies.Offset.Overlap). The runner reports it as it reports the
+	// drift it detects (Result.Drifts, EventDrift), and a sync that saw it
+	// does not advance Since when it completes.
+	Drift DriftKind
 }
 
 // A Planner is a [Paginator] that can compute the positions of later pages

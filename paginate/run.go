@@ -165,7 +165,11 @@ func (r *runner[T]) run(ctx context.Context, commit func(context.Context, *Page[
 				}
 			}
 		}
-		for _, d := range dg.check(f.pos, page.Items) {
+		drifts := dg.check(f.pos, page.Items)
+		if page.Drift != 0 {
+			drifts = append(drifts, Drift{Kind: page.Drift, Position: f.pos})
+		}
+		for _, d := range drifts {
 			drifted = true
 			res.DriftCount++
 			if len(res.Drifts) < maxDrifts {

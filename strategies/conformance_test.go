@@ -145,6 +145,12 @@ func TestConformance(t *testing.T) {
 			liar: map[string]func(int) int{"total": func(n int) int { return n + 45 }},
 		},
 		{
+			name: "offset-overlap",
+			cfg:  mockapi.Config{Records: 100, Seed: 4},
+			new:  confOffsetOverlap(3)(10),
+			liar: map[string]func(int) int{"total": func(n int) int { return n + 45 }},
+		},
+		{
 			name: "cursor-updated-since",
 			cfg:  mockapi.Config{Records: 90, Seed: 5, TieRate: 0.3},
 			new:  confCursorSince(10),

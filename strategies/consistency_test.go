@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -83,6 +84,20 @@ type consStrategy struct {
 	// change fewer records per request than a page brings that are new.
 	boundary int
 	quiet    bool
+	noTrack  bool
+}
+
+func confOffsetOverlap(k int) func(int) confNew {
+	return func(size int) confNew {
+		return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
+			return &strategies.Offset[mockapi.User]{
+				HTTP:  strategies.HTTP{URL: base + mockapi.PathOffset, Client: c},
+				Limit: size, SinceParam: "updated_since",
+				ItemsPath: "data", TotalItemsPath: "total",
+				Overlap: k, OverlapKey: func(u mockapi.User) string { return u.ID + "@" + confStamp(u) },
+			}
+		}
+	}
 }
 
 func pageStart(param string) func(url.Values, int) int {
@@ -107,6 +122,8 @@ var consStrategies = []consStrategy{
 	{name: "link-header", new: confLinkHeader, conc: 1, start: pageStart("page")},
 	{name: "cursor-updated-since", new: confCursorSince, stable: true, tieTooLarge: true, boundary: 3, quiet: true},
 	{name: "next-token", new: confNextToken, stable: true},
+	{name: "offset-overlap-4", new: confOffsetOverlap(4), conc: 1, stable: true},
+	{name: "offset-overlap-1", new: confOffsetOverlap(1), conc: 1, start: offsetStart, noTrack: true},
 }
 
 // consParams are the parameters a seed picks.
@@ -157,7 +174,7 @@ func consParamsFor(seed uint64, st consStrategy) consParams {
 			p.every++
 		}
 	}
-	if st.stable {
+	if st.stable && !strings.HasPrefix(st.name, "offset-overlap") {
 		if st.quiet {
 			p.every = max(p.every, 2)
 		}
@@ -316,7 +333,7 @@ func consistencyRun(t *testing.T, st consStrategy, seed uint64) (out consOutcome
 	opts := paginate.Options[mockapi.User]{
 		Stream: "users", Store: store,
 		Key: confKey, HighWater: confStamp, Order: consOrder,
-		TrackKeys:   !st.stable,
+		TrackKeys:   !st.stable && !st.noTrack,
 		Concurrency: st.conc,
 		Retry:       fast,
 	}

@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"iter"
 	"net/http"
@@ -61,13 +62,32 @@ type Offset[T any] struct {
 	// ShortPageEnds says a page with fewer than Limit items is the last.
 	ShortPageEnds bool
 
+	// Overlap, when positive, makes every page after the first start
+	// Overlap records early (offset-Overlap, limit+Overlap) and check
+	// that the records there include the last ones of the previous page,
+	// found by OverlapKey. The page then goes on right after the last of
+	// them it finds, so that records shifted by fewer than Overlap places
+	// while the sync pages, either way, are neither skipped nor delivered
+	// twice. When it finds none of them, records may have been skipped:
+	// the page reports paginate.DriftOverlap, and the sync does not
+	// advance Since. Positions then carry those keys in Token, so an
+	// overlapping Offset does not plan parallel fetches.
+	Overlap int
+	// OverlapKey returns a record's identity at its version, such as its
+	// id and updatedAt, so that a record updated since it was delivered
+	// is not taken for itself. Overlap needs it.
+	OverlapKey func(T) string
+
 	lazy lazy[T]
 }
 
 func (o *Offset[T]) state() (*state[T], error) {
 	return o.lazy.get(func() (*state[T], error) {
-		if o.Limit < 0 || o.MaxOffset < 0 {
-			return nil, fmt.Errorf("%w: Offset Limit and MaxOffset must not be negative", ErrConfig)
+		if o.Limit < 0 || o.MaxOffset < 0 || o.Overlap < 0 {
+			return nil, fmt.Errorf("%w: Offset Limit, MaxOffset and Overlap must not be negative", ErrConfig)
+		}
+		if o.Overlap > 0 && (o.OverlapKey == nil || o.Limit == 0) {
+			return nil, fmt.Errorf("%w: Offset.Overlap needs OverlapKey and Limit", ErrConfig)
 		}
 		c, err := o.HTTP.compile(o.offsetParam(), o.limitParam(), o.SinceParam)
 		if err != nil {
@@ -105,27 +125,61 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	if pos.Page != 0 || pos.Token != "" || pos.Offset < 0 {
+	if pos.Page != 0 || pos.Offset < 0 || pos.Token != "" && o.Overlap <= 0 {
 		return paginate.Page[T]{}, badPosition("offset", pos)
 	}
+	var anchors []string
+	if pos.Token != "" {
+		if err := json.Unmarshal([]byte(pos.Token), &anchors); err != nil || len(anchors) == 0 {
+			return paginate.Page[T]{}, badPosition("offset", pos)
+		}
+	}
+	// back is how many records before pos.Offset are read again.
+	back := min(int64(len(anchors)), pos.Offset)
+	from := pos.Offset - back
 	var limit string
 	if o.Limit > 0 {
-		limit = strconv.Itoa(o.Limit)
+		limit = strconv.Itoa(o.Limit + int(back))
 	}
 	u := st.c.buildURL(o.SinceParam, since(pos, o.SinceDefault), o.limitParam(), limit,
-		o.offsetParam(), strconv.FormatInt(pos.Offset, 10))
+		o.offsetParam(), strconv.FormatInt(from, 10))
 	resp, br, err := st.c.send(ctx, request{method: st.c.method, url: u})
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	r, err := st.src.read(resp, br, o.Limit)
+	r, err := st.src.read(resp, br, o.Limit+int(back))
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems}
-	next := pos.Offset + int64(len(r.Items))
+	raw := r.Items
+	out := paginate.Page[T]{Items: raw, TotalItems: r.TotalItems}
+	if back > 0 {
+		// Go on after the last of the previous page's records found: the
+		// records before it were delivered already, wherever they moved.
+		last := -1
+		seen := make(map[string]bool, len(anchors))
+		for _, a := range anchors {
+			seen[a] = true
+		}
+		for i := range raw {
+			if seen[o.OverlapKey(raw[i])] {
+				last = i
+			}
+		}
+		switch {
+		case last < 0, last == len(raw)-1 && len(raw) == o.Limit+int(back):
+			// None of them, or nothing after them in a full window:
+			// records shifted by more than the overlap, or a server
+			// that serves one page again. Deliver it all, so that a
+			// repeat is caught as a loop.
+			out.Drift = paginate.DriftOverlap
+		default:
+			out.Items = raw[last+1:]
+		}
+	}
+	next := from + int64(len(raw))
 	switch {
-	case len(r.Items) == 0:
+	case len(out.Items) == 0:
 		out.Stop = paginate.StopEmptyPage
 	case r.HasMore != nil && !*r.HasMore:
 		out.Stop = paginate.StopHasMoreFalse
@@ -133,11 +187,23 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 		out.Stop = paginate.StopTotalReached
 	case o.MaxOffset > 0 && next >= o.MaxOffset:
 		out.Stop = paginate.StopMaxItems
-	case o.ShortPageEnds && o.Limit > 0 && len(r.Items) < o.Limit:
+	case o.ShortPageEnds && o.Limit > 0 && len(raw)-int(back) < o.Limit:
 		out.Stop = paginate.StopShortPage
 	default:
 		out.More = true
 		out.Next = paginate.Position{Offset: next}
+		if o.Overlap > 0 {
+			k := min(o.Overlap, len(raw))
+			keys := make([]string, 0, k)
+			for _, it := range raw[len(raw)-k:] {
+				keys = append(keys, o.OverlapKey(it))
+			}
+			b, err := json.Marshal(keys)
+			if err != nil {
+				return paginate.Page[T]{}, paginate.Permanent(fmt.Errorf("encoding the overlap keys: %w", err))
+			}
+			out.Next.Token = string(b)
+		}
 	}
 	return out, nil
 }
@@ -149,7 +215,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 // known. The plan is lazy: a total that lies high costs no memory, and the
 // run still ends on the first empty page.
 func (o *Offset[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
-	if _, err := o.state(); err != nil || !first.More || first.Items <= 0 || first.TotalItems <= 0 {
+	if _, err := o.state(); err != nil || o.Overlap > 0 || !first.More || first.Items <= 0 || first.TotalItems <= 0 {
 		return nil
 	}
 	end := first.TotalItems
