@@ -109,7 +109,12 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 		}
 	}
 	if err == nil {
-		if _, err = s.commitSt.ExecContext(ctx); err != nil {
+		// The driver reports ctx's error for a statement during which ctx
+		// ended, even one that completed: a COMMIT that may have landed
+		// must not be reported as failed, or the run's result would lag the
+		// database by a page. Once BEGIN and the writes went through, the
+		// COMMIT runs to its end.
+		if _, err = s.commitSt.ExecContext(context.WithoutCancel(ctx)); err != nil {
 			err = fmt.Errorf("sqlite: table %q: commit: %w", s.table.Name, err)
 		}
 	}

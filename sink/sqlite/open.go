@@ -8,8 +8,9 @@ import (
 
 // Open opens the SQLite database file at path, creating it if needed, with
 // the settings pagekit's sinks expect on every connection: write-ahead
-// logging, synchronous=NORMAL, a 10 second busy timeout and foreign keys
-// enforced. Close the returned database when done.
+// logging, synchronous=NORMAL, a 10 second busy timeout, foreign keys
+// enforced, and temporary storage (the statement journal of multi-row
+// upserts) in memory. Close the returned database when done.
 //
 // The file must be a real file: each connection to ":memory:" would be a
 // different, empty database.
@@ -17,7 +18,7 @@ func Open(path string) (*sql.DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || path == ":memory:" {
 		return nil, fmt.Errorf("sqlite: Open: %q is not a usable database file path", path)
 	}
-	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
