@@ -3,6 +3,7 @@ package paginate
 import (
 	"fmt"
 	"strconv"
+	"unicode"
 )
 
 // Position says where a page starts. It is what a checkpoint stores: a
@@ -34,7 +35,8 @@ func (p Position) IsStart() bool {
 }
 
 // String returns a short human form of p for logs and errors, such as
-// "page 3", "offset 200" or "token \"abc\"".
+// "page 3", "offset 200" or "token abc". A token is quoted only when it
+// holds spaces or unprintable characters, so a JSON cursor stays readable.
 func (p Position) String() string {
 	var s string
 	switch {
@@ -43,7 +45,11 @@ func (p Position) String() string {
 		if len(t) > 80 {
 			t = t[:77] + "..."
 		}
-		s = "token " + strconv.Quote(t)
+		if plain(t) {
+			s = "token " + t
+		} else {
+			s = "token " + strconv.Quote(t)
+		}
 	case p.Offset != 0:
 		s = "offset " + strconv.FormatInt(p.Offset, 10)
 	case p.Page != 0:
@@ -58,4 +64,14 @@ func (p Position) String() string {
 		s += " since " + p.Since
 	}
 	return s
+}
+
+// plain reports whether t prints unambiguously without quotes.
+func plain(t string) bool {
+	for _, r := range t {
+		if r == ' ' || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -126,7 +126,7 @@ func TestRun(t *testing.T) {
 				items: []string{"0", "a", "b"}, stop: paginate.StopLoopDetected, pages: 3,
 				cp:        paginate.Checkpoint{Stream: "default", Position: paginate.Position{Token: "A"}},
 				requested: []paginate.Position{{}, {Token: "A"}, {Token: "B"}},
-				errIs:     paginate.ErrLoop, errText: `token "A" was already requested as page 2`,
+				errIs:     paginate.ErrLoop, errText: `token A was already requested as page 2`,
 			},
 		},
 		{
