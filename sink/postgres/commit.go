@@ -204,8 +204,11 @@ func (s *Sink[T]) copyError(vals []schema.Value, rows []int, err error) error {
 	}
 	row := rows[line-1]
 	nc := len(s.cols)
-	return &schema.RecordError{Table: s.table.Name, Index: row, Key: s.b.Mapping.Key(vals[row*nc : (row+1)*nc]), Column: m[2],
-		Err: fmt.Errorf("%w: %w", schema.ErrBadValue, withDetail(err))}
+	err = withDetail(err)
+	if !errors.Is(err, schema.ErrBadValue) {
+		err = fmt.Errorf("%w: %w", schema.ErrBadValue, err)
+	}
+	return &schema.RecordError{Table: s.table.Name, Index: row, Key: s.b.Mapping.Key(vals[row*nc : (row+1)*nc]), Column: m[2], Err: err}
 }
 
 // withDetail adds a PostgreSQL error's detail, such as the failing row of

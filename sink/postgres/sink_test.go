@@ -284,6 +284,9 @@ func TestAtomicPage(t *testing.T) {
 			if re.Index != 1 || re.Key != `id="b"` || re.Column != "doc" {
 				t.Errorf("error = %v, want record 1 (id=\"b\"), column doc", err)
 			}
+			if n := strings.Count(err.Error(), schema.ErrBadValue.Error()); n != 1 {
+				t.Errorf("error = %v, says %q %d times, want once", err, schema.ErrBadValue, n)
+			}
 			if rows := dump(t, pool, `SELECT * FROM "`+nsp+`"."docs"`); len(rows) != 0 {
 				t.Errorf("rows after a refused page: %v", rows)
 			}
