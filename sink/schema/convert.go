@@ -280,6 +280,16 @@ type dynKey struct {
 
 // fromAny converts a value whose static type was an interface.
 func fromAny(v reflect.Value, t Type, dst *Value) error {
+	if t == JSON && v.Kind() == reflect.String {
+		// A string held in an interface is a decoded JSON string, as in a
+		// map[string]any record, not JSON text: "123" must stay a string.
+		b, err := json.Marshal(v.Interface())
+		if err != nil {
+			return badValue("cannot encode as JSON: %v", err)
+		}
+		dst.Bytes = b
+		return nil
+	}
 	key := dynKey{v.Type(), t}
 	c, ok := dynamic.Load(key)
 	if !ok {

@@ -89,7 +89,8 @@ func Derive[T any](table string, primaryKey ...string) (*Mapping[T], error) {
 // When T is map[string]any, each column is read from the map entry of the
 // same name, converted by its dynamic type; a missing entry is NULL. JSON
 // numbers decoded as float64 fill INT and LONG columns when they are
-// integers.
+// integers. A string fills a JSON column as a JSON string, since it is a
+// decoded value, not JSON text (the same holds for interface fields).
 func Bind[T any](t Table) (*Mapping[T], error) {
 	if err := t.Validate(); err != nil {
 		return nil, err

@@ -238,6 +238,51 @@ func TestRowMap(t *testing.T) {
 	}
 }
 
+// A string in a map[string]any record, or in an interface field, is a
+// decoded JSON string, not JSON text: it goes into a JSON column as a JSON
+// string, so "123" stays a string and "n/a" is not refused.
+func TestJSONStringInInterface(t *testing.T) {
+	tbl := schema.Table{Name: "t", PrimaryKey: []string{"id"}, Columns: []schema.Column{
+		{Name: "id", Type: schema.String}, {Name: "meta", Type: schema.JSON},
+	}}
+	mm := schema.Must(schema.Bind[map[string]any](tbl))
+	type rec struct {
+		ID   string `json:"id"`
+		Meta any    `json:"meta"`
+	}
+	ms := schema.Must(schema.Bind[rec](tbl))
+	for _, tc := range []struct {
+		body string
+		want string
+	}{
+		{`{"id": "a", "meta": "123"}`, `"123"`},
+		{`{"id": "a", "meta": "n/a"}`, `"n/a"`},
+		{`{"id": "a", "meta": "{\"x\":1}"}`, `"{\"x\":1}"`},
+		{`{"id": "a", "meta": {"x": "y"}}`, `{"x":"y"}`},
+		{`{"id": "a", "meta": 7}`, `7`},
+	} {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(tc.body), &m); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]schema.Value, 2)
+		if err := mm.Row(&m, row); err != nil {
+			t.Errorf("map record %s: %v", tc.body, err)
+		} else if got := string(row[1].Bytes); got != tc.want {
+			t.Errorf("map record %s: meta = %s, want %s", tc.body, got, tc.want)
+		}
+		var r rec
+		if err := json.Unmarshal([]byte(tc.body), &r); err != nil {
+			t.Fatal(err)
+		}
+		if err := ms.Row(&r, row); err != nil {
+			t.Errorf("struct record %s: %v", tc.body, err)
+		} else if got := string(row[1].Bytes); got != tc.want {
+			t.Errorf("struct record %s: meta = %s, want %s", tc.body, got, tc.want)
+		}
+	}
+}
+
 func TestBadRecords(t *testing.T) {
 	type rec struct {
 		ID    *string          `json:"id" pagekit:",pk"`
