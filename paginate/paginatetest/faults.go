@@ -39,34 +39,46 @@ func WithFaults(h http.Handler, fault func(n int) (Fault, bool)) http.Handler {
 // Replay wraps h so that, from request number from on, every request gets
 // the answer h gave to request number from-1: a server stuck on one page,
 // as an out-of-range page that returns the last page again, or a next link
-// that points to itself.
+// that points to itself. A request that arrives while that answer is still
+// being produced, as parallel fetches do, waits for it. A from below 2 is
+// taken as 2.
 func Replay(h http.Handler, from int) http.Handler {
+	from = max(from, 2)
 	var (
 		mu    sync.Mutex
 		count int
 		saved *httptest.ResponseRecorder
+		ready = make(chan struct{}) // closed once saved is final
 	)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		count++
 		n := count
-		rec := saved
 		mu.Unlock()
-		if n < from-1 || rec == nil && n != from-1 {
+		switch {
+		case n < from-1:
 			h.ServeHTTP(w, r)
 			return
-		}
-		if n == from-1 {
-			rec = httptest.NewRecorder()
+		case n == from-1:
+			defer close(ready) // even if h panics, so that no request waits forever
+			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)
-			mu.Lock()
 			saved = rec
-			mu.Unlock()
+		default:
+			select {
+			case <-ready:
+			case <-r.Context().Done():
+				return
+			}
+			if saved == nil { // h panicked on the answer to replay
+				h.ServeHTTP(w, r)
+				return
+			}
 		}
-		for k, vs := range rec.Header() {
+		for k, vs := range saved.Header() {
 			w.Header()[k] = vs
 		}
-		w.WriteHeader(rec.Code)
-		_, _ = bytes.NewReader(rec.Body.Bytes()).WriteTo(w)
+		w.WriteHeader(saved.Code)
+		_, _ = bytes.NewReader(saved.Body.Bytes()).WriteTo(w)
 	})
 }
