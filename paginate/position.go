@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Position says where a page starts. It is what a checkpoint stores: a
@@ -43,7 +44,11 @@ func (p Position) String() string {
 	case p.Token != "":
 		t := p.Token
 		if len(t) > 80 {
-			t = t[:77] + "..."
+			cut := 77
+			for cut > 0 && !utf8.RuneStart(t[cut]) {
+				cut-- // do not split a rune: the text must stay valid UTF-8
+			}
+			t = t[:cut] + "..."
 		}
 		if plain(t) {
 			s = "token " + t

@@ -1,6 +1,7 @@
 package paginate_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -21,6 +22,9 @@ func TestPositionString(t *testing.T) {
 		{paginate.Position{Token: `{"v":"2024-01-01T00:00:00Z","k":["a"]}`}, `token {"v":"2024-01-01T00:00:00Z","k":["a"]}`},
 		{paginate.Position{Token: "two words"}, `token "two words"`},
 		{paginate.Position{Token: long}, "token " + long[:77] + "..."},
+		// The cut falls inside "é" (bytes 76 and 77): it moves back to
+		// the rune's start, so the text stays valid UTF-8.
+		{paginate.Position{Token: strings.Repeat("a", 76) + strings.Repeat("é", 10)}, "token " + strings.Repeat("a", 76) + "..."},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, tt.pos.String()); diff != "" {
