@@ -14,6 +14,8 @@ import (
 	"github.com/pagekit/pagekit/examples/internal/exampletest"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/schema"
+	"github.com/pagekit/pagekit/sink/sqlite"
 	"github.com/pagekit/pagekit/strategies"
 	"go.uber.org/goleak"
 )
@@ -145,5 +147,32 @@ func TestResume(t *testing.T) {
 	}
 	if diff := cmp.Diff(exampletest.ByID(api.Records()), exampletest.ReadUsers(t, cfg.DB)); diff != "" {
 		t.Errorf("table differs from the dataset (-dataset +table):\n%s", diff)
+	}
+}
+
+// The examples all write ./warehouse.db by default. A checkpoint that
+// another example left there, such as the flagship's after a Ctrl-C, must not
+// steer this one: its positions mean nothing to this paginator.
+func TestOtherExampleCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	api := exampletest.Serve(t, mockapi.Config{Records: 1000, Seed: 2})
+	cfg := testConfig(t, api.URL)
+	db, err := sqlite.Open(cfg.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sqlite.New(ctx, db, schema.Must(schema.Derive[User]("user")), sqlite.Config[User]{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := paginate.Checkpoint{Stream: "user", Position: paginate.Position{Page: 7, Offset: 300, Since: "2022-06-01T00:00:00Z"}, HighWater: "2030-01-01T00:00:00Z"}
+	if err := other.Save(ctx, left); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	db.Close()
+	res, _ := syncOK(t, cfg)
+	if res.Items != 1000 || res.Resumed {
+		t.Errorf("%d items, resumed %v; want a full sync of 1000 records", res.Items, res.Resumed)
 	}
 }

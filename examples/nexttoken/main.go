@@ -170,7 +170,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		return paginate.Result{}, err
 	}
 	defer users.Close()
-	const stream = "user"
+	// The stream names the checkpoint. The other examples, and the other
+	// variants, write the same table of the same file; a stream of our own
+	// keeps their checkpoints, whose positions mean nothing to this
+	// paginator, out of our way.
+	stream := "user-nexttoken-" + cfg.Variant
 	if cfg.Reset {
 		if err := users.Save(ctx, paginate.Checkpoint{Stream: stream}); err != nil {
 			return paginate.Result{}, err

@@ -14,6 +14,8 @@ import (
 	"github.com/pagekit/pagekit/examples/internal/exampletest"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/schema"
+	"github.com/pagekit/pagekit/sink/sqlite"
 	"go.uber.org/goleak"
 )
 
@@ -162,5 +164,32 @@ func TestBadVariant(t *testing.T) {
 	cfg := testConfig(t, "carrier-pigeon", "http://127.0.0.1:1/x")
 	if _, err := run(context.Background(), cfg, &bytes.Buffer{}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "carrier-pigeon") {
 		t.Errorf("run: %v, want an error naming the variant", err)
+	}
+}
+
+// The examples all write ./warehouse.db by default. A checkpoint that
+// another example left there, such as the flagship's after a Ctrl-C, must not
+// steer this one: its positions mean nothing to this paginator.
+func TestOtherExampleCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	api := exampletest.Serve(t, mockapi.Config{Records: 1000, Seed: 2})
+	cfg := testConfig(t, "url", api.URL+mockapi.PathNextPageURL)
+	db, err := sqlite.Open(cfg.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sqlite.New(ctx, db, schema.Must(schema.Derive[User]("user")), sqlite.Config[User]{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := paginate.Checkpoint{Stream: "user", Position: paginate.Position{Page: 7, Offset: 300, Since: "2022-06-01T00:00:00Z"}, HighWater: "2030-01-01T00:00:00Z"}
+	if err := other.Save(ctx, left); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	db.Close()
+	res, _ := syncOK(t, cfg)
+	if res.Items != 1000 || res.Resumed {
+		t.Errorf("%d items, resumed %v; want a full sync of 1000 records", res.Items, res.Resumed)
 	}
 }
