@@ -42,6 +42,7 @@ func (k DriftKind) String() string {
 // it: with page-number or offset paging, such a change can shift records
 // across a page boundary, so that one is read twice and another is skipped.
 type Drift struct {
+	// Kind says how the drift showed.
 	Kind DriftKind
 	// Position is the position of the page where it showed.
 	Position Position

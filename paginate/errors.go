@@ -33,6 +33,7 @@ type LoopError struct {
 	SamePage bool
 }
 
+// Error names the repeated position and the earlier page.
 func (e *LoopError) Error() string {
 	if e.SamePage {
 		return fmt.Sprintf("pagination loop: %v returned the same page as %v (page %d of this run)", e.Position, e.Earlier, e.Page)
@@ -46,6 +47,7 @@ func (e *LoopError) Is(target error) bool { return target == ErrLoop }
 // FetchError is the error for a page that could not be fetched. It names the
 // position, so a caller knows where the run stopped.
 type FetchError struct {
+	// Position is the position whose page could not be fetched.
 	Position Position
 	// Attempts is how many times the fetch was tried.
 	Attempts int
@@ -55,6 +57,7 @@ type FetchError struct {
 	exhausted bool
 }
 
+// Error names the position, the number of attempts and the last error.
 func (e *FetchError) Error() string {
 	s := "fetch " + e.Position.String()
 	if e.Attempts > 1 {

@@ -33,7 +33,9 @@ func (k EventKind) String() string {
 
 // Event is one step of a run, for progress bars and metrics.
 type Event struct {
-	Kind   EventKind
+	// Kind says what the event reports, and so which fields are set.
+	Kind EventKind
+	// Stream is the run's stream (Options.Stream, or "default").
 	Stream string
 	// Position is the page's position (fetched, committed, retry).
 	Position Position
@@ -60,6 +62,7 @@ type Event struct {
 
 // Result is the outcome of a run.
 type Result struct {
+	// Stream is the stream the run synced and checkpointed.
 	Stream string
 	// Pages and Items count what was committed in this run.
 	Pages int

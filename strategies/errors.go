@@ -52,6 +52,7 @@ var (
 // outside 2xx, or a 2xx body that could not be used. It names the method and
 // the URL with secrets redacted; it never holds request headers.
 type HTTPError struct {
+	// Method is the request method, such as "GET".
 	Method string
 	// URL is the request URL with credentials replaced by "REDACTED".
 	URL string
@@ -73,6 +74,8 @@ type HTTPError struct {
 	Err error
 }
 
+// Error describes the request and what went wrong: the method, the redacted
+// URL, the status, the cause, the requested delay and the start of the body.
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Method)

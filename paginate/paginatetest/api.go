@@ -44,6 +44,7 @@ type Fault struct {
 // number. A request nothing matches gets 404 with a body that says so. It
 // records every request. It is safe for concurrent use once configured.
 type API struct {
+	// Responses are the scripted answers, tried in order.
 	Responses []Response
 	// Faults maps a 1-based request number to the fault that request gets.
 	Faults map[int]Fault
