@@ -368,6 +368,12 @@ func setIntFromFloat(f float64, lo, hi int64, t Type, dst *Value) error {
 	if f < float64(lo) || f >= float64(hi)+1 {
 		return badValue("%v overflows %v", f, t)
 	}
+	// Past 2^53 a float64 no longer holds every integer: the value may
+	// already be another one (9007199254740993 decodes as ...992), and two
+	// keys could merge into one row. Refuse rather than store it.
+	if math.Abs(f) >= 1<<53 {
+		return badValue("%.0f is at or past 2^53, where a float64 loses integers; decode with json.Decoder.UseNumber or into an int64 field", f)
+	}
 	dst.Int = int64(f)
 	return nil
 }
