@@ -18,7 +18,10 @@ import (
 // the page's checkpoint, and moves on, until the paginator reports the last
 // page, a limit is reached, ctx is done, or an error occurs. A run that
 // completes resets the checkpoint's position and keeps its high-water mark, so
-// the next run is incremental.
+// the next run is incremental. A run that the paginator ends at a limit of its
+// own (Page.Stop StopMaxPages or StopMaxItems) also resets the position, but
+// the next run keeps this one's Since, since records past the limit were not
+// read.
 //
 // The error is nil when the data was read to its end or a limit stopped the
 // run; otherwise it says what failed and where, and the Result's Stop and
@@ -191,7 +194,11 @@ func (r *runner[T]) run(ctx context.Context, commit func(context.Context, *Page[
 				stop = StopLastPage
 			}
 			next.Position = Position{Since: highWater}
-			if drifted {
+			// A drifted sync, or one the paginator ended at a limit of
+			// its own (an API's depth limit), may have left records
+			// behind the mark: the next sync reads again from where this
+			// one started, so that none is skipped.
+			if drifted || !stop.Complete() {
 				next.Position.Since = cp.Position.Since
 				next.Drifted = false
 			}

@@ -164,6 +164,22 @@ func TestRun(t *testing.T) {
 			},
 		},
 		{
+			// An API depth limit (strategies.Offset.MaxOffset): the data
+			// past it was not read, so the next sync must not start from
+			// a mark beyond it.
+			name: "a paginator's own limit resets the position but keeps Since",
+			steps: map[paginate.Position]*step{
+				{}:   {items: []string{"m1"}, more: true, next: p(2)},
+				p(2): {items: []string{"m2"}, stop: paginate.StopMaxItems},
+			},
+			saved: &paginate.Checkpoint{Stream: "default", Position: paginate.Position{Since: "m0"}, HighWater: "m0"},
+			opts:  paginate.Options[string]{HighWater: func(s string) string { return s }},
+			want: want{
+				items: []string{"m1", "m2"}, stop: paginate.StopMaxItems, pages: 2,
+				cp: paginate.Checkpoint{Stream: "default", Position: paginate.Position{Since: "m0"}, HighWater: "m2"},
+			},
+		},
+		{
 			name:  "max pages",
 			steps: linear(5, 1),
 			opts:  paginate.Options[string]{MaxPages: 2},
