@@ -72,11 +72,16 @@ type config struct {
 	URL     string // the page_number endpoint; empty starts the mock API in-process
 	DB      string
 	PerPage int
-	Reset   bool
-	Verbose bool
-	Show    int
-	Mock    mockapi.Config
-	Retry   paginate.Retry
+	// Concurrency is Options.Concurrency. A cursor or a next token is only
+	// known once the page before it has arrived, so these paginators cannot
+	// plan and the runner fetches one page ahead whatever the value; the flag
+	// is here so that every example takes the same flags.
+	Concurrency int
+	Reset       bool
+	Verbose     bool
+	Show        int
+	Mock        mockapi.Config
+	Retry       paginate.Retry
 }
 
 func main() {
@@ -85,6 +90,7 @@ func main() {
 	fs.StringVar(&cfg.URL, "url", "", "page_number endpoint of the API, walked by updated_since (default: an in-process mock API)")
 	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
 	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once where positions can be planned (not for cursor or token paging: one page ahead)")
 	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log every page instead of drawing a progress bar")
 	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
@@ -154,9 +160,10 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 
 	prog := progress.New(stderr, stream, cfg.Verbose)
 	res, err := paginate.Run(ctx, api, users, paginate.Options[User]{
-		Stream:    stream,
-		HighWater: updated,
-		Key:       func(u User) string { return u.ID },
+		Stream:      stream,
+		Concurrency: cfg.Concurrency,
+		HighWater:   updated,
+		Key:         func(u User) string { return u.ID },
 		// A keyset walk never goes back in updatedAt; a page that does
 		// means the API does not sort as promised. (No TrackKeys: a record
 		// updated during the sync is meant to come again, later.)
