@@ -3,6 +3,7 @@ package paginate
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -17,6 +18,30 @@ var ErrLoop = errors.New("pagination loop")
 // [Retry] policy allowed. The *[FetchError] that wraps it holds the last
 // error.
 var ErrRetriesExhausted = errors.New("retries exhausted")
+
+// ErrNoNext reports a page that says more pages follow but gives no Next
+// position: the paginator has lost its place.
+var ErrNoNext = errors.New("page reports more pages but no next position")
+
+// panicError carries a panic from a goroutine of the run to the caller's
+// goroutine, where Run raises it again with the original stack in its
+// message.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func newPanicError(v any) *panicError { return &panicError{value: v, stack: debug.Stack()} }
+
+func (p *panicError) Error() string {
+	return fmt.Sprintf("paginate: panic in a fetch goroutine: %v\n\n%s", p.value, p.stack)
+}
+
+// Unwrap returns the panic value when it is an error.
+func (p *panicError) Unwrap() error {
+	err, _ := p.value.(error)
+	return err
+}
 
 // LoopError is the error for a detected pagination loop.
 type LoopError struct {

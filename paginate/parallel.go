@@ -54,10 +54,16 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan iter.Seq[Position], e
 		limit = r.opts.MaxPages - *n
 	}
 
+	var launchPanic atomic.Pointer[panicError]
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(launchDone)
+		defer func() {
+			if v := recover(); v != nil { // in the Planner's sequence
+				launchPanic.Store(newPanicError(v))
+			}
+		}()
 		i := 0
 		for pos := range plan {
 			if i == limit {
@@ -77,7 +83,18 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan iter.Seq[Position], e
 			go func() {
 				defer wg.Done()
 				defer inflight.Release(1)
-				page, err := r.fetch(ctx, pos)
+				var (
+					page Page[T]
+					err  error
+				)
+				func() {
+					defer func() {
+						if v := recover(); v != nil {
+							err = newPanicError(v)
+						}
+					}()
+					page, err = r.fetch(ctx, pos)
+				}()
 				if err != nil {
 					for f := failed.Load(); int64(idx) < f && !failed.CompareAndSwap(f, int64(idx)); f = failed.Load() {
 					}
@@ -94,6 +111,10 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan iter.Seq[Position], e
 		select {
 		case f = <-slots[i%window]:
 		case <-launchDone:
+			if pe := launchPanic.Load(); pe != nil {
+				send(ctx, ch, fetched[T]{err: pe})
+				return Position{}, false
+			}
 			if int64(i) >= launched.Load() {
 				return expect, true
 			}

@@ -131,6 +131,14 @@ func (r *runner[T]) run(ctx context.Context, commit func(context.Context, *Page[
 	go func() {
 		defer wg.Done()
 		defer close(ch)
+		// A panic in the user's Fetch, Key or HighWater must reach the
+		// caller's goroutine, where it can be recovered, not crash the
+		// program from one of ours.
+		defer func() {
+			if v := recover(); v != nil {
+				ch <- fetched[T]{err: newPanicError(v)}
+			}
+		}()
 		r.fetchPages(fctx, cp.Position, ch)
 	}()
 	defer func() {
@@ -146,6 +154,9 @@ func (r *runner[T]) run(ctx context.Context, commit func(context.Context, *Page[
 	for f := range ch {
 		if ctx.Err() != nil {
 			break // do not commit a prefetched page after a cancel
+		}
+		if pe, ok := f.err.(*panicError); ok {
+			panic(pe)
 		}
 		if f.err != nil {
 			res.Stop = stopFor(ctx, f.err)
@@ -311,6 +322,10 @@ func (r *runner[T]) fetch(ctx context.Context, pos Position) (Page[T], error) {
 	}
 	if err != nil {
 		return Page[T]{}, err
+	}
+	if page.More && page.Next.IsStart() {
+		// A resume from such a checkpoint would silently start over.
+		return Page[T]{}, &FetchError{Position: pos, Attempts: attempts, Err: ErrNoNext}
 	}
 	r.observe(Event{Kind: EventPageFetched, Stream: r.stream, Position: pos, Items: len(page.Items),
 		TotalItems: page.TotalItems, TotalPages: page.TotalPages})
