@@ -24,7 +24,7 @@ type Retry struct {
 	Multiplier float64
 	// Jitter is the randomization factor: each delay is drawn from
 	// [d*(1-Jitter), d*(1+Jitter)]. Zero means 0.5; a negative value
-	// disables jitter.
+	// disables jitter; values above 1 count as 1.
 	Jitter float64
 	// MaxElapsed bounds the time spent on one page's attempts and waits.
 	// Zero means 5 minutes; a negative value means no bound.
@@ -62,7 +62,7 @@ func (r Retry) backOff() *backoff.ExponentialBackOff {
 	case r.Jitter < 0:
 		b.RandomizationFactor = 0
 	case r.Jitter > 0:
-		b.RandomizationFactor = r.Jitter
+		b.RandomizationFactor = min(r.Jitter, 1) // more would draw negative delays
 	default:
 		b.RandomizationFactor = 0.5
 	}
