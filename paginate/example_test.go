@@ -50,3 +50,37 @@ func ExampleAll() {
 	fmt.Println()
 	// Output: 1 2 3 4 5
 }
+
+func ExamplePages() {
+	for page, err := range paginate.Pages(context.Background(), numbers(7), paginate.Options[int]{}) {
+		if err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		fmt.Println(page.Items, "more:", page.More)
+	}
+	// Output:
+	// [1 2 3] more: true
+	// [4 5 6] more: true
+	// [7] more: false
+}
+
+// A run that stops early, here at a page limit, leaves a checkpoint; the
+// next run with the same store and stream goes on from it.
+func ExampleRun_resume() {
+	ctx := context.Background()
+	store := new(paginate.MemoryStore)
+	sink := new(paginate.MemorySink[int])
+	opts := paginate.Options[int]{Stream: "numbers", Store: store, MaxPages: 2}
+	res, _ := paginate.Run(ctx, numbers(8), sink, opts)
+	fmt.Println("first run:", res.Stop, "- next:", res.Checkpoint.Position)
+
+	opts.MaxPages = 0
+	res, _ = paginate.Run(ctx, numbers(8), sink, opts)
+	fmt.Println("second run:", res.Stop, "- resumed:", res.Resumed, "- pages:", res.Pages)
+	fmt.Println(sink.Items())
+	// Output:
+	// first run: max pages - next: offset 6
+	// second run: last page - resumed: true - pages: 1
+	// [1 2 3 4 5 6 7 8]
+}
