@@ -65,6 +65,12 @@ type Cursor[T any] struct {
 	// FixedSize says the server's page size is fixed at Size and takes
 	// no size parameter: Size is not sent, but Inclusive still uses it.
 	FixedSize bool
+	// ShortPageEnds says a page with fewer than Size records is the last,
+	// which saves the request that would find nothing new. Set it only for
+	// a server known never to cap page sizes below Size. It also ends an
+	// inclusive cursor over a source that changes before every request,
+	// which would otherwise always find a record newer than the last.
+	ShortPageEnds bool
 
 	// SinceParam, when set, is the query parameter of the incremental
 	// lower bound; every request sends the position's Since there, or
@@ -193,6 +199,10 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	}
 	if r.HasMore != nil && !*r.HasMore {
 		out.Stop = paginate.StopHasMoreFalse
+		return out, nil
+	}
+	if c.ShortPageEnds && c.Size > 0 && len(raw) < c.Size {
+		out.Stop = paginate.StopShortPage
 		return out, nil
 	}
 	if c.Inclusive {
