@@ -84,56 +84,67 @@ func totalPages(total, size int) int {
 	return (total + size - 1) / size
 }
 
+// listing is one request for a run of the dataset by page or by offset:
+// its parameters, the checked query, the page size served and the records
+// it selects, in order.
+type listing struct {
+	p    params
+	q    listQuery
+	size int
+	v    []int32
+}
+
+// withListing parses and checks r's listing parameters (names, with the
+// page size in sizeName and the page or offset in startName), then calls f
+// with the selected records under the dataset's read lock. f appends the
+// response to b and returns it.
+func (s *Server) withListing(r *http.Request, b []byte, sizeName, startName string, names []string, f func(l listing) ([]byte, error)) ([]byte, error) {
+	p, err := parseParams(r.URL, names...)
+	if err != nil {
+		return b, err
+	}
+	q, err := p.list(sizeName, startName, s.cfg.maxPerPage())
+	if err != nil {
+		return b, err
+	}
+	size := s.pageSize(q.size)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return f(listing{p: p, q: q, size: size, v: s.data.ordered(q.byCreated, q.since)})
+}
+
 var listParams = []string{"order_by", "order_type", "per_page", "page", "updated_since"}
 
 func pageNumber(s *Server, _ http.ResponseWriter, r *http.Request, b []byte) ([]byte, error) {
-	p, err := parseParams(r.URL, listParams...)
-	if err != nil {
-		return b, err
-	}
-	q, err := p.list("per_page", "page", s.cfg.maxPerPage())
-	if err != nil {
-		return b, err
-	}
-	size := s.pageSize(q.size)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	v := s.data.ordered(q.byCreated, q.since)
-	b = append(b, `{"data":[`...)
-	b, _, _ = s.data.appendPage(b, v, q.desc, pageOffset(q.start, size, len(v)), size)
-	b = append(b, `],"page":`...)
-	b = strconv.AppendInt(b, int64(q.start), 10)
-	b = append(b, `,"page_size":`...)
-	b = strconv.AppendInt(b, int64(size), 10)
-	b = append(b, `,"total_pages":`...)
-	b = strconv.AppendInt(b, int64(totalPages(len(v), size)), 10)
-	b = append(b, `,"total_items":`...)
-	b = strconv.AppendInt(b, int64(len(v)), 10)
-	return append(b, "}\n"...), nil
+	return s.withListing(r, b, "per_page", "page", listParams, func(l listing) ([]byte, error) {
+		q, size, v := l.q, l.size, l.v
+		b = append(b, `{"data":[`...)
+		b, _, _ = s.data.appendPage(b, v, q.desc, pageOffset(q.start, size, len(v)), size)
+		b = append(b, `],"page":`...)
+		b = strconv.AppendInt(b, int64(q.start), 10)
+		b = append(b, `,"page_size":`...)
+		b = strconv.AppendInt(b, int64(size), 10)
+		b = append(b, `,"total_pages":`...)
+		b = strconv.AppendInt(b, int64(totalPages(len(v), size)), 10)
+		b = append(b, `,"total_items":`...)
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		return append(b, "}\n"...), nil
+	})
 }
 
 func offset(s *Server, _ http.ResponseWriter, r *http.Request, b []byte) ([]byte, error) {
-	p, err := parseParams(r.URL, "order_by", "order_type", "limit", "offset", "updated_since")
-	if err != nil {
-		return b, err
-	}
-	q, err := p.list("limit", "offset", s.cfg.maxPerPage())
-	if err != nil {
-		return b, err
-	}
-	size := s.pageSize(q.size)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	v := s.data.ordered(q.byCreated, q.since)
-	b = append(b, `{"data":[`...)
-	b, _, _ = s.data.appendPage(b, v, q.desc, q.start, size)
-	b = append(b, `],"offset":`...)
-	b = strconv.AppendInt(b, int64(q.start), 10)
-	b = append(b, `,"limit":`...)
-	b = strconv.AppendInt(b, int64(size), 10)
-	b = append(b, `,"total":`...)
-	b = strconv.AppendInt(b, int64(len(v)), 10)
-	return append(b, "}\n"...), nil
+	return s.withListing(r, b, "limit", "offset", []string{"order_by", "order_type", "limit", "offset", "updated_since"}, func(l listing) ([]byte, error) {
+		q, size, v := l.q, l.size, l.v
+		b = append(b, `{"data":[`...)
+		b, _, _ = s.data.appendPage(b, v, q.desc, q.start, size)
+		b = append(b, `],"offset":`...)
+		b = strconv.AppendInt(b, int64(q.start), 10)
+		b = append(b, `,"limit":`...)
+		b = strconv.AppendInt(b, int64(size), 10)
+		b = append(b, `,"total":`...)
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		return append(b, "}\n"...), nil
+	})
 }
 
 // pageURL returns the absolute URL, on the request's own host, of page of
@@ -161,68 +172,50 @@ func pageURL(r *http.Request, q listQuery, sinceRaw string, size, page int) stri
 }
 
 func nextPageURL(s *Server, _ http.ResponseWriter, r *http.Request, b []byte) ([]byte, error) {
-	p, err := parseParams(r.URL, listParams...)
-	if err != nil {
-		return b, err
-	}
-	q, err := p.list("per_page", "page", s.cfg.maxPerPage())
-	if err != nil {
-		return b, err
-	}
-	size := s.pageSize(q.size)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	v := s.data.ordered(q.byCreated, q.since)
-	b = append(b, `{"data":[`...)
-	b, _, _ = s.data.appendPage(b, v, q.desc, pageOffset(q.start, size, len(v)), size)
-	b = append(b, `],"total_items":`...)
-	b = strconv.AppendInt(b, int64(len(v)), 10)
-	b = append(b, `,"page":`...)
-	b = strconv.AppendInt(b, int64(q.start), 10)
-	b = append(b, `,"per_page":`...)
-	b = strconv.AppendInt(b, int64(size), 10)
-	b = append(b, `,"next_page_url":`...)
-	if q.start < totalPages(len(v), size) {
-		b = appendString(b, pageURL(r, q, p.q.Get("updated_since"), size, q.start+1))
-	} else {
-		b = append(b, "null"...)
-	}
-	return append(b, "}\n"...), nil
+	return s.withListing(r, b, "per_page", "page", listParams, func(l listing) ([]byte, error) {
+		p, q, size, v := l.p, l.q, l.size, l.v
+		b = append(b, `{"data":[`...)
+		b, _, _ = s.data.appendPage(b, v, q.desc, pageOffset(q.start, size, len(v)), size)
+		b = append(b, `],"total_items":`...)
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, `,"page":`...)
+		b = strconv.AppendInt(b, int64(q.start), 10)
+		b = append(b, `,"per_page":`...)
+		b = strconv.AppendInt(b, int64(size), 10)
+		b = append(b, `,"next_page_url":`...)
+		if q.start < totalPages(len(v), size) {
+			b = appendString(b, pageURL(r, q, p.q.Get("updated_since"), size, q.start+1))
+		} else {
+			b = append(b, "null"...)
+		}
+		return append(b, "}\n"...), nil
+	})
 }
 
 func linkHeader(s *Server, w http.ResponseWriter, r *http.Request, b []byte) ([]byte, error) {
-	p, err := parseParams(r.URL, listParams...)
-	if err != nil {
-		return b, err
-	}
-	q, err := p.list("per_page", "page", s.cfg.maxPerPage())
-	if err != nil {
-		return b, err
-	}
-	size := s.pageSize(q.size)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	v := s.data.ordered(q.byCreated, q.since)
-	pages := totalPages(len(v), size)
-	since := p.q.Get("updated_since")
-	var links []string
-	link := func(page int, rel string) {
-		links = append(links, "<"+pageURL(r, q, since, size, page)+`>; rel="`+rel+`"`)
-	}
-	if q.start < pages {
-		link(q.start+1, "next")
-	}
-	link(max(pages, 1), "last")
-	link(1, "first")
-	if q.start > 1 {
-		link(min(q.start-1, max(pages, 1)), "prev")
-	}
-	h := w.Header()
-	h.Set("Link", strings.Join(links, ", "))
-	h.Set("X-Total-Count", strconv.Itoa(len(v)))
-	b = append(b, '[')
-	b, _, _ = s.data.appendPage(b, v, q.desc, pageOffset(q.start, size, len(v)), size)
-	return append(b, "]\n"...), nil
+	return s.withListing(r, b, "per_page", "page", listParams, func(l listing) ([]byte, error) {
+		p, q, size, v := l.p, l.q, l.size, l.v
+		pages := totalPages(len(v), size)
+		since := p.q.Get("updated_since")
+		var links []string
+		link := func(page int, rel string) {
+			links = append(links, "<"+pageURL(r, q, since, size, page)+`>; rel="`+rel+`"`)
+		}
+		if q.start < pages {
+			link(q.start+1, "next")
+		}
+		link(max(pages, 1), "last")
+		link(1, "first")
+		if q.start > 1 {
+			link(min(q.start-1, max(pages, 1)), "prev")
+		}
+		h := w.Header()
+		h.Set("Link", strings.Join(links, ", "))
+		h.Set("X-Total-Count", strconv.Itoa(len(v)))
+		b = append(b, '[')
+		b, _, _ = s.data.appendPage(b, v, q.desc, pageOffset(q.start, size, len(v)), size)
+		return append(b, "]\n"...), nil
+	})
 }
 
 func keyset(s *Server, _ http.ResponseWriter, r *http.Request, b []byte) ([]byte, error) {
