@@ -488,9 +488,16 @@ func TestConnectionLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Kill the sink's session, as a network failure or a server restart
-	// would.
-	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()`); err != nil {
-		t.Fatal(err)
+	// would. Another sink's refused lock names the session; only that one
+	// is killed (other packages' tests share the server), and the kill
+	// waits until the session is gone, so that its lock is released.
+	var locked *postgres.LockedError
+	if err := newSink(t, pool, usertest.Mapping("user"), cfg).Lock(ctx, "users"); !errors.As(err, &locked) || locked.PID == 0 {
+		t.Fatalf("a second sink's Lock: error = %v, want a *LockedError naming the first sink's session", err)
+	}
+	var killed bool
+	if err := pool.QueryRow(ctx, `SELECT pg_terminate_backend($1, 10000)`, locked.PID).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminating the sink's session %d: %v, %v", locked.PID, killed, err)
 	}
 	err := s.Commit(ctx, usertest.Generate(10, 2), paginate.Checkpoint{Stream: "users", Position: paginate.Position{Page: 3}})
 	if !errors.Is(err, postgres.ErrConnLost) {
