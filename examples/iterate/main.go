@@ -19,8 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pagekit/pagekit/examples/internal/mockflag"
-	"github.com/pagekit/pagekit/examples/internal/report"
+	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/strategies"
@@ -50,9 +49,8 @@ func main() {
 	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
 	fs.IntVar(&cfg.Limit, "limit", 0, "stop after this many records (0: all)")
-	mock := mockflag.Register(fs)
+	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
-	cfg.Mock = *mock
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -61,20 +59,20 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "iterate:", err)
 	}
-	os.Exit(report.ExitCode(err))
+	os.Exit(console.ExitCode(err))
 }
 
 // run prints the records, one a line, and returns how many it printed.
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error) {
 	endpoint := cfg.URL
 	if endpoint == "" {
-		srv, err := mockflag.Start(cfg.Mock)
+		srv, err := mockapi.Start(cfg.Mock)
 		if err != nil {
 			return 0, err
 		}
 		defer srv.Close()
 		endpoint = srv.URL + mockapi.PathPageNumber
-		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.API.Len(), endpoint)
+		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.Len(), endpoint)
 	}
 	api := &strategies.PageNumber[User]{
 		HTTP: strategies.HTTP{

@@ -28,9 +28,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pagekit/pagekit/examples/internal/mockflag"
-	"github.com/pagekit/pagekit/examples/internal/progress"
-	"github.com/pagekit/pagekit/examples/internal/report"
+	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/schema"
@@ -81,9 +79,8 @@ func main() {
 	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log every page instead of drawing a progress bar")
 	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
-	mock := mockflag.Register(fs)
+	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
-	cfg.Mock = *mock
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -91,7 +88,7 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "nexttoken:", err)
 	}
-	os.Exit(report.ExitCode(err))
+	os.Exit(console.ExitCode(err))
 }
 
 // paginator returns the paginator of a variant, for the API at endpoint
@@ -153,13 +150,13 @@ func or(a, b string) string {
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Result, error) {
 	var base string
 	if cfg.URL == "" {
-		srv, err := mockflag.Start(cfg.Mock)
+		srv, err := mockapi.Start(cfg.Mock)
 		if err != nil {
 			return paginate.Result{}, err
 		}
 		defer srv.Close()
 		base = srv.URL
-		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.API.Len(), base)
+		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.Len(), base)
 	}
 	api, pageNumbered, err := paginator(cfg.Variant, cfg.URL, base, cfg.PerPage)
 	if err != nil {
@@ -187,7 +184,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		}
 	}
 
-	prog := progress.New(stderr, stream, cfg.Verbose)
+	prog := console.NewProgress(stderr, stream, cfg.Verbose)
 	res, err := paginate.Run(ctx, api, users, paginate.Options[User]{
 		Stream:      stream,
 		Concurrency: cfg.Concurrency,
@@ -207,9 +204,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	if cp, found, lerr := users.Load(context.WithoutCancel(ctx), stream); lerr == nil && found {
 		res.Checkpoint = cp // as saved, even if a commit raced with a Ctrl-C
 	}
-	report.Summary(stdout, res, err)
+	console.Summary(stdout, res, err)
 	if cfg.Show > 0 {
-		terr := report.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table \"user\", first %d rows by updatedAt:", cfg.Show),
+		terr := console.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table \"user\", first %d rows by updatedAt:", cfg.Show),
 			`SELECT id, name, email, company, updatedAt FROM "user" ORDER BY updatedAt, id LIMIT ?`, cfg.Show)
 		err = errors.Join(err, terr)
 	}

@@ -71,7 +71,7 @@ func TestSync(t *testing.T) {
 				if m.cfg.ErrorRate > 0 && res.Retries == 0 {
 					t.Error("no retries with faults injected")
 				}
-				if !strings.Contains(out, "records upserted  1000") || !strings.Contains(out, `Resulting table "user"`) {
+				if !strings.Contains(out, "records written  1000") || !strings.Contains(out, `Resulting table "user"`) {
 					t.Errorf("summary:\n%s", out)
 				}
 				for _, r := range api.Requests() {

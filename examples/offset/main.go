@@ -23,9 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pagekit/pagekit/examples/internal/mockflag"
-	"github.com/pagekit/pagekit/examples/internal/progress"
-	"github.com/pagekit/pagekit/examples/internal/report"
+	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/schema"
@@ -72,9 +70,8 @@ func main() {
 	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log every page instead of drawing a progress bar")
 	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
-	mock := mockflag.Register(fs)
+	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
-	cfg.Mock = *mock
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -82,19 +79,19 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "offset:", err)
 	}
-	os.Exit(report.ExitCode(err))
+	os.Exit(console.ExitCode(err))
 }
 
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Result, error) {
 	endpoint := cfg.URL
 	if endpoint == "" {
-		srv, err := mockflag.Start(cfg.Mock)
+		srv, err := mockapi.Start(cfg.Mock)
 		if err != nil {
 			return paginate.Result{}, err
 		}
 		defer srv.Close()
 		endpoint = srv.URL + mockapi.PathOffset
-		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.API.Len(), endpoint)
+		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.Len(), endpoint)
 	}
 
 	// The USER table, derived from the struct, and the checkpoint, in one
@@ -133,7 +130,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		TotalItemsPath: "total",
 	}
 
-	prog := progress.New(stderr, stream, cfg.Verbose)
+	prog := console.NewProgress(stderr, stream, cfg.Verbose)
 	res, err := paginate.Run(ctx, api, users, paginate.Options[User]{
 		Stream:    stream,
 		HighWater: func(u User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
@@ -152,9 +149,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	if cp, found, lerr := users.Load(context.WithoutCancel(ctx), stream); lerr == nil && found {
 		res.Checkpoint = cp // as saved, even if a commit raced with a Ctrl-C
 	}
-	report.Summary(stdout, res, err)
+	console.Summary(stdout, res, err)
 	if cfg.Show > 0 {
-		terr := report.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table \"user\", first %d rows by updatedAt:", cfg.Show),
+		terr := console.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table \"user\", first %d rows by updatedAt:", cfg.Show),
 			`SELECT id, name, email, company, updatedAt FROM "user" ORDER BY updatedAt, id LIMIT ?`, cfg.Show)
 		err = errors.Join(err, terr)
 	}

@@ -65,7 +65,7 @@ func TestSync(t *testing.T) {
 			if res.Items != 1000 || res.Pages != tt.pages || res.Stop != paginate.StopTotalReached {
 				t.Errorf("%d items in %d pages, stop %v; want 1000 in %d, total reached", res.Items, res.Pages, res.Stop, tt.pages)
 			}
-			if !strings.Contains(out, "records upserted  1000") || !strings.Contains(out, `Resulting table "user"`) {
+			if !strings.Contains(out, "records written  1000") || !strings.Contains(out, `Resulting table "user"`) {
 				t.Errorf("summary:\n%s", out)
 			}
 			var offsets []int

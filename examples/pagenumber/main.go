@@ -34,9 +34,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pagekit/pagekit/examples/internal/mockflag"
-	"github.com/pagekit/pagekit/examples/internal/progress"
-	"github.com/pagekit/pagekit/examples/internal/report"
+	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/postgres"
@@ -102,9 +100,8 @@ func main() {
 	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log every page fetched and committed instead of drawing a progress bar")
 	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
-	mock := mockflag.Register(fs)
+	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
-	cfg.Mock = *mock
 
 	// Ctrl-C or SIGTERM cancels ctx: the run stops after the page being
 	// committed, and the next run resumes from there.
@@ -114,7 +111,7 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pagenumber:", err)
 	}
-	os.Exit(report.ExitCode(err))
+	os.Exit(console.ExitCode(err))
 }
 
 // run syncs the USER table as cfg says, printing a summary to stdout and
@@ -123,13 +120,13 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	// The API: the one at -url, or the mock API served from this process.
 	endpoint := cfg.URL
 	if endpoint == "" {
-		srv, err := mockflag.Start(cfg.Mock)
+		srv, err := mockapi.Start(cfg.Mock)
 		if err != nil {
 			return paginate.Result{}, err
 		}
 		defer srv.Close()
 		endpoint = srv.URL + mockapi.PathPageNumber
-		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.API.Len(), endpoint)
+		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.Len(), endpoint)
 	}
 
 	// The destination: the USER table, in an SQLite file or in PostgreSQL.
@@ -165,7 +162,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		TotalItemsPath: "total_items", // for the progress bar
 	}
 
-	prog := progress.New(stderr, stream, cfg.Verbose)
+	prog := console.NewProgress(stderr, stream, cfg.Verbose)
 	res, err := paginate.Run(ctx, api, users, paginate.Options[User]{
 		Stream: stream,
 		// The incremental mark: updatedAt in the API's own format, sent as
@@ -191,9 +188,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	if cp, found, lerr := users.Load(context.WithoutCancel(ctx), stream); lerr == nil && found {
 		res.Checkpoint = cp
 	}
-	report.Summary(stdout, res, err)
+	console.Summary(stdout, res, err)
 	if cfg.Show > 0 {
-		terr := report.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table %q, first %d rows by updatedAt:", userTable.Name, cfg.Show),
+		terr := console.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table %q, first %d rows by updatedAt:", userTable.Name, cfg.Show),
 			`SELECT id, name, email, company, "updatedAt" FROM "user" ORDER BY "updatedAt", id LIMIT `+strconv.Itoa(cfg.Show))
 		err = errors.Join(err, terr)
 	}

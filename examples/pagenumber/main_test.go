@@ -70,7 +70,7 @@ func TestFullSync(t *testing.T) {
 	if res.Items != 1000 || res.Pages != 20 || res.Stop != paginate.StopTotalReached || res.DriftCount != 0 {
 		t.Errorf("result: %d items, %d pages, stop %v, %d drifts; want 1000, 20, total reached, 0", res.Items, res.Pages, res.Stop, res.DriftCount)
 	}
-	for _, want := range []string{"records upserted  1000", "pages             20", "stop reason       total reached", `Resulting table "user"`} {
+	for _, want := range []string{"records written  1000", "pages            20", "stop reason      total reached", `Resulting table "user"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

@@ -1,0 +1,18 @@
+// Package console is what a sync run from the command line shows: a
+// progress bar, or log lines, while it runs ([Progress], an observer for
+// paginate.Options.Observe and a logger for Options.Logger); a summary of
+// the [paginate.Result] when it ends ([Summary]); the first rows of the
+// table it filled ([Table]); and the exit status that tells a shell or a
+// scheduler how it went ([ExitCode]).
+//
+// It is the output of every example connector, made for copying:
+//
+//	prog := console.NewProgress(os.Stderr, "users", false)
+//	res, err := paginate.Run(ctx, api, sink, paginate.Options[User]{
+//		Stream:  "users",
+//		Logger:  prog.Logger,
+//		Observe: prog.Observe,
+//	})
+//	console.Summary(os.Stdout, res, err)
+//	os.Exit(console.ExitCode(err))
+package console

@@ -1,0 +1,56 @@
+package console_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/pagekit/pagekit/console"
+	"github.com/pagekit/pagekit/paginate"
+)
+
+// A command-line sync: progress while it runs, a summary at the end, and
+// an exit status for the shell.
+func Example() {
+	// Three pages of numbers, reporting the server's total.
+	api := paginate.PaginatorFunc[int](func(ctx context.Context, pos paginate.Position) (paginate.Page[int], error) {
+		next := pos.Offset + 4
+		return paginate.Page[int]{Items: []int{1, 2, 3, 4}, More: next < 12, Next: paginate.Position{Offset: next}, TotalItems: 12}, nil
+	})
+
+	// A connector passes os.Stderr: a bar on a terminal, log lines
+	// otherwise. Here the progress is discarded to keep the output stable.
+	prog := console.NewProgress(io.Discard, "numbers", false)
+	res, err := paginate.Run(context.Background(), api, new(paginate.MemorySink[int]), paginate.Options[int]{
+		Stream:  "numbers",
+		Logger:  prog.Logger,
+		Observe: prog.Observe,
+	})
+	res.Duration = 1500 * time.Microsecond // it varies from run to run
+	console.Summary(os.Stdout, res, err)
+	fmt.Println("exit status", console.ExitCode(err))
+	// Output:
+	// Sync of "numbers" complete.
+	//   records written  12
+	//   pages            3
+	//   retries          0
+	//   duration         1.5ms
+	//   stop reason      last page
+	//   server total     12 records
+	//   drift            none
+	//   next run         full sync
+	// exit status 0
+}
+
+func ExampleExitCode() {
+	fmt.Println(console.ExitCode(nil))
+	fmt.Println(console.ExitCode(fmt.Errorf("stream %q: %w", "users", context.Canceled)))
+	fmt.Println(console.ExitCode(errors.New("fetch page 3: 500 Internal Server Error")))
+	// Output:
+	// 0
+	// 130
+	// 1
+}

@@ -1,0 +1,90 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagekit/pagekit/console"
+	"github.com/pagekit/pagekit/paginate"
+)
+
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name string
+		res  paginate.Result
+		err  error
+		want []string
+	}{
+		{
+			name: "complete",
+			res: paginate.Result{Stream: "user", Items: 200, Pages: 4, Retries: 1, Duration: 41 * time.Millisecond,
+				Stop: paginate.StopTotalReached, TotalItems: 200,
+				Checkpoint: paginate.Checkpoint{HighWater: "2024-01-02T03:04:05Z", Position: paginate.Position{Since: "2024-01-02T03:04:05Z"}}},
+			want: []string{`Sync of "user" complete.`, "records written  200", "pages            4", "retries          1",
+				"duration         41ms", "stop reason      total reached", "server total     200 records", "drift            none",
+				"high-water mark  2024-01-02T03:04:05Z", "next run         incremental, from 2024-01-02T03:04:05Z"},
+		},
+		{
+			name: "interrupted",
+			res:  paginate.Result{Stream: "user", Stop: paginate.StopCancelled, Resumed: true, Checkpoint: paginate.Checkpoint{Position: paginate.Position{Page: 7, Offset: 300}}},
+			err:  context.Canceled,
+			want: []string{`Sync of "user" interrupted.`, "resumed          yes", "next run         resumes at page 7", "error            context canceled"},
+		},
+		{
+			name: "timed out",
+			res:  paginate.Result{Stream: "user", Stop: paginate.StopCancelled},
+			err:  fmt.Errorf("fetch page 3: %w", context.DeadlineExceeded),
+			want: []string{`Sync of "user" timed out.`, "error            fetch page 3: context deadline exceeded"},
+		},
+		{
+			name: "drift",
+			res: paginate.Result{Stream: "user", Stop: paginate.StopLastPage, DriftCount: 3,
+				Drifts: []paginate.Drift{{Kind: paginate.DriftDuplicate, Position: paginate.Position{Page: 5}, Key: "k1"}}},
+			want: []string{"drift            3 signs the data changed during the sync (first: duplicate key k1 on page 5);", "next run         full sync"},
+		},
+		{
+			name: "failed",
+			res:  paginate.Result{Stream: "user", Stop: paginate.StopError},
+			err:  errors.New("boom"),
+			want: []string{`Sync of "user" failed.`, "error            boom"},
+		},
+		{
+			name: "stopped early",
+			res:  paginate.Result{Stream: "user", Stop: paginate.StopMaxPages, TotalItems: 1},
+			want: []string{`Sync of "user" stopped early.`, "server total     1 record\n"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			console.Summary(&b, tt.res, tt.err)
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("summary lacks %q:\n%s", w, b.String())
+				}
+			}
+		})
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{context.Canceled, 130},
+		{errors.Join(errors.New("x"), context.Canceled), 130},
+		{context.DeadlineExceeded, 1},
+		{errors.New("x"), 1},
+	} {
+		if got := console.ExitCode(tt.err); got != tt.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
