@@ -25,6 +25,16 @@ type Checkpoint struct {
 	// next sync reads again from where this one started, so that a record
 	// shifted past a page boundary is not missed.
 	Drifted bool `json:"drifted,omitempty"`
+	// Identity describes the settings of the run that saved the
+	// checkpoint, in the form of [Identity.String]; a run with other
+	// settings does not resume from it.
+	Identity string `json:"identity,omitempty"`
+	// LastPage is the fingerprint of the last page committed (see
+	// Page.Fingerprint), zero when the sync in progress committed none.
+	// A resumed run that is served that page again, as servers that answer
+	// past-the-end pages with their last page do, recognises it instead of
+	// committing it as new data.
+	LastPage uint64 `json:"last_page,omitempty,string"`
 }
 
 // A Store keeps one checkpoint per stream.

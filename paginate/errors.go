@@ -50,20 +50,34 @@ type LoopError struct {
 	Position Position
 	// Earlier is the position first requested, or whose page was repeated.
 	Earlier Position
-	// Page is the 1-based number, within this run, of the page at Earlier.
+	// Page is the 1-based number, within this run, of the page at Earlier;
+	// 0 when the page repeated is the last one committed before this run
+	// resumed.
 	Page int
 	// SamePage is true when the positions differ but the pages are the same
-	// (the same keys, at the same high-water marks when Options.HighWater
-	// is set); false when a position repeated.
+	// (the same fingerprint: see Page.Fingerprint); false when a position
+	// repeated.
 	SamePage bool
+	// Previous is true when the page repeated is the one just before: the
+	// way servers that clamp past-the-end page numbers say that the data
+	// has ended (see Options.RepeatedPageEnds).
+	Previous bool
 }
 
 // Error names the repeated position and the earlier page.
 func (e *LoopError) Error() string {
-	if e.SamePage {
-		return fmt.Sprintf("pagination loop: %v returned the same page as %v (page %d of this run)", e.Position, e.Earlier, e.Page)
+	if !e.SamePage {
+		return fmt.Sprintf("pagination loop: %v was already requested as page %d of this run", e.Position, e.Page)
 	}
-	return fmt.Sprintf("pagination loop: %v was already requested as page %d of this run", e.Position, e.Page)
+	earlier := fmt.Sprintf("%v (page %d of this run)", e.Earlier, e.Page)
+	if e.Page == 0 {
+		earlier = "the last page committed before this run resumed"
+	}
+	s := fmt.Sprintf("pagination loop: %v returned the same page as %s", e.Position, earlier)
+	if e.Previous {
+		s += "; if the server answers past-the-end pages with its last page, set Options.RepeatedPageEnds"
+	}
+	return s
 }
 
 // Is reports whether target is [ErrLoop].

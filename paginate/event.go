@@ -82,6 +82,10 @@ type Result struct {
 	// Checkpoint is the last checkpoint saved, or the one loaded when no
 	// page was committed.
 	Checkpoint Checkpoint
+	// Restarted, when not nil, says that the stream's checkpoint was saved
+	// by other settings and that Options.Restart started the stream over,
+	// and what changed.
+	Restarted *MismatchError
 	// Drifts lists the first 100 signs that the source changed during the
 	// run (see Options.Order and Options.TrackKeys); DriftCount counts all.
 	Drifts     []Drift

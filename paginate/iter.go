@@ -24,9 +24,10 @@ func Pages[T any](ctx context.Context, p Paginator[T], opts Options[T]) iter.Seq
 			yield(Page[T]{}, errors.New("paginate: Pages needs a paginator"))
 			return
 		}
-		r := newRunner(p, opts)
+		r := newRunner(p, nil, opts)
 		_, err := r.run(ctx, func(ctx context.Context, page *Page[T], cp Checkpoint) error {
-			if !yield(*page, nil) {
+			// A repeated page that ended the data carries nothing new.
+			if (len(page.Items) > 0 || page.Stop != StopRepeatedPage) && !yield(*page, nil) {
 				return errBreak
 			}
 			if r.store != nil {

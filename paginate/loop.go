@@ -11,20 +11,32 @@ import (
 // It keeps 64-bit hashes, not the positions themselves, so that a run of
 // many pages with long tokens stays small: about 16 bytes a page.
 type loopGuard[T any] struct {
-	key       func(T) string
-	mark      func(T) string
-	seed      maphash.Seed
-	positions map[uint64]int
-	prints    map[uint64]loopSeen
+	key, mark  func(T) string
+	repeatEnds bool
+	seed       maphash.Seed
+	positions  map[uint64]int
+	prints     map[uint64]loopSeen
+	// last is the fingerprint of the page before the next one: the
+	// previous page of this run, or the last page committed before a
+	// resume.
+	last uint64
 }
 
 type loopSeen struct {
 	pos Position
-	n   int
+	n   int // 0 for the last page committed before the run resumed
 }
 
-func newLoopGuard[T any](key, mark func(T) string) *loopGuard[T] {
-	return &loopGuard[T]{key: key, mark: mark, seed: maphash.MakeSeed(), positions: make(map[uint64]int), prints: make(map[uint64]loopSeen)}
+func newLoopGuard[T any](opts *Options[T], resumed Checkpoint) *loopGuard[T] {
+	g := &loopGuard[T]{
+		key: opts.Key, mark: opts.HighWater, repeatEnds: opts.RepeatedPageEnds,
+		seed: maphash.MakeSeed(), positions: make(map[uint64]int), prints: make(map[uint64]loopSeen),
+	}
+	if fp := resumed.LastPage; fp != 0 && !resumed.Position.IsStart() {
+		g.prints[fp] = loopSeen{}
+		g.last = fp
+	}
+	return g
 }
 
 // position records that pos is requested as the run's n-th page.
@@ -37,30 +49,31 @@ func (g *loopGuard[T]) position(pos Position, n int) error {
 	return nil
 }
 
-// page records the fingerprint of the n-th page, at pos: the keys of all
-// its items, with their high-water marks when there are marks. A server
-// stuck on one page serves the same keys at the same marks again; a source
-// that changes during the run can serve a page with the same first and
-// last keys as an earlier one, but not at the same marks, since a record
-// that moves has been updated.
-func (g *loopGuard[T]) page(pos Position, n int, items []T) error {
-	if g.key == nil || len(items) == 0 {
-		return nil
+// page checks the n-th page, at pos, against the pages before it, and
+// sets its Fingerprint. It reports end == true for a page that repeats the
+// page before it: the end of the data, with no error when
+// Options.RepeatedPageEnds says so, or else with a *LoopError.
+// A server stuck on one page serves the same records again; a source that
+// changes during the run can serve a page with the same keys as an earlier
+// one, but not the same bytes, nor the same keys at the same marks, since a
+// record that moves has been updated.
+func (g *loopGuard[T]) page(pos Position, n int, page *Page[T]) (end bool, err error) {
+	fp := fingerprint(page, g.key, g.mark)
+	page.Fingerprint = fp
+	if fp == 0 {
+		g.last = 0
+		return false, nil
 	}
-	var h maphash.Hash
-	h.SetSeed(g.seed)
-	for i := range items {
-		h.WriteString(g.key(items[i]))
-		h.WriteByte(0)
-		if g.mark != nil {
-			h.WriteString(g.mark(items[i]))
-			h.WriteByte(0)
-		}
-	}
-	fp := h.Sum64()
 	if seen, ok := g.prints[fp]; ok {
-		return &LoopError{Position: pos, Earlier: seen.pos, Page: seen.n, SamePage: true}
+		if fp != g.last {
+			return false, &LoopError{Position: pos, Earlier: seen.pos, Page: seen.n, SamePage: true}
+		}
+		if g.repeatEnds {
+			return true, nil
+		}
+		return true, &LoopError{Position: pos, Earlier: seen.pos, Page: seen.n, SamePage: true, Previous: true}
 	}
 	g.prints[fp] = loopSeen{pos, n}
-	return nil
+	g.last = fp
+	return false, nil
 }

@@ -2,13 +2,28 @@ package paginate
 
 import "log/slog"
 
-// Options configure a run. The zero value is a usable configuration: stream
-// "default", no checkpoint store (unless the sink is one), the default
-// [Retry] policy, one page fetched ahead, no limits, no logging.
+// Options configure a run. The zero value is a usable configuration: the
+// stream named after the sink's destination, no checkpoint store (unless the
+// sink is one), the default [Retry] policy, one page fetched ahead, no
+// limits, no logging.
 type Options[T any] struct {
 	// Stream is the key the checkpoint is stored under. Use one per
-	// endpoint and filter. Empty means "default".
+	// endpoint and filter. Empty means the name of the sink's destination
+	// (its table, or file; see [Identifier]), or "default" for a sink
+	// that names none.
 	Stream string
+
+	// Identity adds parts to the identity a checkpoint is saved with (see
+	// [Identity]), such as the endpoint and page size of a hand-written
+	// paginator that does not describe itself. Its parts replace the
+	// paginator's and the sink's of the same name.
+	Identity Identity
+
+	// Restart, when the stream's checkpoint was saved by other settings
+	// (see [Identity]), starts the stream over from its last completed
+	// sync's mark instead of failing with ErrCheckpointMismatch. The
+	// Result's Restarted field then says what changed.
+	Restart bool
 
 	// Store keeps the checkpoint. When nil and the sink implements Store,
 	// the sink is the store, and if it also implements Committer each
@@ -23,12 +38,25 @@ type Options[T any] struct {
 	// sync hands it to the next one as Position.Since.
 	HighWater func(T) string
 
-	// Key returns an item's identity, such as its primary key. When set,
-	// the runner fingerprints each page by its keys (and their HighWater
-	// marks, when set, so that a record updated and served again is not
-	// taken for a repeated page) and stops with ErrLoop when two positions
-	// return the same page.
+	// Key returns an item's identity, such as its primary key. The
+	// runner uses it for drift detection (Order, TrackKeys), and to
+	// fingerprint pages whose paginator gives no Page.Fingerprint: by their
+	// keys, and their HighWater marks when set, so that a record updated
+	// and served again is not taken for a repeated page. Without either,
+	// pages are fingerprinted by their items' JSON encoding. Two positions
+	// served the same page stop the run with ErrLoop.
 	Key func(T) string
+
+	// RepeatedPageEnds takes a page that repeats the page before it for the
+	// end of the data: the run stops with StopRepeatedPage, a complete
+	// sync, without committing the repeated page again. Servers that
+	// answer a page number past the end with their last page (json-server,
+	// some WordPress and Shopify-era APIs) need it. Without it such a run
+	// fails with a *LoopError that says so, but saves the same checkpoint,
+	// since every page before the repeat was read: later runs neither
+	// miss a record nor deliver one twice. A repeat of any earlier page is
+	// a loop either way.
+	RepeatedPageEnds bool
 
 	// Order, when set, compares two items in the order the API promises
 	// (for example by updatedAt, then id). The runner then reports as
@@ -74,11 +102,17 @@ type Options[T any] struct {
 	Observe func(Event)
 }
 
-func (o *Options[T]) stream() string {
-	if o.Stream == "" {
-		return "default"
+// stream returns the stream's name: Options.Stream, or the name the sink
+// gives its destination, so that two tables synced without a Stream never
+// share a checkpoint.
+func (o *Options[T]) stream(sink any) string {
+	switch {
+	case o.Stream != "":
+		return o.Stream
+	case destination(sink) != "":
+		return destination(sink)
 	}
-	return o.Stream
+	return "default"
 }
 
 func (o *Options[T]) prefetch() int {

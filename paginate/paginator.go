@@ -51,6 +51,17 @@ type Page[T any] struct {
 	// drift it detects (Result.Drifts, EventDrift), and a sync that saw it
 	// does not advance Since when it completes.
 	Drift DriftKind
+	// Fingerprint, when not zero, identifies the page's records, such as a
+	// hash of their raw bytes in the response (see [Fingerprint]). The
+	// runner takes two positions served the same fingerprint for a loop,
+	// and saves the last committed page's in the checkpoint, so that a
+	// resumed run recognises that page if the server serves it again.
+	// When it is zero, the runner fingerprints the page itself from
+	// Options.Key or, without a key, from the items' JSON encoding.
+	// It must be the same whenever the same records are served, in
+	// every process: use a fixed hash such as [Fingerprint], never one
+	// with a random seed.
+	Fingerprint uint64
 }
 
 // A Planner is a [Paginator] that can compute the positions of later pages

@@ -136,7 +136,7 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan iter.Seq[Position], e
 			f.err = lp.position(f.pos, *n)
 		}
 		if f.err == nil {
-			f.err = lp.page(f.pos, *n, f.page.Items)
+			f = checked(lp, f.pos, *n, f.page)
 		}
 		if !send(ctx, ch, f) {
 			return Position{}, false

@@ -7,9 +7,9 @@ import "fmt"
 type StopReason int
 
 // The reasons a run can end. A paginator sets one in [Page.Stop] when it
-// reports the last page: usually one of the first six, or StopMaxPages or
-// StopMaxItems for a limit of its own (a maximum page number or offset). The
-// runner sets the others.
+// reports the last page: usually one of the first six, or StopDepthLimit for
+// a limit of its own (a maximum page number or offset, an API's depth
+// limit). The runner sets the others.
 const (
 	// StopNone means the run has not stopped.
 	StopNone StopReason = iota
@@ -28,9 +28,11 @@ const (
 	// StopShortPage means a page held fewer items than asked for and the
 	// paginator was told that short pages end the data.
 	StopShortPage
-	// StopMaxPages means Options.MaxPages was reached.
+	// StopMaxPages means Options.MaxPages was reached. The checkpoint
+	// points at the next page, so the next run goes on from there.
 	StopMaxPages
-	// StopMaxItems means Options.MaxItems was reached.
+	// StopMaxItems means Options.MaxItems was reached, with the same
+	// checkpoint as StopMaxPages.
 	StopMaxItems
 	// StopCancelled means the context was cancelled or its deadline passed.
 	StopCancelled
@@ -39,6 +41,19 @@ const (
 	StopLoopDetected
 	// StopError means a fetch, sink or store error ended the run.
 	StopError
+	// StopRepeatedPage means the server answered the position after the
+	// last new page with that page again, as servers that clamp
+	// past-the-end page numbers do, and Options.RepeatedPageEnds took it
+	// for the end of the data. It counts as complete.
+	StopRepeatedPage
+	// StopDepthLimit means the paginator stopped at a limit of its own
+	// (strategies.PageNumber.MaxPage, strategies.Offset.MaxOffset, an
+	// API's depth limit) with records possibly left past it. Unlike
+	// StopMaxPages, the checkpoint goes back to the start and the next
+	// run keeps this run's Since, so that those records are read then.
+	// A paginator that reports StopMaxPages or StopMaxItems in Page.Stop
+	// gets this reason.
+	StopDepthLimit
 )
 
 var stopNames = [...]string{
@@ -54,6 +69,8 @@ var stopNames = [...]string{
 	StopCancelled:    "cancelled",
 	StopLoopDetected: "loop detected",
 	StopError:        "error",
+	StopRepeatedPage: "repeated page",
+	StopDepthLimit:   "depth limit",
 }
 
 // String returns the reason in words, such as "empty page".
@@ -67,7 +84,7 @@ func (r StopReason) String() string {
 // Complete reports whether r means the data was read to its end, as opposed
 // to a limit, a cancellation or an error.
 func (r StopReason) Complete() bool {
-	return r >= StopLastPage && r <= StopShortPage
+	return r >= StopLastPage && r <= StopShortPage || r == StopRepeatedPage
 }
 
 // MarshalText encodes r as its String form.

@@ -18,7 +18,7 @@ import (
 // a [paginate.Planner] once the first page reports a total.
 //
 // It stops on an empty page; on has-more false; when the offset reaches
-// the total items (StopTotalReached); at MaxOffset (StopMaxItems); and on a
+// the total items (StopTotalReached); at MaxOffset (StopDepthLimit); and on a
 // short page only when ShortPageEnds is set.
 //
 // The zero Position is offset 0; Next is the offset after this page's
@@ -57,7 +57,7 @@ type Offset[T any] struct {
 
 	// MaxOffset, when positive, is an offset the run does not go past,
 	// such as an API's depth limit of 10000; the run ends with
-	// StopMaxItems when the next offset would reach it.
+	// StopDepthLimit when the next offset would reach it.
 	MaxOffset int64
 	// ShortPageEnds says a page with fewer than Limit items is the last.
 	ShortPageEnds bool
@@ -186,7 +186,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	case r.TotalItems > 0 && next >= r.TotalItems:
 		out.Stop = paginate.StopTotalReached
 	case o.MaxOffset > 0 && next >= o.MaxOffset:
-		out.Stop = paginate.StopMaxItems
+		out.Stop = paginate.StopDepthLimit
 	case o.ShortPageEnds && o.Limit > 0 && len(raw)-int(back) < o.Limit:
 		out.Stop = paginate.StopShortPage
 	default:

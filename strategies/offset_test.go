@@ -101,7 +101,7 @@ func TestOffset(t *testing.T) {
 			wantItems: all, wantStop: paginate.StopTotalReached, wantOffsets: []string{"0", "50", "100"}},
 		{name: "max offset", api: offsetAPI{users: all, total: same},
 			setup:     func(o *strategies.Offset[user]) { o.MaxOffset = 100 },
-			wantItems: all[:100], wantStop: paginate.StopMaxItems, wantOffsets: []string{"0", "50"}},
+			wantItems: all[:100], wantStop: paginate.StopDepthLimit, wantOffsets: []string{"0", "50"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

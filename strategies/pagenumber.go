@@ -74,7 +74,7 @@ type PageNumber[T any] struct {
 	Decode func(*http.Response) (Response[T], error)
 
 	// MaxPage, when positive, is the last page number fetched; the run
-	// then ends with StopMaxPages.
+	// then ends with StopDepthLimit.
 	MaxPage int64
 	// ShortPageEnds says a page with fewer than Size items is the last.
 	ShortPageEnds bool
@@ -171,7 +171,7 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 		r.TotalItems > 0 && after >= r.TotalItems:
 		out.Stop = paginate.StopTotalReached
 	case p.MaxPage > 0 && page >= p.MaxPage:
-		out.Stop = paginate.StopMaxPages
+		out.Stop = paginate.StopDepthLimit
 	case p.ShortPageEnds && p.Size > 0 && len(r.Items) < p.Size:
 		out.Stop = paginate.StopShortPage
 	default:

@@ -60,7 +60,7 @@ func TestPageNumber(t *testing.T) {
 			wantItems: all, wantStop: paginate.StopHasMoreFalse, wantPages: []string{"1", "2", "3"}},
 		{name: "max page", api: pageAPI{users: all},
 			setup:     func(p *strategies.PageNumber[user]) { p.MaxPage = 2 },
-			wantItems: all[:100], wantStop: paginate.StopMaxPages, wantPages: []string{"1", "2"}},
+			wantItems: all[:100], wantStop: paginate.StopDepthLimit, wantPages: []string{"1", "2"}},
 		{name: "zero-based", api: pageAPI{users: all, zeroBased: true, totalPages: same, echoPage: true},
 			setup:     func(p *strategies.PageNumber[user]) { p.ZeroBased = true; p.PagePath = "page" },
 			wantItems: all, wantStop: paginate.StopTotalReached, wantPages: []string{"0", "1", "2"}},

@@ -35,6 +35,7 @@ type Config[T any] struct {
 // use.
 type Sink[T any] struct {
 	mu     sync.Mutex
+	table  string
 	b      batch.Builder[T]
 	cols   []schema.Column
 	keyIdx []int
@@ -53,6 +54,7 @@ type entry[T any] struct {
 func New[T any](m *schema.Mapping[T], cfg Config[T]) *Sink[T] {
 	t := m.Table()
 	return &Sink[T]{
+		table:  t.Name,
 		b:      batch.Builder[T]{Mapping: m, Op: cfg.Op, SoftDelete: cfg.DeletedColumn != ""},
 		cols:   t.Columns,
 		keyIdx: t.KeyIndex(),

@@ -471,7 +471,7 @@ func TestRunResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	hw := sqlite.FormatDatetime(users[len(users)-1].UpdatedAt)
-	if want := fmt.Sprintf(`{"stream":"users","position":{"since":%q},"high_water":%q}`, hw, hw); text != want {
+	if want := fmt.Sprintf(`{"stream":"users","position":{"since":%q},"high_water":%q,"identity":"table=user"}`, hw, hw); text != want {
 		t.Errorf("final checkpoint:\n%s\nwant\n%s", text, want)
 	}
 }
