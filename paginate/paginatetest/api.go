@@ -48,6 +48,11 @@ type API struct {
 	Responses []Response
 	// Faults maps a 1-based request number to the fault that request gets.
 	Faults map[int]Fault
+	// ItemsPath, when set, makes the API an [Oracle] that a [Suite] checks
+	// syncs against: it names the field of the response bodies that holds
+	// their records ("data", "result.items", or "." for a body that is
+	// itself an array). See [API.WantJSON].
+	ItemsPath string
 
 	mu       sync.Mutex
 	requests []string

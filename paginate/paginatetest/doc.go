@@ -5,13 +5,33 @@
 // fault at every request, a cancellation at every page, a server that loops)
 // and checks that every record arrives, once per key, every time.
 //
-// A test of a paginator over an API the author knows looks like:
+// The suite checks each sync against an oracle, the records a full sync
+// must deliver, which the handler knows: a scripted [API] with ItemsPath
+// set, or a mockapi.Server, is an [Oracle]. A test of a paginator over an
+// API the author knows looks like:
 //
+//	api := &paginatetest.API{
+//		ItemsPath: "data", // where the records are in each body: the API knows its records
+//		Responses: []paginatetest.Response{
+//			{Path: "/users", Query: "page=1", Body: `{"data": [{"id": "1"}, {"id": "2"}], "total_pages": 2}`},
+//			{Path: "/users", Query: "page=2", Body: `{"data": [{"id": "3"}], "total_pages": 2}`},
+//		},
+//	}
 //	paginatetest.Suite[User]{
-//		Handler: myFakeOrRecordedAPI,
+//		Handler: api,
 //		New: func(baseURL string, c *http.Client) paginate.Paginator[User] {
-//			return &strategies.PageNumber[User]{HTTP: strategies.HTTP{URL: baseURL + "/users", Client: c}}
+//			return &strategies.PageNumber[User]{
+//				HTTP:      strategies.HTTP{URL: baseURL + "/users", Client: c},
+//				ItemsPath: "data", TotalPagesPath: "total_pages",
+//			}
 //		},
 //		Key: func(u User) string { return u.ID },
 //	}.Run(t)
+//
+// A paginator that skips a record on every page, never asks for the first
+// page or stops a page early then fails with where the missing records are
+// in the listing. When the handler is not an Oracle (a recording, or a
+// handler wrapped in another), set Want to the records instead; when no
+// oracle can exist, NoOracle must say why, and the suite reports what it
+// could not check.
 package paginatetest

@@ -1,25 +1,26 @@
 package paginatetest
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/pagekit/pagekit/paginate"
 	"go.uber.org/goleak"
 )
 
 // Suite is the conformance suite for one paginator over one API. Fill it in
 // and call Run from a test.
+//
+// Every sync is checked against an oracle: the records a full sync must
+// deliver. They come from Want when it is set, otherwise from the Handler
+// when it is an [Oracle] (a mockapi.Server, or an [API] with ItemsPath).
+// A Suite with neither fails, unless NoOracle says why there can be none.
 type Suite[T any] struct {
 	// Handler serves the API the paginator reads: a scripted [API], a mock,
 	// or a recording. It must hold at least two pages of records.
@@ -29,9 +30,14 @@ type Suite[T any] struct {
 	New func(baseURL string, client *http.Client) paginate.Paginator[T]
 	// Key returns a record's primary key.
 	Key func(T) string
-	// Want, when set, lists every record a full sync must deliver.
-	// Otherwise the suite's first full sync defines it.
+	// Want, when set, lists every record a full sync must deliver, in the
+	// order the API serves them, instead of the Handler's [Oracle].
 	Want []T
+	// NoOracle, when neither Want nor the Handler can say what a full sync
+	// must deliver, says why. The first full sync then stands for the
+	// truth: the suite checks that every other sync agrees with it, and
+	// its "oracle" subtest is skipped with what that leaves unchecked.
+	NoOracle string
 	// Options are the run options every sync of the suite starts from.
 	// The suite sets Key, Store and a fast Retry policy itself.
 	Options paginate.Options[T]
@@ -46,18 +52,72 @@ type Suite[T any] struct {
 
 var errCrash = errors.New("paginatetest: simulated crash")
 
-// Run runs the suite as subtests of t. Failures show go-cmp diffs of the
-// synced table against the expected records, keyed by Key.
+// Run runs the suite as subtests of t. Failures say what the paginator got
+// wrong and show go-cmp diffs of the synced table against the oracle's
+// records, keyed by Key.
 func (s Suite[T]) Run(t *testing.T) {
 	t.Helper()
 	if s.Handler == nil || s.New == nil || s.Key == nil {
 		t.Fatal("paginatetest: Suite needs Handler, New and Key")
 	}
+	if err := s.hasOracle(); err != nil {
+		t.Fatal(err)
+	}
 	ref := s.full(t)
 	if t.Failed() {
 		return
 	}
-	pages, requests := ref.res.Pages, ref.requests
+	s.resume(t, ref)
+	s.faults(t, ref)
+	s.cancel(t, ref)
+	s.loop(t, ref)
+	s.liar(t, ref)
+}
+
+type fullSync[T any] struct {
+	truth    *truth[T]
+	res      paginate.Result
+	requests int
+}
+
+// full runs one uninterrupted sync and checks it against the oracle.
+func (s Suite[T]) full(t *testing.T) fullSync[T] {
+	t.Helper()
+	api := &counting{h: s.Handler}
+	tb := newTable(s.Key)
+	res, err := s.sync(t.Context(), serve(t, api), tb.sink(), new(paginate.MemoryStore), nil)
+	requests, first := api.requests()
+	if err != nil {
+		t.Fatalf("full sync: %s", explainRun(err))
+	}
+	what := fmt.Sprintf("full sync (%d pages, stop %q)", res.Pages, res.Stop)
+	if !res.Stop.Complete() {
+		t.Errorf("%s: want a stop that means the data was read to its end", what)
+	}
+	if len(tb.twice) > 0 {
+		t.Errorf("%s delivered %d records more than once (keys %s): the paginator read some records twice, as it does when it asks for a page twice or its pages overlap", what, len(tb.twice), quoted(tb.twice))
+	}
+	if res.Pages < 2 {
+		t.Errorf("%s: the suite needs an API with at least 2 pages", what)
+	}
+	tr, err := s.wantFrom(first, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("oracle", func(t *testing.T) {
+		if s.NoOracle != "" {
+			t.Skipf("no oracle (%s): the first full sync's %d records stand for the truth, so a paginator that is wrong the same way on every run (a record skipped on each page, a first page never asked for, a sync that ends a page early) passes; the other subtests only check that every sync agrees with the first. Set Want, or use a Handler that is a paginatetest.Oracle, to check these", s.NoOracle, len(tb.rows))
+		}
+		t.Logf("checked against %s", tr.source)
+		s.compare(t, what, tr, tb)
+	})
+	return fullSync[T]{truth: tr, res: res, requests: requests}
+}
+
+// resume crashes a sync after every page and checks that the next run
+// goes on from there and completes the table.
+func (s Suite[T]) resume(t *testing.T, ref fullSync[T]) {
+	pages := ref.res.Pages
 	s.sub(t, "resume", func(t *testing.T) {
 		for k := 1; k < pages; k++ {
 			t.Run(fmt.Sprintf("after-page-%d", k), func(t *testing.T) {
@@ -70,37 +130,62 @@ func (s Suite[T]) Run(t *testing.T) {
 				}
 				res, err = s.sync(t.Context(), srv, tb.sink(), store, nil)
 				if err != nil {
-					t.Fatalf("resumed run: %v", err)
+					t.Fatalf("resumed run: %s", explainRun(err))
 				}
 				if !res.Resumed || res.Pages != pages-k {
 					t.Errorf("resumed run: resumed %v, %d pages; want true, %d (it must go on after the last committed page, not start again)", res.Resumed, res.Pages, pages-k)
 				}
-				s.compare(t, ref.table, tb)
+				s.compare(t, fmt.Sprintf("a crash after page %d, then a resumed run", k), ref.truth, tb)
 			})
 		}
 	})
-	for _, kind := range []string{"fault", "drop"} {
-		s.sub(t, kind, func(t *testing.T) {
-			for n := 1; n <= requests; n++ {
+}
+
+// transient is a fault that a retry of the same request gets past.
+type transient struct {
+	name  string // the subtest
+	fault Fault
+	what  string // "a truncated body"
+	how   string // what the request met
+}
+
+var transients = []transient{
+	{"fault", Fault{Status: http.StatusServiceUnavailable, Body: `{"error":"injected"}`},
+		"a 503 Service Unavailable", "answered with 503 Service Unavailable"},
+	{"drop", Fault{Drop: true},
+		"a truncated body", "cut mid-body (the server closed the connection halfway through the body, so the client read unexpected EOF)"},
+}
+
+// faults injects each transient fault at every request in turn and checks
+// that the sync retries it and completes the table.
+func (s Suite[T]) faults(t *testing.T, ref fullSync[T]) {
+	for _, tf := range transients {
+		s.sub(t, tf.name, func(t *testing.T) {
+			for n := 1; n <= ref.requests; n++ {
 				t.Run(fmt.Sprintf("request-%d", n), func(t *testing.T) {
-					f := Fault{Status: http.StatusServiceUnavailable, Body: `{"error":"injected"}`}
-					if kind == "drop" {
-						f = Fault{Drop: true}
-					}
-					h := WithFaults(s.Handler, func(i int) (Fault, bool) { return f, i == n })
+					h := WithFaults(s.Handler, func(i int) (Fault, bool) { return tf.fault, i == n })
 					tb := newTable(s.Key)
 					res, err := s.sync(t.Context(), serve(t, h), tb.sink(), new(paginate.MemoryStore), nil)
-					if err != nil {
-						t.Fatalf("sync with a %s at request %d: %v", kind, n, err)
+					switch {
+					case err != nil && permanentFault(err):
+						t.Fatalf("request %d was %s, a transient fault: the paginator marked %s as permanent; it should be retried (return the error without paginate.Permanent). The sync failed with: %v", n, tf.how, tf.what, err)
+					case err != nil:
+						t.Fatalf("request %d was %s, a transient fault that one retry gets past, but the sync failed: %s", n, tf.how, explainRun(err))
 					}
 					if res.Retries < 1 {
-						t.Errorf("Retries = %d, want the injected %s retried", res.Retries, kind)
+						t.Errorf("request %d was %s, but Retries = %d: the paginator did not see the fault", n, tf.how, res.Retries)
 					}
-					s.compare(t, ref.table, tb)
+					s.compare(t, fmt.Sprintf("a sync whose request %d was %s", n, tf.how), ref.truth, tb)
 				})
 			}
 		})
 	}
+}
+
+// cancel cancels a sync after every page and checks that the next run
+// completes the table.
+func (s Suite[T]) cancel(t *testing.T, ref fullSync[T]) {
+	pages := ref.res.Pages
 	s.sub(t, "cancel", func(t *testing.T) {
 		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 		for k := 1; k < pages; k++ {
@@ -119,12 +204,18 @@ func (s Suite[T]) Run(t *testing.T) {
 					t.Fatalf("cancelled run = %d pages, stop %v, err %v; want %d pages, cancelled, context.Canceled", res.Pages, res.Stop, err, k)
 				}
 				if _, err := s.sync(t.Context(), srv, tb.sink(), store, nil); err != nil {
-					t.Fatalf("run after the cancel: %v", err)
+					t.Fatalf("run after the cancel: %s", explainRun(err))
 				}
-				s.compare(t, ref.table, tb)
+				s.compare(t, fmt.Sprintf("a sync cancelled at page %d, then another run", k), ref.truth, tb)
 			})
 		}
 	})
+}
+
+// loop serves page 2 for every later request and checks that the sync
+// fails instead of reading it forever or stopping in silence.
+func (s Suite[T]) loop(t *testing.T, ref fullSync[T]) {
+	pages := ref.res.Pages
 	s.sub(t, "loop", func(t *testing.T) {
 		if pages < 3 {
 			t.Skipf("the API has %d pages; a loop test needs 3", pages)
@@ -140,6 +231,11 @@ func (s Suite[T]) Run(t *testing.T) {
 			t.Logf("detected, but not as paginate.ErrLoop: %v", err)
 		}
 	})
+}
+
+// liar syncs from a server whose totals lie and checks that a short sync
+// says so.
+func (s Suite[T]) liar(t *testing.T, ref fullSync[T]) {
 	s.sub(t, "liar", func(t *testing.T) {
 		if s.Liar == nil {
 			t.Skip("no Liar handler")
@@ -149,45 +245,14 @@ func (s Suite[T]) Run(t *testing.T) {
 		if err != nil {
 			return // failing loudly is allowed
 		}
-		if len(tb.rows) < len(ref.table.rows) && res.Stop != paginate.StopTotalReached {
-			t.Errorf("a lying total: %d of %d records, stop %v: a short sync must say so (total reached) or fail", len(tb.rows), len(ref.table.rows), res.Stop)
+		want := ref.truth.table
+		if len(tb.rows) < len(want.rows) && res.Stop != paginate.StopTotalReached {
+			t.Errorf("a lying total: %d of %d records, stop %v: a short sync must say so (total reached) or fail", len(tb.rows), len(want.rows), res.Stop)
 		}
-		if len(tb.rows) == len(ref.table.rows) {
-			s.compare(t, ref.table, tb)
+		if len(tb.rows) == len(want.rows) {
+			s.compare(t, "a sync from a server whose totals lie", ref.truth, tb)
 		}
 	})
-}
-
-type fullSync[T any] struct {
-	table    *table[T]
-	res      paginate.Result
-	requests int
-}
-
-// full runs one uninterrupted sync and checks it against Want.
-func (s Suite[T]) full(t *testing.T) fullSync[T] {
-	t.Helper()
-	api := &counting{h: s.Handler}
-	tb := newTable(s.Key)
-	res, err := s.sync(t.Context(), serve(t, api), tb.sink(), new(paginate.MemoryStore), nil)
-	if err != nil {
-		t.Fatalf("full sync: %v", err)
-	}
-	if !res.Stop.Complete() {
-		t.Errorf("full sync stopped with %q, want a stop that means the data was read to its end", res.Stop)
-	}
-	if len(tb.twice) > 0 {
-		t.Errorf("full sync delivered keys more than once: %q", tb.twice)
-	}
-	if res.Pages < 2 {
-		t.Errorf("full sync read %d page(s); the suite needs an API with at least 2", res.Pages)
-	}
-	if s.Want != nil {
-		want := newTable(s.Key)
-		_ = want.sink().Write(t.Context(), s.Want)
-		s.compare(t, want, tb)
-	}
-	return fullSync[T]{table: tb, res: res, requests: int(api.n.Load())}
 }
 
 func (s Suite[T]) sub(t *testing.T, name string, f func(t *testing.T)) {
@@ -223,82 +288,4 @@ func (s Suite[T]) syncOpts(ctx context.Context, srv *httptest.Server, sink pagin
 		opts.Retry = paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxRetryAfter: 10 * time.Millisecond}
 	}
 	return paginate.Run(ctx, s.New(srv.URL, client), sink, opts)
-}
-
-// compare reports the difference between two tables as a go-cmp diff of
-// their keys and rows.
-func (s Suite[T]) compare(t *testing.T, want, got *table[T]) {
-	t.Helper()
-	if diff := gocmp.Diff(want.sorted(), got.sorted()); diff != "" {
-		t.Errorf("synced table differs from the expected records (-want +got):\n%s", diff)
-	}
-}
-
-// counting counts the requests its handler serves.
-type counting struct {
-	h http.Handler
-	n atomic.Int64
-}
-
-func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c.n.Add(1)
-	c.h.ServeHTTP(w, r)
-}
-
-// table is a keyed sink, as a database table with a primary key is.
-type table[T any] struct {
-	key   func(T) string
-	rows  map[string]T
-	seen  map[string]bool
-	twice []string
-}
-
-func newTable[T any](key func(T) string) *table[T] {
-	return &table[T]{key: key, rows: make(map[string]T), seen: make(map[string]bool)}
-}
-
-func (tb *table[T]) sink() paginate.Sink[T] {
-	return paginate.SinkFunc[T](func(_ context.Context, items []T) error {
-		tb.upsert(items)
-		return nil
-	})
-}
-
-// crashAfter is a sink that accepts k pages, then fails as a crashed
-// process would, before writing anything of page k+1.
-func (tb *table[T]) crashAfter(k int) paginate.Sink[T] {
-	n := 0
-	return paginate.SinkFunc[T](func(_ context.Context, items []T) error {
-		if n++; n > k {
-			return errCrash
-		}
-		tb.upsert(items)
-		return nil
-	})
-}
-
-func (tb *table[T]) upsert(items []T) {
-	for _, it := range items {
-		k := tb.key(it)
-		if tb.seen[k] {
-			tb.twice = append(tb.twice, k)
-		}
-		tb.seen[k] = true
-		tb.rows[k] = it
-	}
-}
-
-// row is one keyed row, for diffs that name the record.
-type row[T any] struct {
-	Key    string
-	Record T
-}
-
-func (tb *table[T]) sorted() []row[T] {
-	keys := slices.SortedFunc(maps.Keys(tb.rows), cmp.Compare[string])
-	out := make([]row[T], len(keys))
-	for i, k := range keys {
-		out[i] = row[T]{k, tb.rows[k]}
-	}
-	return out
 }

@@ -23,7 +23,7 @@ type rec struct {
 // pageAPI scripts a page-number API with pages of the given sizes:
 // GET /items?page=N -> {"items": [...], "more": bool}.
 func pageAPI(sizes ...int) (*paginatetest.API, []rec) {
-	api := new(paginatetest.API)
+	api := &paginatetest.API{ItemsPath: "items"}
 	var all []rec
 	for p, size := range sizes {
 		var items []rec
@@ -74,15 +74,53 @@ func (p *pager) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page
 }
 
 func TestSuiteOnACorrectPaginator(t *testing.T) {
-	api, all := pageAPI(3, 3, 3, 2)
-	paginatetest.Suite[rec]{
-		Handler: api,
-		New: func(base string, c *http.Client) paginate.Paginator[rec] {
-			return &pager{base: base, client: c}
-		},
-		Key:  func(r rec) string { return r.ID },
-		Want: all,
-	}.Run(t)
+	newPager := func(base string, c *http.Client) paginate.Paginator[rec] {
+		return &pager{base: base, client: c}
+	}
+	key := func(r rec) string { return r.ID }
+	t.Run("api-oracle", func(t *testing.T) {
+		api, _ := pageAPI(3, 3, 3, 2)
+		paginatetest.Suite[rec]{Handler: api, New: newPager, Key: key}.Run(t)
+	})
+	t.Run("want", func(t *testing.T) {
+		api, all := pageAPI(3, 3, 2)
+		api.ItemsPath = "" // not an oracle: Want is
+		paginatetest.Suite[rec]{Handler: api, New: newPager, Key: key, Want: all}.Run(t)
+	})
+}
+
+// TestAPIWantJSON: a scripted API with ItemsPath lists the records of its
+// 2xx responses on the request's path, in script order.
+func TestAPIWantJSON(t *testing.T) {
+	api := &paginatetest.API{ItemsPath: "result.items", Responses: []paginatetest.Response{
+		{Path: "/a", Query: "page=1", Body: `{"result": {"items": [{"id": "1"}, {"id": "2"}]}}`},
+		{Path: "/a", Query: "page=2", Body: `{"result": {"items": [{"id": "3"}], "next": null}}`},
+		{Path: "/a", Query: "page=3", Status: http.StatusNotFound, Body: `{"error": "no page"}`},
+		{Path: "/b", Body: `{"result": {"items": [{"id": "b"}]}}`},
+		{Body: `{"result": {"items": null}}`},
+	}}
+	got, err := api.WantJSON(httptest.NewRequest(http.MethodGet, "/a?page=2", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(`[{"id":"1"},{"id":"2"},{"id":"3"}]`, string(got)); diff != "" {
+		t.Errorf("WantJSON(/a) (-want +got):\n%s", diff)
+	}
+
+	for _, tc := range []struct {
+		api  *paginatetest.API
+		want string
+	}{
+		{&paginatetest.API{}, "API.ItemsPath is empty"},
+		{&paginatetest.API{ItemsPath: "data", Responses: []paginatetest.Response{{Query: "page=1", Body: `{"items": []}`}}}, `API.Responses[0] (query "page=1"): the body has no "data"`},
+		{&paginatetest.API{ItemsPath: "data", Responses: []paginatetest.Response{{Body: `{"data": {}}`}}}, `"data" in the body is not an array`},
+		{&paginatetest.API{ItemsPath: ".", Responses: []paginatetest.Response{{Body: `<html>`}}}, `"." in the body is not an array`},
+	} {
+		_, err := tc.api.WantJSON(httptest.NewRequest(http.MethodGet, "/", nil))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("WantJSON = %v, want an error containing %q", err, tc.want)
+		}
+	}
 }
 
 func TestAPIMatchesQueryAndPath(t *testing.T) {
