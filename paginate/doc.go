@@ -8,7 +8,8 @@
 // [Store] keeps one Checkpoint per stream. [Run] ties them together with
 // retries, loop detection, limits, prefetching and, where the paginator can
 // plan ahead, ordered parallel fetching. [All] and [Pages] offer the same
-// engine as a range-over-func iterator for callers who want no sink.
+// engine as a range-over-func iterator for callers who want no sink, and
+// [Iterate] keeps the run's [Result] for after the loop.
 //
 // The runner guarantees at-least-once delivery and never saves a checkpoint
 // ahead of data the sink has accepted: a page is written, then its

@@ -1,6 +1,7 @@
 // Command iterate prints every record of a paginated API with a plain for
-// range loop over paginate.All: no sink, no checkpoint, the same engine
-// (retries, loop detection, parallel fetching) as a sync.
+// range loop over paginate.Iterate: no sink, no checkpoint, the same engine
+// (retries, loop detection, parallel fetching) as a sync, and the run's
+// Result (stop reason, pages, retries) once the loop is over.
 //
 //	go run ./examples/iterate                 # from an in-process mock API
 //	go run ./examples/iterate -limit 10       # stop after 10 records
@@ -88,7 +89,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error)
 	defer w.Flush()
 	fmt.Fprintf(w, "%-36s  %-20s  %-24s  %s\n", "id", "updatedAt", "name", "email")
 	n := 0
-	for u, err := range paginate.All(ctx, api, paginate.Options[User]{Concurrency: cfg.Concurrency, Retry: cfg.Retry}) {
+	it := paginate.Iterate(ctx, api, paginate.Options[User]{Concurrency: cfg.Concurrency, Retry: cfg.Retry})
+	for u, err := range it.All() {
 		if err != nil {
 			return n, err // the loop has stopped; err says which page failed and why
 		}
@@ -98,5 +100,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error)
 			break // stops fetching; no goroutine is left behind
 		}
 	}
+	// After the loop, the run's Result says how it ended. A loop left by
+	// break has the stop reason "none": only the caller stopped it.
+	res := it.Result()
+	fmt.Fprintf(stderr, "%d pages read, %d retries, stop reason: %v\n", res.Pages, res.Retries, res.Stop)
 	return n, nil
 }

@@ -49,10 +49,13 @@ func TestPrintsEveryRecord(t *testing.T) {
 		{Records: 777, Seed: 8, ErrorRate: 0.2, ThrottleRate: 0.05, RetryAfter: -1, DropRate: 0.05},
 	} {
 		api := exampletest.Serve(t, mock)
-		var out bytes.Buffer
-		n, err := run(context.Background(), testConfig(api.URL+mockapi.PathPageNumber), &out, &bytes.Buffer{})
+		var out, stderr bytes.Buffer
+		n, err := run(context.Background(), testConfig(api.URL+mockapi.PathPageNumber), &out, &stderr)
 		if err != nil || n != 777 {
 			t.Fatalf("run: %d records, %v; want 777", n, err)
+		}
+		if !strings.Contains(stderr.String(), "16 pages read") || !strings.Contains(stderr.String(), "stop reason: total reached") {
+			t.Errorf("the run's Result is not reported:\n%s", stderr.String())
 		}
 		// In the API's order, each once, whatever the faults and the
 		// parallel fetching.
@@ -80,10 +83,13 @@ func TestLimit(t *testing.T) {
 	api := exampletest.Serve(t, mockapi.Config{Records: 5000, Seed: 8})
 	cfg := testConfig(api.URL + mockapi.PathPageNumber)
 	cfg.Limit = 10
-	var out bytes.Buffer
-	n, err := run(context.Background(), cfg, &out, &bytes.Buffer{})
+	var out, stderr bytes.Buffer
+	n, err := run(context.Background(), cfg, &out, &stderr)
 	if err != nil || n != 10 {
 		t.Fatalf("run: %d records, %v; want 10", n, err)
+	}
+	if !strings.Contains(stderr.String(), "0 pages read, 0 retries, stop reason: none") {
+		t.Errorf("want the Result of a loop left on page 1:\n%s", stderr.String())
 	}
 	if diff := cmp.Diff(lines(api.Records()[:10]), printed(out.String())); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
