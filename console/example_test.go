@@ -17,8 +17,9 @@ import (
 func Example() {
 	// Three pages of numbers, reporting the server's total.
 	api := paginate.PaginatorFunc[int](func(ctx context.Context, pos paginate.Position) (paginate.Page[int], error) {
+		n := int(pos.Offset)
 		next := pos.Offset + 4
-		return paginate.Page[int]{Items: []int{1, 2, 3, 4}, More: next < 12, Next: paginate.Position{Offset: next}, TotalItems: 12}, nil
+		return paginate.Page[int]{Items: []int{n + 1, n + 2, n + 3, n + 4}, More: next < 12, Next: paginate.Position{Offset: next}, TotalItems: 12}, nil
 	})
 
 	// A connector passes os.Stderr: a bar on a terminal, log lines

@@ -89,8 +89,12 @@ func TestRun(t *testing.T) {
 	var b bytes.Buffer
 	p := NewProgress(&b, "numbers", true)
 	api := paginate.PaginatorFunc[int](func(ctx context.Context, pos paginate.Position) (paginate.Page[int], error) {
+		items := make([]int, 10)
+		for i := range items {
+			items[i] = int(pos.Offset) + i
+		}
 		next := pos.Offset + 10
-		return paginate.Page[int]{Items: make([]int, 10), More: next < 50, Next: paginate.Position{Offset: next}, TotalItems: 50}, nil
+		return paginate.Page[int]{Items: items, More: next < 50, Next: paginate.Position{Offset: next}, TotalItems: 50}, nil
 	})
 	res, err := paginate.Run(context.Background(), api, new(paginate.MemorySink[int]), paginate.Options[int]{
 		Stream: "numbers", Logger: p.Logger, Observe: p.Observe,
