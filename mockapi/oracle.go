@@ -56,3 +56,11 @@ func (s *Server) WantJSON(r *http.Request) ([]byte, error) {
 	}
 	return append(b, ']'), nil
 }
+
+// Mutate updates n records and inserts m new ones in one step, as Update
+// and Insert do. It makes the Server the Mutator that paginatetest.Suite
+// looks for, so a conformance test checks that syncs after a stop catch up
+// with a source that changed.
+func (s *Server) Mutate(n, m int) {
+	s.mutate(n, m)
+}

@@ -55,6 +55,13 @@ func TestWantJSON(t *testing.T) {
 	}
 
 	s.Insert(4)
+	s.Mutate(2, 3)
+	if n := s.Len(); n != 67 {
+		t.Errorf("Len after Insert(4) and Mutate(2, 3) = %d, want 67", n)
+	}
+	if st := s.Stats(); st.Updated != 2 || st.Inserted != 7 {
+		t.Errorf("Stats: %d updated, %d inserted; want 2, 7", st.Updated, st.Inserted)
+	}
 	got, err = s.WantJSON(httptest.NewRequest(http.MethodGet, PathNextToken, nil))
 	if err != nil {
 		t.Fatal(err)
