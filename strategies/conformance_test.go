@@ -181,7 +181,7 @@ func TestConformance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := mockapi.New(tc.cfg)
 			s := paginatetest.Suite[mockapi.User]{
-				Handler: srv, // a paginatetest.Oracle: every sync is checked against its records
+				Handler: srv, // an Oracle and a Mutator: syncs are checked against its records, which reruns change
 				New:     tc.new,
 				Key:     confKey,
 				Options: tc.opts,

@@ -59,6 +59,11 @@ type handOffset struct {
 	limit int
 	// skip is added to the next offset: 1 is the off-by-one bug.
 	skip int
+	// back, on the first fetch after a resume, reads again that many
+	// records of the page before, in case they changed: the bug of a
+	// paginator that delivers records twice to be safe.
+	back    int
+	fetched bool
 }
 
 func (p *handOffset) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[mockapi.User], error) {
@@ -66,11 +71,16 @@ func (p *handOffset) Fetch(ctx context.Context, pos paginate.Position) (paginate
 		Data  []mockapi.User `json:"data"`
 		Total int64          `json:"total"`
 	}
-	url := fmt.Sprintf("%s%s?limit=%d&offset=%d", p.base, mockapi.PathOffset, p.limit, pos.Offset)
+	from, limit := pos.Offset, p.limit
+	if !p.fetched && !pos.IsStart() {
+		from, limit = from-int64(p.back), limit+p.back
+	}
+	p.fetched = true
+	url := fmt.Sprintf("%s%s?limit=%d&offset=%d", p.base, mockapi.PathOffset, limit, from)
 	if err := getJSON(ctx, p.c, url, &body, false); err != nil {
 		return paginate.Page[mockapi.User]{}, err
 	}
-	next := pos.Offset + int64(len(body.Data)+p.skip)
+	next := from + int64(len(body.Data)+p.skip)
 	return paginate.Page[mockapi.User]{
 		Items: body.Data, More: len(body.Data) > 0 && next < body.Total,
 		Next: paginate.Position{Offset: next}, TotalItems: body.Total, Stop: paginate.StopTotalReached,
@@ -88,6 +98,13 @@ type handPages struct {
 	pages func(total, size int64) int64
 	// permanentDecode marks a body that does not decode as permanent.
 	permanentDecode bool
+	// counter, when set, is the page to fetch next, kept by the paginator
+	// instead of read from the position: the bug of a paginator that
+	// keeps its place itself.
+	counter *int64
+	// total, when set, keeps the first total_items the paginator ever
+	// read: the bug of a connector that caches the API's count.
+	total *int64
 }
 
 func (p *handPages) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[mockapi.User], error) {
@@ -96,6 +113,10 @@ func (p *handPages) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	if pos.IsStart() {
 		page = p.first
 	}
+	if p.counter != nil {
+		page = *p.counter
+		*p.counter++
+	}
 	var body struct {
 		Data       []mockapi.User `json:"data"`
 		TotalItems int64          `json:"total_items"`
@@ -103,6 +124,12 @@ func (p *handPages) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	url := fmt.Sprintf("%s%s?per_page=%d&page=%d", p.base, mockapi.PathPageNumber, size, page)
 	if err := getJSON(ctx, p.c, url, &body, p.permanentDecode); err != nil {
 		return paginate.Page[mockapi.User]{}, err
+	}
+	if p.total != nil {
+		if *p.total == 0 {
+			*p.total = body.TotalItems
+		}
+		body.TotalItems = *p.total
 	}
 	return paginate.Page[mockapi.User]{
 		Items: body.Data, More: page < p.pages(body.TotalItems, size),
@@ -137,25 +164,36 @@ func suites() map[string]paginatetest.Suite[mockapi.User] {
 			return &p
 		}
 	}
-	offsets := func(skip int) func(string, *http.Client) paginate.Paginator[mockapi.User] {
+	offsets := func(skip, back int) func(string, *http.Client) paginate.Paginator[mockapi.User] {
 		return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
-			return &handOffset{base: base, c: c, limit: 10, skip: skip}
+			return &handOffset{base: base, c: c, limit: 10, skip: skip, back: back}
 		}
 	}
 	srv := func(n int) *mockapi.Server { return mockapi.New(mockapi.Config{Records: n, Seed: 7}) }
 	correct := handPages{first: 1, pages: ceilPages}
 	noOracle := srv(35)
+	stateful := func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
+		return &handPages{base: base, c: c, pages: ceilPages, counter: new(int64(1))}
+	}
+	var cached int64
+	cachedTotal := func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
+		return &handPages{base: base, c: c, first: 1, pages: ceilPages, total: &cached}
+	}
+	rerunOnly := []string{"resume", "fault", "drop", "cancel", "loop"}
 	return map[string]paginatetest.Suite[mockapi.User]{
-		"offset":             {Handler: srv(100), New: offsets(0), Key: userKey},
-		"pages":              {Handler: srv(95), New: pages(correct), Key: userKey},
-		"offset-off-by-one":  {Handler: srv(100), New: offsets(1), Key: userKey},
-		"pages-from-2":       {Handler: srv(95), New: pages(handPages{first: 2, pages: ceilPages}), Key: userKey},
-		"pages-rounded-down": {Handler: srv(95), New: pages(handPages{first: 1, pages: floorPages}), Key: userKey},
-		"pages-from-0":       {Handler: zeroIsOne{srv(95)}, New: pages(handPages{first: 0, pages: ceilPages}), Key: userKey},
-		"drop-permanent":     {Handler: srv(25), New: pages(handPages{first: 1, pages: ceilPages, permanentDecode: true}), Key: userKey, Skip: []string{"resume", "fault", "cancel", "loop"}},
-		"no-oracle":          {Handler: http.HandlerFunc(noOracle.ServeHTTP), New: pages(correct), Key: userKey},
-		"want-and-no-oracle": {Handler: noOracle, New: pages(correct), Key: userKey, Want: noOracle.Records(), NoOracle: "contradiction"},
-		"no-oracle-stated":   {Handler: http.HandlerFunc(noOracle.ServeHTTP), New: pages(correct), Key: userKey, NoOracle: "the handler is wrapped, for this test"},
+		"offset":                {Handler: srv(100), New: offsets(0, 0), Key: userKey},
+		"pages":                 {Handler: srv(95), New: pages(correct), Key: userKey},
+		"offset-off-by-one":     {Handler: srv(100), New: offsets(1, 0), Key: userKey},
+		"pages-from-2":          {Handler: srv(95), New: pages(handPages{first: 2, pages: ceilPages}), Key: userKey},
+		"pages-rounded-down":    {Handler: srv(95), New: pages(handPages{first: 1, pages: floorPages}), Key: userKey},
+		"pages-from-0":          {Handler: zeroIsOne{srv(95)}, New: pages(handPages{first: 0, pages: ceilPages}), Key: userKey},
+		"drop-permanent":        {Handler: srv(25), New: pages(handPages{first: 1, pages: ceilPages, permanentDecode: true}), Key: userKey, Skip: []string{"resume", "fault", "cancel", "loop"}},
+		"pages-stateful":        {Handler: srv(45), New: stateful, Key: userKey, Skip: []string{"fault", "drop", "cancel", "loop"}},
+		"offset-back-on-resume": {Handler: srv(50), New: offsets(0, 3), Key: userKey, Skip: []string{"fault", "drop", "cancel", "loop"}},
+		"pages-cached-total":    {Handler: srv(45), New: cachedTotal, Key: userKey, Skip: rerunOnly},
+		"no-oracle":             {Handler: http.HandlerFunc(noOracle.ServeHTTP), New: pages(correct), Key: userKey},
+		"want-and-no-oracle":    {Handler: noOracle, New: pages(correct), Key: userKey, Want: noOracle.Records(), NoOracle: "contradiction"},
+		"no-oracle-stated":      {Handler: http.HandlerFunc(noOracle.ServeHTTP), New: pages(correct), Key: userKey, NoOracle: "the handler is wrapped, for this test"},
 	}
 }
 
@@ -213,6 +251,27 @@ func TestBuggyPaginatorsFail(t *testing.T) {
 		{suite: "drop-permanent", want: []string{
 			"request 1 was cut mid-body (the server closed the connection halfway through the body, so the client read unexpected EOF), a transient fault: the paginator marked a truncated body as permanent; it should be retried",
 			"unexpected EOF",
+		}},
+		{suite: "pages-stateful", want: []string{
+			"--- FAIL: TestBuggyPaginator/resume/after-page-1",
+			"resumed run: paginate: stream \"default\": pagination loop",
+			"--- FAIL: TestBuggyPaginator/rerun/crash-after-page-2",
+			"run 2, after a stop by crash after page 2 in run 1: paginate: stream \"default\": pagination loop",
+			"a paginator that counts pages itself",
+		}},
+		{suite: "offset-back-on-resume", want: []string{
+			"--- PASS: TestBuggyPaginator/resume",
+			"--- FAIL: TestBuggyPaginator/rerun/crash-after-page-2",
+			"a sync stopped by crash after page 2, then 5 more runs, with the source changed before runs 2 and 4: ",
+			"records delivered again, unchanged, by a run that resumed the sync that had delivered them (",
+			"in run 2",
+			"a run that resumes must go on after the last page committed, and never commit a page again",
+		}},
+		{suite: "pages-cached-total", want: []string{
+			"--- FAIL: TestBuggyPaginator/rerun/max-pages-after-page-2",
+			"a sync stopped by max-pages after page 2, then 5 more runs, with the source changed before runs 2 and 4: delivered 50 of the ",
+			"updates that no later sync delivered",
+			"the end of the listing never arrived: the sync stopped early",
 		}},
 		{suite: "no-oracle", want: []string{
 			"the Suite has no oracle",

@@ -2,8 +2,9 @@
 // fake API that answers requests from a list of responses and injects
 // faults per request, and a conformance suite that runs any paginator
 // through the situations that break real syncs (a crash after every page, a
-// fault at every request, a cancellation at every page, a server that loops)
-// and checks that every record arrives, once per key, every time.
+// fault at every request, a cancellation at every page, a server that loops,
+// and runs after a stop by every reason while the source changes) and
+// checks that every record arrives, once per key, every time.
 //
 // The suite checks each sync against an oracle, the records a full sync
 // must deliver, which the handler knows: a scripted [API] with ItemsPath

@@ -26,6 +26,16 @@ type Oracle interface {
 	WantJSON(r *http.Request) ([]byte, error)
 }
 
+// A Mutator is a handler whose records can change between syncs, as a live
+// API's do. When the Handler is a Mutator and an [Oracle], the suite's
+// "rerun" subtest changes the records between runs and checks that the
+// later runs catch up. mockapi.Server is a Mutator.
+type Mutator interface {
+	// Mutate gives n existing records new values, which later syncs must
+	// deliver, and adds m new records.
+	Mutate(n, m int)
+}
+
 // errNoOracle is Run's failure for a Suite with nothing to check syncs
 // against.
 var errNoOracle = errors.New(`paginatetest: the Suite has no oracle, so it could only check that the paginator agrees with itself, and a paginator that skips a record on every page would pass. Give it one:
@@ -43,36 +53,52 @@ type truth[T any] struct {
 	source string
 	// first is the first request of the full sync, "GET /items?page=1".
 	first string
+	// mutated is set when the suite changed the source since the full
+	// sync.
+	mutated bool
 }
 
 // wantFrom returns the truth the full sync got must match: Want, the
 // Handler's oracle for first, or got itself under NoOracle.
-func (s Suite[T]) wantFrom(first *http.Request, got *table[T]) (*truth[T], error) {
-	tr := &truth[T]{first: describe(first)}
+func (s Suite[T]) wantFrom(first *request, got *table[T]) (*truth[T], error) {
+	tr := &truth[T]{first: first.String()}
 	want := s.Want
-	switch o, ok := s.Handler.(Oracle); {
+	switch {
 	case want != nil:
 		tr.source = "Suite.Want"
 	case s.NoOracle != "":
 		tr.table, tr.order = got, got.order
 		tr.source = "the first full sync (no oracle: " + s.NoOracle + ")"
 		return tr, nil
-	case ok && first != nil:
-		b, err := o.WantJSON(first)
-		if err != nil {
-			return nil, fmt.Errorf("paginatetest: the Handler's oracle (WantJSON) for %s: %w", tr.first, err)
-		}
-		if err := json.Unmarshal(b, &want); err != nil {
-			return nil, fmt.Errorf("paginatetest: the Handler's oracle (WantJSON) for %s gave records that do not decode into %T (%w); set Suite.Want to the records your paginator must deliver", tr.first, want, err)
+	default:
+		var err error
+		if want, err = s.ask(first); err != nil {
+			return nil, err
 		}
 		tr.source = "the Handler's oracle for " + tr.first
-	default:
-		return nil, errNoOracle
 	}
 	tr.table = newTable(s.Key)
 	tr.table.upsert(want)
 	tr.order = tr.table.order
 	return tr, nil
+}
+
+// ask returns what the Handler's oracle says a sync that starts with first
+// must deliver.
+func (s Suite[T]) ask(first *request) ([]T, error) {
+	o, ok := s.Handler.(Oracle)
+	if !ok || first == nil {
+		return nil, errNoOracle
+	}
+	b, err := o.WantJSON(first.get())
+	if err != nil {
+		return nil, fmt.Errorf("paginatetest: the Handler's oracle (WantJSON) for %s: %w", first, err)
+	}
+	var want []T
+	if err := json.Unmarshal(b, &want); err != nil {
+		return nil, fmt.Errorf("paginatetest: the Handler's oracle (WantJSON) for %s gave records that do not decode into %T (%w); set Suite.Want to the records your paginator must deliver", first, want, err)
+	}
+	return want, nil
 }
 
 // hasOracle reports whether the suite has something to check syncs
@@ -88,26 +114,37 @@ func (s Suite[T]) hasOracle() error {
 	return nil
 }
 
-// snapshot copies r, body included, so that it can be handed to an Oracle
-// once the handler is done with r; r's body is replaced by an unread copy.
-func snapshot(r *http.Request) *http.Request {
+// request is a copy of a request the Handler served, body included, to
+// hand to an [Oracle] once the handler is done with it.
+type request struct {
+	r    *http.Request
+	body []byte
+}
+
+// snapshot copies r; r's body is replaced by an unread copy.
+func snapshot(r *http.Request) *request {
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
 		body, _ = io.ReadAll(r.Body)
 		r.Body.Close()
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	c := r.Clone(context.Background())
-	c.Body = io.NopCloser(bytes.NewReader(body))
+	return &request{r: r.Clone(context.Background()), body: body}
+}
+
+// get returns a fresh copy of the request, with an unread body.
+func (q *request) get() *http.Request {
+	c := q.r.Clone(context.Background())
+	c.Body = io.NopCloser(bytes.NewReader(q.body))
 	return c
 }
 
-// describe returns "GET /path?query" for r.
-func describe(r *http.Request) string {
-	if r == nil {
+// String returns "GET /path?query".
+func (q *request) String() string {
+	if q == nil {
 		return "no request"
 	}
-	return cmp.Or(r.Method, http.MethodGet) + " " + r.URL.RequestURI()
+	return cmp.Or(q.r.Method, http.MethodGet) + " " + q.r.URL.RequestURI()
 }
 
 // WantJSON makes an API with ItemsPath an [Oracle]: the records a full

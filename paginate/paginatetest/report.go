@@ -56,7 +56,11 @@ func (tr *truth[T]) explain(got *table[T]) string {
 		fmt.Fprintf(&b, "\n\t%s that the API does not list (keys %s): the paginator read another listing, another endpoint or filter", records(len(extra)), quoted(extra))
 	}
 	if len(changed) > 0 {
-		fmt.Fprintf(&b, "\n\t%s arrived with other values than the API holds (keys %s): check how the paginator decodes them", records(len(changed)), quoted(changed))
+		hint := "check how the paginator decodes them"
+		if tr.mutated {
+			hint = "updates that no later sync delivered"
+		}
+		fmt.Fprintf(&b, "\n\t%s arrived with other values than the API holds (keys %s): %s", records(len(changed)), quoted(changed), hint)
 	}
 	return b.String()
 }
@@ -147,7 +151,7 @@ func list(items []string) string {
 func explainRun(err error) string {
 	switch {
 	case errors.Is(err, paginate.ErrLoop):
-		return fmt.Sprintf("%v\n\tthe paginator asked for one position twice, or the API served one page for two positions: check how it computes the next position (a paginator that counts pages from 0 on an API that serves page 0 as page 1 reads page 1 twice)", err)
+		return fmt.Sprintf("%v\n\tthe paginator asked for one position twice, or the API served one page for two positions: Fetch must fetch the page that starts at the position it is given and say in Page.Next where the next one starts (a paginator that counts pages itself, or counts from 0 on an API that serves page 0 as page 1, reads pages twice)", err)
 	case errors.Is(err, paginate.ErrNoNext):
 		return fmt.Sprintf("%v\n\tthe paginator reported more pages without saying where the next one starts (Page.More without Page.Next)", err)
 	}

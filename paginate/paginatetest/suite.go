@@ -21,6 +21,14 @@ import (
 // deliver. They come from Want when it is set, otherwise from the Handler
 // when it is an [Oracle] (a mockapi.Server, or an [API] with ItemsPath).
 // A Suite with neither fails, unless NoOracle says why there can be none.
+//
+// Its last subtest, "rerun", stops a sync by every reason the runner has (a
+// server that repeats a page, an error, a cancel, Options.MaxPages, a
+// crash), runs five more syncs on the same checkpoint store, and checks
+// that the destination ends equal to the source with no record delivered
+// twice, unchanged, within one sync. When the Handler is also a [Mutator]
+// (a mockapi.Server is), it changes and grows the source between those
+// runs, so the Handler's records are not the same after Run.
 type Suite[T any] struct {
 	// Handler serves the API the paginator reads: a scripted [API], a mock,
 	// or a recording. It must hold at least two pages of records.
@@ -46,7 +54,7 @@ type Suite[T any] struct {
 	// every record or fail with an error; never stop early in silence.
 	Liar http.Handler
 	// Skip names subtests to skip ("resume", "fault", "drop", "cancel",
-	// "loop", "liar").
+	// "loop", "liar", "rerun").
 	Skip []string
 }
 
@@ -72,12 +80,14 @@ func (s Suite[T]) Run(t *testing.T) {
 	s.cancel(t, ref)
 	s.loop(t, ref)
 	s.liar(t, ref)
+	s.rerun(t, ref)
 }
 
 type fullSync[T any] struct {
 	truth    *truth[T]
 	res      paginate.Result
 	requests int
+	first    *request // the first request, for the oracle
 }
 
 // full runs one uninterrupted sync and checks it against the oracle.
@@ -111,7 +121,7 @@ func (s Suite[T]) full(t *testing.T) fullSync[T] {
 		t.Logf("checked against %s", tr.source)
 		s.compare(t, what, tr, tb)
 	})
-	return fullSync[T]{truth: tr, res: res, requests: requests}
+	return fullSync[T]{truth: tr, res: res, requests: requests, first: first}
 }
 
 // resume crashes a sync after every page and checks that the next run

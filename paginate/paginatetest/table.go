@@ -78,7 +78,7 @@ type counting struct {
 
 	mu    sync.Mutex
 	n     int
-	first *http.Request
+	first *request
 }
 
 func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +90,7 @@ func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.h.ServeHTTP(w, r)
 }
 
-func (c *counting) requests() (int, *http.Request) {
+func (c *counting) requests() (int, *request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n, c.first

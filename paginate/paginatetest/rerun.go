@@ -1,0 +1,223 @@
+package paginatetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/pagekit/pagekit/paginate"
+)
+
+// reruns is how many syncs follow the stopped one in a rerun check.
+const reruns = 5
+
+// stopKinds are the ways the rerun subtest stops a sync before the end of
+// the data: a server that repeats a page (StopLoopDetected, or
+// StopRepeatedPage with Options.RepeatedPageEnds), a request the server
+// refuses (StopError), a cancel (StopCancelled), Options.MaxPages
+// (StopMaxPages), and a crash of the process before it writes the next page.
+var stopKinds = []string{"loop", "error", "cancel", "max-pages", "crash"}
+
+// rerun stops a sync after a page by every reason the runner has, changes
+// the source between the later runs when the Handler is a [Mutator], runs
+// five more syncs, and checks that the destination ends equal to the
+// source, with no record delivered twice unchanged within one sync.
+func (s Suite[T]) rerun(t *testing.T, ref fullSync[T]) {
+	pages := ref.res.Pages
+	mid := max(1, pages/2)
+	s.sub(t, "rerun", func(t *testing.T) {
+		if _, ok := s.Handler.(Mutator); ok && !s.mutates() {
+			t.Log("the Handler is a paginatetest.Mutator, but the suite's truth is not its oracle: the source stays as it is between runs")
+		}
+		for _, kind := range stopKinds {
+			at := []int{mid}
+			if kind == "loop" && pages > mid {
+				at = append(at, pages) // a server that answers past the end with the last page
+			}
+			for _, k := range at {
+				t.Run(fmt.Sprintf("%s-after-page-%d", kind, k), func(t *testing.T) {
+					s.rerunAfter(t, ref, kind, k)
+				})
+			}
+		}
+	})
+}
+
+// mutates reports whether the rerun subtest changes the source: the
+// Handler must let it, and say what the syncs must then deliver.
+func (s Suite[T]) mutates() bool {
+	_, ok := s.Handler.(Mutator)
+	return ok && s.Want == nil && s.NoOracle == ""
+}
+
+func (s Suite[T]) rerunAfter(t *testing.T, ref fullSync[T], kind string, k int) {
+	sw := &switchable{h: s.Handler}
+	srv := serve(t, sw)
+	d := &dest[T]{table: newTable(s.Key)}
+	store := new(paginate.MemoryStore)
+	res, err := s.stopAt(t.Context(), kind, k, srv, sw, d, store)
+	if msg := stoppedBadly(kind, k, ref.res.Pages, res, err); msg != "" {
+		t.Fatalf("the first run, to be stopped by %s after page %d: %s", kind, k, msg)
+	}
+	d.endRun(1, res.Resumed)
+	sw.set(s.Handler)
+	perPage := max(1, len(ref.truth.order)/max(1, ref.res.Pages))
+	changed := ""
+	for i := 2; i <= reruns+1; i++ {
+		if m, ok := s.Handler.(Mutator); ok && s.mutates() && (i == 2 || i == 4) {
+			// Before the run that resumes, a few updates and inserts;
+			// between two later runs, growth by more than a page.
+			if i == 2 {
+				m.Mutate(perPage/3+1, perPage/2+1)
+			} else {
+				m.Mutate(0, perPage+1)
+			}
+			changed = ", with the source changed before runs 2 and 4"
+		}
+		res, err := s.sync(t.Context(), srv, d.sink(0), store, nil)
+		if err != nil {
+			t.Fatalf("run %d, after a stop by %s after page %d in run 1: %s", i, kind, k, explainRun(err))
+		}
+		if !res.Stop.Complete() {
+			t.Fatalf("run %d, after a stop by %s after page %d in run 1: stop %q, want a complete sync", i, kind, k, res.Stop)
+		}
+		d.endRun(i, res.Resumed)
+	}
+	want := ref.truth
+	if s.mutates() {
+		records, err := s.ask(ref.first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = &truth[T]{table: newTable(s.Key), source: "the Handler's oracle for " + ref.truth.first, first: ref.truth.first, mutated: true}
+		want.table.upsert(records)
+		want.order = want.table.order
+	}
+	what := fmt.Sprintf("a sync stopped by %s after page %d, then %d more runs%s", kind, k, reruns, changed)
+	if len(d.dups) > 0 {
+		t.Errorf("%s: %s delivered again, unchanged, by a run that resumed the sync that had delivered them (%s): a run that resumes must go on after the last page committed, and never commit a page again", what, records(len(d.dups)), list(d.dups))
+	}
+	s.compare(t, what, want, d.table)
+}
+
+// stopAt runs the first sync of a rerun check, and stops it by kind after
+// page k.
+func (s Suite[T]) stopAt(ctx context.Context, kind string, k int, srv *httptest.Server, sw *switchable, d *dest[T], store paginate.Store) (paginate.Result, error) {
+	switch kind {
+	case "loop":
+		sw.set(Replay(s.Handler, k+1))
+	case "error":
+		refuse := Fault{Status: http.StatusBadRequest, Body: `{"error":"paginatetest: injected"}`}
+		sw.set(WithFaults(s.Handler, func(n int) (Fault, bool) { return refuse, n > k }))
+	case "cancel":
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		return s.sync(ctx, srv, d.sink(0), store, func(e paginate.Event) {
+			if e.Kind == paginate.EventPageCommitted && e.Pages == k {
+				cancel()
+			}
+		})
+	case "max-pages":
+		opts := s.Options
+		opts.MaxPages = k
+		return s.syncOpts(ctx, srv, d.sink(0), store, opts)
+	case "crash":
+		return s.sync(ctx, srv, d.sink(k), store, nil)
+	}
+	return s.sync(ctx, srv, d.sink(0), store, nil)
+}
+
+// stoppedBadly says what is wrong with how the first run of a rerun check
+// ended, or returns "".
+func stoppedBadly(kind string, k, pages int, res paginate.Result, err error) string {
+	var ok bool
+	switch kind {
+	case "loop":
+		// Any error is a loud stop (ErrLoop, or the paginator's own check
+		// that the server answered another page than asked for); a nil
+		// error must be the opt-in end, or a sync that knew where the data
+		// ended without asking past it.
+		ok = err != nil && res.Stop != paginate.StopNone || err == nil && res.Stop == paginate.StopRepeatedPage ||
+			k == pages && err == nil && res.Stop.Complete()
+	case "error":
+		ok = err != nil && res.Stop == paginate.StopError
+	case "cancel":
+		ok = errors.Is(err, context.Canceled) && res.Stop == paginate.StopCancelled && res.Pages == k
+	case "max-pages":
+		ok = err == nil && res.Stop == paginate.StopMaxPages && res.Pages == k
+	case "crash":
+		ok = errors.Is(err, errCrash)
+	}
+	if ok {
+		return ""
+	}
+	return fmt.Sprintf("%d pages, stop %q, err %v", res.Pages, res.Stop, err)
+}
+
+// dest is the destination of a rerun check: a table that also notes the
+// records a sync delivers more than once unchanged. A sync is a run that
+// starts from the start and the runs that resume it; a record delivered
+// again by a later sync is that sync's, not a duplicate.
+type dest[T any] struct {
+	*table[T]
+	run  []T          // delivered by the run in progress
+	sync map[string]T // delivered by the sync in progress, by key
+	dups []string
+}
+
+// sink writes to the table; after crashAfter pages, when it is positive,
+// it fails as a crashed process would.
+func (d *dest[T]) sink(crashAfter int) paginate.Sink[T] {
+	n := 0
+	return paginate.SinkFunc[T](func(_ context.Context, items []T) error {
+		if n++; crashAfter > 0 && n > crashAfter {
+			return errCrash
+		}
+		d.upsert(items)
+		d.run = append(d.run, items...)
+		return nil
+	})
+}
+
+// endRun notes the duplicates of run n, which resumed the sync before it
+// or started a new one. Only the runs after the stopped one count: what
+// the first run does against a faulty server is the other subtests'
+// business, what the checkpoint it left makes later runs do is this one's.
+func (d *dest[T]) endRun(n int, resumed bool) {
+	if !resumed || d.sync == nil {
+		d.sync = make(map[string]T)
+	}
+	for _, it := range d.run {
+		k := d.key(it)
+		if old, ok := d.sync[k]; ok && n > 1 && gocmp.Equal(old, it) {
+			d.dups = append(d.dups, fmt.Sprintf("%q in run %d", k, n))
+		}
+		d.sync[k] = it
+	}
+	d.run = d.run[:0]
+}
+
+// switchable serves with a handler that can be replaced, so that every run
+// of a rerun check reaches the API at one address, faulty or not.
+type switchable struct {
+	mu sync.RWMutex
+	h  http.Handler
+}
+
+func (s *switchable) set(h http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.h = h
+}
+
+func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	h := s.h
+	s.mu.RUnlock()
+	h.ServeHTTP(w, r)
+}
