@@ -5,33 +5,71 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 )
 
 // committer is the committing side of a run: it takes the fetched pages in
-// order, works out each one's checkpoint and stop, commits it, and keeps
-// the Result.
+// order, works out each one's checkpoint and stop, commits them, one page
+// or a group at a time, and keeps the Result.
 type committer[T any] struct {
 	r   *runner[T]
 	res *Result
+	ch  <-chan fetched[T]
 	// since is the Since the sync started from; highWater and drifted
 	// are the checkpoint's, as of the last page taken.
 	since     string
 	highWater string
 	drifted   bool
 	dg        *driftGuard[T]
+	// pages and items count the pages taken into groups, committed or
+	// not, for the limits.
+	pages int
+	items int64
+	// group is the pages being committed; held is a page taken from ch
+	// that did not fit the group, and is the next group's first.
+	group   []taken[T]
+	held    fetched[T]
+	holding bool
 }
 
-func newCommitter[T any](r *runner[T], cp Checkpoint, res *Result) *committer[T] {
-	return &committer[T]{r: r, res: res, since: cp.Position.Since, highWater: cp.HighWater, drifted: cp.Drifted,
+// taken is a page of a group, with the checkpoint that follows it and the
+// reason the run stops after it.
+type taken[T any] struct {
+	f    fetched[T]
+	cp   Checkpoint
+	stop StopReason
+}
+
+// batchFunc commits a group of pages, in order, with the checkpoint of
+// the last one, as one step.
+type batchFunc[T any] func(ctx context.Context, group []taken[T]) error
+
+// limits bound a group: at most pages pages and items items (but always
+// one page), waiting up to wait for pages not yet fetched.
+type limits struct {
+	pages, items int
+	wait         time.Duration
+}
+
+// splitErr marks a failed commit that must not be retried page by page:
+// part of it is already done.
+type splitErr struct{ error }
+
+func (e splitErr) Unwrap() error { return e.error }
+
+func newCommitter[T any](r *runner[T], cp Checkpoint, res *Result, ch <-chan fetched[T]) *committer[T] {
+	return &committer[T]{r: r, res: res, ch: ch, since: cp.Position.Since, highWater: cp.HighWater, drifted: cp.Drifted,
 		dg: newDriftGuard(&r.opts)}
 }
 
-// loop commits the pages from ch until the run stops, and returns its
-// outcome.
-func (c *committer[T]) loop(ctx context.Context, ch <-chan fetched[T], commit commitFunc[T]) (Result, error) {
+// loop commits the fetched pages, a group at a time, until the run stops,
+// and returns its outcome.
+func (c *committer[T]) loop(ctx context.Context, lim limits, commit batchFunc[T]) (Result, error) {
 	res, stream := c.res, c.r.stream
-	for f := range ch {
-		if ctx.Err() != nil {
+	for {
+		clear(c.group) // keep no committed page alive while waiting
+		f, ok := c.receive()
+		if !ok || ctx.Err() != nil {
 			break // do not commit a prefetched page after a cancel
 		}
 		if pe, ok := f.err.(*panicError); ok {
@@ -44,24 +82,24 @@ func (c *committer[T]) loop(ctx context.Context, ch <-chan fetched[T], commit co
 			}
 			return *res, fmt.Errorf("paginate: stream %q: %w", stream, f.err)
 		}
-		next, stop := c.prepare(ctx, &f)
-		if err := commit(ctx, &f.page, next); err != nil {
-			res.Stop = stopFor(ctx, err)
-			if res.Stop == StopCancelled {
-				return *res, ctx.Err()
-			}
-			return *res, fmt.Errorf("paginate: stream %q: commit %v: %w", stream, f.pos, err)
+		c.group = append(c.group[:0], c.take(ctx, &f))
+		c.fill(ctx, lim)
+		if ctx.Err() != nil {
+			break
 		}
-		c.committed(ctx, &f, next)
-		if f.err != nil {
+		if err := c.commit(ctx, commit); err != nil {
+			return *res, err
+		}
+		last := &c.group[len(c.group)-1]
+		if last.f.err != nil {
 			// Every page before the repeat was read: the checkpoint is
 			// the complete sync's, so that later runs miss nothing,
 			// and the error says that the server repeats pages.
 			res.Stop = StopLoopDetected
-			return *res, fmt.Errorf("paginate: stream %q: %w", stream, f.err)
+			return *res, fmt.Errorf("paginate: stream %q: %w", stream, last.f.err)
 		}
-		if stop != StopNone {
-			res.Stop = stop
+		if last.stop != StopNone {
+			res.Stop = last.stop
 			return *res, nil
 		}
 	}
@@ -71,6 +109,111 @@ func (c *committer[T]) loop(ctx context.Context, ch <-chan fetched[T], commit co
 		return *res, err
 	}
 	return *res, fmt.Errorf("paginate: stream %q: fetching ended without a last page", stream)
+}
+
+// receive returns the held page, or else waits for the next one.
+func (c *committer[T]) receive() (fetched[T], bool) {
+	if c.holding {
+		c.holding = false
+		f := c.held
+		c.held = fetched[T]{}
+		return f, true
+	}
+	f, ok := <-c.ch
+	return f, ok
+}
+
+// fill adds to the group the pages that are waiting, within lim. A page
+// that ends fetching with an error, or does not fit, is held for the next
+// round, so that the pages before it are committed first.
+func (c *committer[T]) fill(ctx context.Context, lim limits) {
+	items := len(c.group[0].f.page.Items)
+	var timeout <-chan time.Time
+	for len(c.group) < lim.pages && items < lim.items {
+		if last := &c.group[len(c.group)-1]; last.stop != StopNone || last.f.repeat {
+			return
+		}
+		var (
+			f  fetched[T]
+			ok bool
+		)
+		select {
+		case f, ok = <-c.ch:
+		default:
+			if lim.wait <= 0 {
+				return
+			}
+			if timeout == nil {
+				t := time.NewTimer(lim.wait)
+				defer t.Stop()
+				timeout = t.C
+			}
+			select {
+			case f, ok = <-c.ch:
+			case <-timeout:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+		if !ok {
+			return
+		}
+		if f.err != nil && !f.repeat || items+len(f.page.Items) > lim.items {
+			c.held, c.holding = f, true
+			return
+		}
+		items += len(f.page.Items)
+		c.group = append(c.group, c.take(ctx, &f))
+	}
+}
+
+// take prepares the page f to join a group.
+func (c *committer[T]) take(ctx context.Context, f *fetched[T]) taken[T] {
+	cp, stop := c.prepare(ctx, f)
+	if !f.repeat {
+		c.pages++
+		c.items += int64(len(f.page.Items))
+	}
+	return taken[T]{f: *f, cp: cp, stop: stop}
+}
+
+// commit commits the group and reports its pages committed. A group that
+// fails is committed again a page at a time, so that the pages before the
+// one that fails are kept and the error names that page.
+func (c *committer[T]) commit(ctx context.Context, commit batchFunc[T]) error {
+	g := c.group
+	err := commit(ctx, g)
+	if err == nil {
+		for i := range g {
+			c.committed(ctx, &g[i].f, g[i].cp)
+		}
+		return nil
+	}
+	var split splitErr
+	if len(g) > 1 && ctx.Err() == nil && !errors.As(err, &split) {
+		for i := range g {
+			if err = commit(ctx, g[i:i+1]); err != nil {
+				return c.failed(ctx, err, g[i:i+1])
+			}
+			c.committed(ctx, &g[i].f, g[i].cp)
+		}
+		return nil
+	}
+	return c.failed(ctx, err, g)
+}
+
+// failed sets the Result of a run whose commit of the pages g failed with
+// err, and returns the run's error.
+func (c *committer[T]) failed(ctx context.Context, err error, g []taken[T]) error {
+	c.res.Stop = stopFor(ctx, err)
+	if c.res.Stop == StopCancelled {
+		return ctx.Err()
+	}
+	if len(g) > 1 {
+		return fmt.Errorf("paginate: stream %q: commit %d pages from %v: %w", c.r.stream, len(g), g[0].f.pos, err)
+	}
+	return fmt.Errorf("paginate: stream %q: commit %v: %w", c.r.stream, g[0].f.pos, err)
 }
 
 // prepare takes in the page f: its totals, marks and drift. It returns the
@@ -109,9 +252,9 @@ func (c *committer[T]) prepare(ctx context.Context, f *fetched[T]) (Checkpoint, 
 		}
 		next.Drifted, next.LastPage = false, 0
 		return next, stop
-	case opts.MaxPages > 0 && c.res.Pages+1 >= opts.MaxPages:
+	case opts.MaxPages > 0 && c.pages+1 >= opts.MaxPages:
 		return next, StopMaxPages
-	case opts.MaxItems > 0 && c.res.Items+int64(len(page.Items)) >= opts.MaxItems:
+	case opts.MaxItems > 0 && c.items+int64(len(page.Items)) >= opts.MaxItems:
 		return next, StopMaxItems
 	}
 	return next, StopNone

@@ -18,12 +18,14 @@ type fetched[T any] struct {
 	repeat bool
 }
 
-// startFetching starts the fetch side at cp's position. It returns the
-// channel of fetched pages, closed when fetching ends, and a function that
-// stops fetching and waits for it.
-func (r *runner[T]) startFetching(ctx context.Context, cp Checkpoint) (<-chan fetched[T], func()) {
+// startFetching starts the fetch side at cp's position, to run up to ahead
+// pages ahead of the committing side. It returns the channel of fetched
+// pages, closed when fetching ends, and a function that stops fetching and
+// waits for it.
+func (r *runner[T]) startFetching(ctx context.Context, cp Checkpoint, ahead int) (<-chan fetched[T], func()) {
 	fctx, cancel := context.WithCancel(ctx)
-	ch := make(chan fetched[T], r.opts.prefetch()-1)
+	// The fetching goroutine holds one more page while it waits to send.
+	ch := make(chan fetched[T], ahead-1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

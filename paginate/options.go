@@ -1,11 +1,14 @@
 package paginate
 
-import "log/slog"
+import (
+	"log/slog"
+	"time"
+)
 
 // Options configure a run. The zero value is a usable configuration: the
 // stream named after the sink's destination, no checkpoint store (unless the
-// sink is one), the default [Retry] policy, one page fetched ahead, no
-// limits, no logging.
+// sink is one), the default [Retry] policy, one page fetched ahead (up to a
+// group's worth for [Run], see [Group]), no limits, no logging.
 type Options[T any] struct {
 	// Stream is the key the checkpoint is stored under. Use one per
 	// endpoint and filter. Empty means the name of the sink's destination
@@ -73,8 +76,14 @@ type Options[T any] struct {
 
 	// Prefetch is how many pages may be fetched ahead of the page the
 	// sink is writing. Zero means 1: page N+1 is fetched while page N is
-	// written.
+	// written. [Run] lets the fetch side run up to Group.Pages ahead when
+	// that is more, so that a group can form (see [Group]).
 	Prefetch int
+
+	// Group bounds group commit in [Run]: the pages that wait for the sink
+	// are committed together. The zero value groups up to 64 pages and
+	// 10,000 items, without waiting for pages that have not arrived.
+	Group Group
 
 	// Concurrency is how many pages may be fetched at once when the
 	// paginator is a Planner and its first page lets it plan. Pages still
@@ -120,6 +129,58 @@ func (o *Options[T]) prefetch() int {
 		return 1
 	}
 	return o.Prefetch
+}
+
+// Group configures group commit. When the sink is slower than the fetch
+// side, pages queue up between them; [Run] then commits the pages that are
+// waiting, in order, in one step with the last one's checkpoint: one
+// Committer.Commit of their items together, or one Sink.Write and one
+// Store.Save. One transaction for many pages costs about what one costs for
+// one page, so a sink bound by its commits (SQLite, PostgreSQL, a file
+// synced on every commit) keeps up with the fetches.
+//
+// Nothing else changes: the checkpoint is never ahead of committed data, a
+// crash resumes at the first page not committed, and progress events and
+// log lines still come one per page, in order, each after its group's
+// commit. When nothing waits, a group is one page, so a sync bound by the
+// API's latency checkpoints after every page. A group whose commit fails is
+// committed again one page at a time, so that the pages before a bad record
+// are kept and the error names the page that holds it.
+//
+// To let groups form, the fetch side of Run may fetch up to Pages pages
+// ahead of the sink (or Prefetch, when more): a run holds at most about
+// 2*Pages pages in memory (a group being committed and the next one
+// waiting), plus 2*Concurrency pages when it fetches in parallel. Lower
+// Pages for very large pages. The iterators ([Pages], [All]) hand over one
+// page at a time and do not group.
+type Group struct {
+	// Pages is the most pages committed in one step. Zero means 64; 1
+	// commits every page on its own.
+	Pages int
+
+	// Items is the most items committed in one step; a page that would
+	// take a group past it starts the next group, and a page larger than
+	// Items is committed on its own. Zero means 10,000.
+	Items int
+
+	// Wait is how long a group that could take more pages waits for the
+	// next page to arrive before it is committed. Zero means no wait: a
+	// group holds the pages already fetched when the sink is ready.
+	Wait time.Duration
+}
+
+func (g Group) pages() int {
+	if g.Pages <= 0 {
+		return 64
+	}
+	return g.Pages
+}
+
+func (g Group) items() int {
+	if g.Items <= 0 {
+		return 10_000
+	}
+	return g.Items
 }
 
 func (o *Options[T]) concurrency() int {

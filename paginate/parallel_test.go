@@ -30,8 +30,21 @@ type planned struct {
 	inflight    int
 	maxInflight int
 	fetches     int
-	commits     int // maintained by the test's sink
-	maxAhead    int // most pages fetched but not yet committed
+	starts      map[int]bool // offsets of the pages fetched
+	commits     int          // pages committed, counted by committed
+	maxAhead    int          // most pages fetched but not yet committed
+}
+
+// committed counts the pages whose items, alone or in a group, the sink
+// took.
+func (p *planned) committed(items []int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, it := range items {
+		if p.starts[it] {
+			p.commits++
+		}
+	}
 }
 
 func (p *planned) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[int], error) {
@@ -54,6 +67,12 @@ func (p *planned) Fetch(ctx context.Context, pos paginate.Position) (paginate.Pa
 		}
 	}
 	off := int(pos.Offset)
+	p.mu.Lock()
+	if p.starts == nil {
+		p.starts = make(map[int]bool)
+	}
+	p.starts[off] = true
+	p.mu.Unlock()
 	if p.failAt > 0 && off == p.failAt {
 		return paginate.Page[int]{}, paginate.Permanent(errors.New("gone"))
 	}
@@ -164,14 +183,15 @@ func TestParallel(t *testing.T) {
 				var items []int
 				sink := paginate.SinkFunc[int](func(_ context.Context, page []int) error {
 					items = append(items, page...)
-					tt.p.mu.Lock()
-					tt.p.commits++
-					tt.p.mu.Unlock()
+					tt.p.committed(page)
 					return nil
 				})
 				store := new(paginate.MemoryStore)
 				opts := tt.opts
 				opts.Store = store
+				if opts.Group.Pages == 0 {
+					opts.Group.Pages = 3
+				}
 				res, err := paginate.Run(t.Context(), tt.p, sink, opts)
 				cp, _, _ := store.Load(t.Context(), "default")
 				got := want{Items: items, Stop: res.Stop, Checkpoint: cp.Position, MaxInflight: tt.p.maxInflight}
@@ -182,12 +202,13 @@ func TestParallel(t *testing.T) {
 					t.Errorf("parallel run (-want +got):\n%s", diff)
 				}
 				// Bounded memory: the reorder window (2*conc) plus the
-				// prefetched page and the page being written.
+				// pages waiting for the sink and the group being written
+				// (see paginate.Group).
 				conc := max(tt.opts.Concurrency, 4)
 				if tt.opts.Concurrency == 1 {
 					conc = 1
 				}
-				if limit := 2*conc + 2; tt.p.maxAhead > limit {
+				if limit := 2*conc + 2*3; tt.p.maxAhead > limit {
 					t.Errorf("%d pages were fetched ahead of the sink, want at most %d", tt.p.maxAhead, limit)
 				}
 			})

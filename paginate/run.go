@@ -34,13 +34,15 @@ func Run[T any](ctx context.Context, p Paginator[T], sink Sink[T], opts Options[
 		return Result{Stream: opts.stream(sink), Stop: StopError}, errors.New("paginate: Run needs a paginator and a sink")
 	}
 	r := newRunner(p, sink, opts)
-	commit := func(ctx context.Context, page *Page[T], cp Checkpoint) error {
-		if err := sink.Write(ctx, page.Items); err != nil {
+	commit := func(ctx context.Context, items []T, cp Checkpoint) error {
+		if err := sink.Write(ctx, items); err != nil {
 			return fmt.Errorf("sink: %w", err)
 		}
 		if r.store != nil {
 			if err := r.store.Save(ctx, cp); err != nil {
-				return fmt.Errorf("save checkpoint: %w", err)
+				// The items are written: committing the group
+				// again page by page would write them twice.
+				return splitErr{fmt.Errorf("save checkpoint: %w", err)}
 			}
 		}
 		return nil
@@ -49,8 +51,8 @@ func Run[T any](ctx context.Context, p Paginator[T], sink Sink[T], opts Options[
 		if st, ok := sink.(Store); ok {
 			r.store = st
 			if c, ok := sink.(Committer[T]); ok {
-				commit = func(ctx context.Context, page *Page[T], cp Checkpoint) error {
-					if err := c.Commit(ctx, page.Items, cp); err != nil {
+				commit = func(ctx context.Context, items []T, cp Checkpoint) error {
+					if err := c.Commit(ctx, items, cp); err != nil {
 						return fmt.Errorf("sink commit: %w", err)
 					}
 					return nil
@@ -58,11 +60,31 @@ func Run[T any](ctx context.Context, p Paginator[T], sink Sink[T], opts Options[
 			}
 		}
 	}
-	return r.run(ctx, commit)
+	g := opts.Group
+	return r.start(ctx, limits{pages: g.pages(), items: g.items(), wait: g.Wait}, joined(commit))
 }
 
 // commitFunc stores one page's items and its checkpoint.
 type commitFunc[T any] func(ctx context.Context, page *Page[T], cp Checkpoint) error
+
+// joined returns the batchFunc that commits a group's items, joined in one
+// slice, with the last page's checkpoint.
+func joined[T any](commit func(ctx context.Context, items []T, cp Checkpoint) error) batchFunc[T] {
+	var buf []T
+	return func(ctx context.Context, g []taken[T]) error {
+		last := &g[len(g)-1]
+		if len(g) == 1 {
+			return commit(ctx, last.f.page.Items, last.cp)
+		}
+		buf = buf[:0]
+		for i := range g {
+			buf = append(buf, g[i].f.page.Items...)
+		}
+		err := commit(ctx, buf, last.cp)
+		clear(buf) // keep no record alive until the next group
+		return err
+	}
+}
 
 // runner holds one run's state that both the fetching and the committing
 // side need.
@@ -90,9 +112,17 @@ func newRunner[T any](p Paginator[T], sink any, opts Options[T]) *runner[T] {
 }
 
 // run resumes the stream, drives the fetch side in the background and
-// commits pages in order on the calling goroutine, so that a sink or an
-// iterator's yield is never called from a goroutine of ours.
-func (r *runner[T]) run(ctx context.Context, commit commitFunc[T]) (res Result, err error) {
+// commits pages one at a time on the calling goroutine, so that a sink or
+// an iterator's yield is never called from a goroutine of ours.
+func (r *runner[T]) run(ctx context.Context, commit commitFunc[T]) (Result, error) {
+	return r.start(ctx, limits{pages: 1, items: 1}, func(ctx context.Context, g []taken[T]) error {
+		return commit(ctx, &g[0].f.page, g[0].cp)
+	})
+}
+
+// start runs the stream as run does, committing groups of pages within
+// lim.
+func (r *runner[T]) start(ctx context.Context, lim limits, commit batchFunc[T]) (res Result, err error) {
 	start := time.Now()
 	res.Stream = r.stream
 	defer func() { r.done(ctx, &res, err, start) }()
@@ -101,7 +131,7 @@ func (r *runner[T]) run(ctx context.Context, commit commitFunc[T]) (res Result, 
 	if err != nil {
 		return res, err
 	}
-	ch, stop := r.startFetching(ctx, cp)
+	ch, stop := r.startFetching(ctx, cp, max(r.opts.prefetch(), lim.pages))
 	defer stop()
-	return newCommitter(r, cp, &res).loop(ctx, ch, commit)
+	return newCommitter(r, cp, &res, ch).loop(ctx, lim, commit)
 }

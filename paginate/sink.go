@@ -6,10 +6,12 @@ import (
 	"sync"
 )
 
-// A Sink accepts the items of one page at a time. Write is called once per
-// page, in page order, from one goroutine at a time; the runner saves the
-// page's checkpoint only after Write returns nil. Write must not keep items
-// after it returns, because the runner may reuse the slice.
+// A Sink accepts the items of one page at a time, or of several consecutive
+// pages when [Run] commits the pages waiting for it as a group (see
+// [Group]). Write is called in page order, from one goroutine at a time; the
+// runner saves the checkpoint of the last page written only after Write
+// returns nil. Write must not keep items after it returns, because the
+// runner may reuse the slice.
 type Sink[T any] interface {
 	Write(ctx context.Context, items []T) error
 }
@@ -24,7 +26,8 @@ func (f SinkFunc[T]) Write(ctx context.Context, items []T) error { return f(ctx,
 // one atomic step, such as one database transaction: after a crash either
 // both are there or neither is. [Run] calls Commit instead of Write and
 // Store.Save when the sink implements both Committer and [Store] and
-// Options.Store is nil.
+// Options.Store is nil; items may be those of several consecutive pages
+// and cp the last one's (see [Group]).
 type Committer[T any] interface {
 	Commit(ctx context.Context, items []T, cp Checkpoint) error
 }

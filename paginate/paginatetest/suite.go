@@ -294,6 +294,9 @@ func (s Suite[T]) syncOpts(ctx context.Context, srv *httptest.Server, sink pagin
 	defer client.CloseIdleConnections()
 	opts.Store = store
 	opts.Key = s.Key
+	// One page a commit, so that a crash or a cancel after page k stops
+	// there and not at the end of k's group.
+	opts.Group.Pages = 1
 	if opts.Retry == (paginate.Retry{}) {
 		opts.Retry = paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxRetryAfter: 10 * time.Millisecond}
 	}
