@@ -1,9 +1,6 @@
 package paginate
 
-import (
-	"fmt"
-	"hash/maphash"
-)
+import "fmt"
 
 // DriftKind says how data that changed during a sync showed itself.
 type DriftKind int
@@ -60,8 +57,7 @@ type driftGuard[T any] struct {
 	key   func(T) string
 	order func(a, b T) int
 	track bool
-	seed  maphash.Seed
-	seen  map[uint64]struct{}
+	seen  *keySet
 	last  T
 	any   bool
 }
@@ -69,8 +65,7 @@ type driftGuard[T any] struct {
 func newDriftGuard[T any](opts *Options[T]) *driftGuard[T] {
 	g := &driftGuard[T]{key: opts.Key, order: opts.Order, track: opts.TrackKeys && opts.Key != nil}
 	if g.track {
-		g.seed = maphash.MakeSeed()
-		g.seen = make(map[uint64]struct{})
+		g.seen = newKeySet()
 	}
 	return g
 }
@@ -86,13 +81,9 @@ func (g *driftGuard[T]) check(pos Position, items []T) []Drift {
 	}
 	if g.track {
 		for i := range items {
-			k := g.key(items[i])
-			h := maphash.String(g.seed, k)
-			if _, dup := g.seen[h]; dup {
+			if k := g.key(items[i]); !g.seen.add(k) {
 				out = append(out, Drift{Kind: DriftDuplicate, Position: pos, Key: k})
-				continue
 			}
-			g.seen[h] = struct{}{}
 		}
 	}
 	g.last = items[len(items)-1]

@@ -2,6 +2,7 @@ package paginate_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -114,5 +115,44 @@ func TestDriftSurvivesResume(t *testing.T) {
 	cp, _, _ := sink.Load(context.Background(), "default")
 	if diff := cmp.Diff(paginate.Checkpoint{Stream: "default", HighWater: "e"}, cp); diff != "" {
 		t.Errorf("checkpoint after a drifted sync (-want +got):\n%s", diff)
+	}
+}
+
+// TrackKeys past the exact set: no duplicate reported among a million
+// distinct keys, and every key seen again is reported, in memory that does
+// not grow with the keys.
+func TestTrackKeysMillion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million keys")
+	}
+	const n, size = 1_000_000, 10_000
+	p := paginate.PaginatorFunc[int](func(_ context.Context, pos paginate.Position) (paginate.Page[int], error) {
+		start := int(pos.Offset)
+		if start >= n {
+			// Then the first key of every page again.
+			var again []int
+			for i := 0; i < n; i += size {
+				again = append(again, i)
+			}
+			return paginate.Page[int]{Items: again}, nil
+		}
+		items := make([]int, size)
+		for i := range items {
+			items[i] = start + i
+		}
+		return paginate.Page[int]{Items: items, More: true, Next: paginate.Position{Offset: int64(start + size)}}, nil
+	})
+	res, err := paginate.Run(context.Background(), p, paginate.SinkFunc[int](func(context.Context, []int) error { return nil }),
+		paginate.Options[int]{Key: strconv.Itoa, TrackKeys: true, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := n / size; res.DriftCount != want {
+		t.Errorf("%d duplicates reported, want the %d keys served twice", res.DriftCount, want)
+	}
+	for _, d := range res.Drifts {
+		if k, _ := strconv.Atoi(d.Key); k%size != 0 || d.Position.Offset != n {
+			t.Errorf("drift %+v: not a key served twice", d)
+		}
 	}
 }
