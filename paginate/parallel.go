@@ -3,10 +3,9 @@ package paginate
 import (
 	"context"
 	"iter"
-	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/errgroup"
 )
 
 // fetchPlanned fetches the planned positions with up to Concurrency fetches
@@ -23,106 +22,83 @@ import (
 // n counts the run's pages and is advanced per page sent.
 func (r *runner[T]) fetchPlanned(ctx context.Context, plan iter.Seq[Position], expect Position, n *int, lp *loopGuard[T], ch chan<- fetched[T]) (Position, bool) {
 	conc := r.opts.concurrency()
-	window := 2 * conc
 	since := expect.Since
 	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
+	// The group runs the launcher and up to conc fetches at once.
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc + 1)
 	defer func() {
 		cancel()
-		wg.Wait()
+		g.Wait()
 	}()
 
-	// slots[i%window] carries page i; page i+window cannot start before
-	// page i has been sent on, so a slot is never shared.
-	slots := make([]chan fetched[T], window)
-	room := make(chan struct{}, window)
-	for i := range slots {
-		slots[i] = make(chan fetched[T], 1)
-		room <- struct{}{}
-	}
-	inflight := semaphore.NewWeighted(int64(conc))
+	// order carries each launched page's result channel, in plan order:
+	// that is the ordering. Its capacity bounds the pages launched and not
+	// yet sent on to 2*conc, with the one being waited for.
+	order := make(chan chan fetched[T], 2*conc-1)
 	// failed is the lowest plan index whose fetch failed, so that no page
 	// beyond it is started.
 	var failed atomic.Int64
 	failed.Store(1<<62 - 1)
-	// launched is the number of pages started, final once launchDone is
-	// closed.
-	var launched atomic.Int64
-	launchDone := make(chan struct{})
 	limit := -1
 	if r.opts.MaxPages > 0 {
 		limit = r.opts.MaxPages - *n
 	}
-
-	var launchPanic atomic.Pointer[panicError]
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(launchDone)
+	var launchPanic *panicError // set before order is closed
+	g.Go(func() error {
+		defer close(order)
 		defer func() {
 			if v := recover(); v != nil { // in the Planner's sequence
-				launchPanic.Store(newPanicError(v))
+				launchPanic = newPanicError(v)
 			}
 		}()
 		i := 0
 		for pos := range plan {
-			if i == limit {
-				return
+			if i == limit || int64(i) > failed.Load() {
+				return nil
 			}
 			pos.Since = since
+			done := make(chan fetched[T], 1)
 			select {
-			case <-room:
+			case order <- done:
 			case <-ctx.Done():
-				return
+				return nil
 			}
-			if int64(i) > failed.Load() || inflight.Acquire(ctx, 1) != nil {
-				return
-			}
-			idx := i
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer inflight.Release(1)
-				var (
-					page Page[T]
-					err  error
-				)
-				func() {
-					defer func() {
-						if v := recover(); v != nil {
-							err = newPanicError(v)
-						}
-					}()
-					page, err = r.fetch(ctx, pos)
-				}()
+			idx := int64(i)
+			g.Go(func() error {
+				page, err := r.fetchRecovered(ctx, pos)
 				if err != nil {
-					for f := failed.Load(); int64(idx) < f && !failed.CompareAndSwap(f, int64(idx)); f = failed.Load() {
+					for f := failed.Load(); idx < f && !failed.CompareAndSwap(f, idx); f = failed.Load() {
 					}
 				}
-				slots[idx%window] <- fetched[T]{pos: pos, page: page, err: err}
-			}()
+				done <- fetched[T]{pos: pos, page: page, err: err}
+				return nil
+			})
 			i++
-			launched.Store(int64(i))
 		}
-	}()
+		return nil
+	})
 
-	for i := 0; ; i++ {
-		var f fetched[T]
+	for {
+		var (
+			done chan fetched[T]
+			f    fetched[T]
+			ok   bool
+		)
 		select {
-		case f = <-slots[i%window]:
-		case <-launchDone:
-			if pe := launchPanic.Load(); pe != nil {
-				send(ctx, ch, fetched[T]{err: pe})
+		case done, ok = <-order:
+		case <-ctx.Done():
+			return Position{}, false
+		}
+		if !ok {
+			if launchPanic != nil {
+				send(ctx, ch, fetched[T]{err: launchPanic})
 				return Position{}, false
 			}
-			if int64(i) >= launched.Load() {
-				return expect, true
-			}
-			select {
-			case f = <-slots[i%window]:
-			case <-ctx.Done():
-				return Position{}, false
-			}
+			return expect, true
+		}
+		select {
+		case f = <-done:
 		case <-ctx.Done():
 			return Position{}, false
 		}
@@ -141,11 +117,21 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan iter.Seq[Position], e
 		if !send(ctx, ch, f) {
 			return Position{}, false
 		}
-		room <- struct{}{}
 		if f.err != nil || !f.page.More || r.maxPages(*n) {
 			return Position{}, false
 		}
 		expect = f.page.Next
 		expect.Since = since
 	}
+}
+
+// fetchRecovered fetches the page at pos, turning a panic in the
+// paginator into an error for the caller's goroutine.
+func (r *runner[T]) fetchRecovered(ctx context.Context, pos Position) (page Page[T], err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicError(v)
+		}
+	}()
+	return r.fetch(ctx, pos)
 }
