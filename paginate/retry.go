@@ -26,8 +26,10 @@ type Retry struct {
 	// [d*(1-Jitter), d*(1+Jitter)]. Zero means 0.5; a negative value
 	// disables jitter; values above 1 count as 1.
 	Jitter float64
-	// MaxElapsed bounds the time spent on one page's attempts and waits.
-	// Zero means 5 minutes; a negative value means no bound.
+	// MaxElapsed bounds the time spent on one page's attempts and waits,
+	// counted from the start of the first attempt: no retry starts, and
+	// no wait begins, that would end past it. Zero means 5 minutes; a
+	// negative value means no bound.
 	MaxElapsed time.Duration
 	// MaxRetryAfter caps a delay the server asked for with Retry-After or a
 	// rate-limit reset header; zero means 2 minutes. A server that asks
@@ -66,14 +68,20 @@ func (r Retry) backOff() *backoff.ExponentialBackOff {
 	default:
 		b.RandomizationFactor = 0.5
 	}
-	switch {
-	case r.MaxElapsed < 0:
-		b.MaxElapsedTime = 0
-	default:
-		b.MaxElapsedTime = orDuration(r.MaxElapsed, 5*time.Minute)
-	}
+	// The runner bounds the elapsed time itself, from the first attempt:
+	// the backoff's clock would start at the first failure.
+	b.MaxElapsedTime = 0
 	b.Reset()
 	return b
+}
+
+// maxElapsed returns the bound on one page's attempts and waits, zero for
+// none.
+func (r Retry) maxElapsed() time.Duration {
+	if r.MaxElapsed < 0 {
+		return 0
+	}
+	return orDuration(r.MaxElapsed, 5*time.Minute)
 }
 
 func orDuration(d, def time.Duration) time.Duration {
@@ -96,6 +104,7 @@ type retrier struct {
 func (r *retrier) do(ctx context.Context, pos Position, fetch func() error) (int, error) {
 	var b *backoff.ExponentialBackOff
 	max := r.policy.maxAttempts()
+	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		if err := r.pause.wait(ctx); err != nil {
 			return attempt - 1, err
@@ -117,11 +126,13 @@ func (r *retrier) do(ctx context.Context, pos Position, fetch func() error) (int
 			b = r.policy.backOff()
 		}
 		delay := b.NextBackOff()
-		if delay == backoff.Stop {
-			return attempt, &FetchError{Position: pos, Attempts: attempt, Err: err, exhausted: true}
-		}
 		if ra, ok := retryAfter(err); ok {
 			delay = min(ra, r.policy.maxRetryAfter())
+		}
+		if limit := r.policy.maxElapsed(); limit > 0 && time.Since(start)+delay > limit {
+			return attempt, &FetchError{Position: pos, Attempts: attempt, Err: err, exhausted: true}
+		}
+		if _, ok := retryAfter(err); ok {
 			r.pause.extend(time.Now().Add(delay))
 		}
 		if r.onRetry != nil {
