@@ -2,7 +2,9 @@ package paginate
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -38,11 +40,13 @@ func (p Position) IsStart() bool {
 // String returns a short human form of p for logs and errors, such as
 // "page 3", "offset 200" or "token abc". A token is quoted only when it
 // holds spaces or unprintable characters, so a JSON cursor stays readable.
+// A token that holds a URL query has the values of parameters that
+// [SecretName] flags replaced by "REDACTED".
 func (p Position) String() string {
 	var s string
 	switch {
 	case p.Token != "":
-		t := p.Token
+		t := redactQuery(p.Token)
 		if len(t) > 80 {
 			cut := 77
 			for cut > 0 && !utf8.RuneStart(t[cut]) {
@@ -79,4 +83,99 @@ func plain(t string) bool {
 		}
 	}
 	return true
+}
+
+// SecretName reports whether a query parameter or header name looks like
+// it holds a credential, ignoring case and the separators '-', '_' and '.':
+// key, code, sig, auth, authorization, cookie, session and sessionid, jwt,
+// pass, pwd and bearer as the whole name; secret, password, passwd,
+// passphrase, credential, signature, sessid and the keys of APIs (apikey,
+// accesskey, privatekey, authkey, appkey, applicationkey, clientkey,
+// licensekey, subscriptionkey, consumerkey, masterkey, accountkey,
+// developerkey, signingkey) anywhere in it; and token anywhere in it,
+// unless the name also says it is a paging token (page, next, cursor,
+// continuation, sync, start, resume, scroll, after, before, prev, last,
+// offset, marker, iterator), as in page_token or nextPageToken.
+//
+// Paginators use it to keep credentials out of positions, errors and logs;
+// [Position.String] uses it to redact a token that holds a URL.
+func SecretName(name string) bool {
+	n := normalName(name)
+	switch n {
+	case "key", "code", "sig", "auth", "authorization", "proxyauthorization", "cookie", "setcookie",
+		"session", "sessionid", "sid", "jwt", "pass", "pwd", "bearer":
+		return true
+	}
+	for _, s := range secretWords {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	if !strings.Contains(n, "token") {
+		return false
+	}
+	for _, s := range pagingWords {
+		if strings.Contains(n, s) {
+			return false
+		}
+	}
+	return true
+}
+
+var secretWords = [...]string{"secret", "password", "passwd", "passphrase", "credential", "signature", "sessid",
+	"apikey", "accesskey", "privatekey", "authkey", "appkey", "applicationkey", "clientkey", "licensekey",
+	"subscriptionkey", "consumerkey", "masterkey", "accountkey", "developerkey", "signingkey"}
+
+var pagingWords = [...]string{"page", "next", "cursor", "continu", "sync", "start", "resume", "scroll", "after",
+	"before", "prev", "last", "offset", "marker", "iterator"}
+
+// normalName lower-cases name and drops the separators '-', '_' and '.'.
+func normalName(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '-' || c == '_' || c == '.':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// redactQuery replaces the values of secret-looking parameters in the
+// query of a token that holds one (after a '?'); other tokens are returned
+// as they are.
+func redactQuery(t string) string {
+	i := strings.IndexByte(t, '?')
+	if i < 0 || !strings.Contains(t[i:], "=") {
+		return t
+	}
+	var b strings.Builder
+	b.WriteString(t[:i+1])
+	for j, pair := range strings.Split(t[i+1:], "&") {
+		if j > 0 {
+			b.WriteByte('&')
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		if ok && v != "" && SecretName(unescapeName(k)) {
+			b.WriteString(k)
+			b.WriteString("=REDACTED")
+			continue
+		}
+		b.WriteString(pair)
+	}
+	return b.String()
+}
+
+// unescapeName decodes a query key well enough to read its name; a
+// malformed escape leaves it as it is.
+func unescapeName(k string) string {
+	if n, err := url.QueryUnescape(k); err == nil {
+		return n
+	}
+	return k
 }
