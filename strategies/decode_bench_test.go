@@ -63,7 +63,7 @@ func BenchmarkDecodeEnvelope(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		br := &bodyReader{rc: nopCloser{bytes.NewReader(body)}, max: DefaultMaxBody}
-		r, err := src.readBody(br, 50)
+		r, err := src.readBody(br, 50, DefaultMaxItems)
 		if err != nil || len(r.Items) != 50 || r.TotalPages != 4 {
 			b.Fatal(err)
 		}

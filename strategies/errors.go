@@ -3,7 +3,6 @@ package strategies
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +45,17 @@ var (
 	// inclusive (>=) filter. The API needs a tie-breaker: a compound
 	// cursor (see Cursor.Params) or a larger page.
 	ErrTieTooLarge = errors.New("too many records share one cursor value")
+	// ErrTooManyItems reports a page with more records than
+	// HTTP.MaxItems. The records past the limit are not decoded.
+	ErrTooManyItems = errors.New("too many records in one page")
+	// ErrTimeout reports a request that waited longer than one of its
+	// HTTP.Timeouts: for a connection, for the response headers, or for
+	// more of the body. It is retried like any network failure.
+	ErrTimeout = errors.New("timed out")
+	// ErrSecretUnknown reports a position whose next URL had a secret
+	// value taken out before it was stored, which this process cannot put
+	// back: neither HTTP.Query nor HTTP.Auth supplies the parameter.
+	ErrSecretUnknown = errors.New("secret value of a stored next URL unknown")
 )
 
 // HTTPError is the error for a request that failed: no response, a status
@@ -72,10 +82,44 @@ type HTTPError struct {
 	// Err is the cause when there is one beyond the status: a network
 	// error, or an error such as ErrNotJSON about a 2xx body.
 	Err error
+
+	// redact masks the secrets of the request in the message.
+	redact *redactor
 }
+
+// newHTTPError returns an *HTTPError about req and, when there is one, its
+// response, with the URL redacted and the request's secrets noted, so
+// that no text the error prints can show them.
+func newHTTPError(req *http.Request, resp *http.Response, err error) *HTTPError {
+	var rd *redactor
+	if ex := exchangeOf(req.Context()); ex != nil {
+		rd = ex.redactor()
+	} else {
+		rd = newRedactor(nil, req, nil)
+	}
+	herr := &HTTPError{Method: req.Method, URL: rd.url(req.URL), Err: err, redact: rd}
+	if resp != nil {
+		herr.StatusCode = resp.StatusCode
+		herr.Status = statusLine(resp)
+		herr.ContentType = resp.Header.Get("Content-Type")
+	}
+	return herr
+}
+
+// redactedError masks the secrets of a request in the text of an error
+// about it that did not come from the library, such as Auth's.
+type redactedError struct {
+	err    error
+	redact *redactor
+}
+
+func (e *redactedError) Error() string { return e.redact.text(e.err.Error()) }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // Error describes the request and what went wrong: the method, the redacted
 // URL, the status, the cause, the requested delay and the start of the body.
+// Every secret value the request carried, and the value of every field
+// that looks secret, is masked, in the cause's text and the body too.
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Method)
@@ -107,7 +151,7 @@ func (e *HTTPError) Error() string {
 			b.WriteString(printable(e.Body))
 		}
 	}
-	return b.String()
+	return e.redact.text(b.String())
 }
 
 // Unwrap returns the cause, if any.
@@ -149,74 +193,6 @@ func printable(p []byte) string {
 		p = p[n:]
 	}
 	return strings.TrimSpace(b.String())
-}
-
-// secretParam reports whether a query parameter name looks like a
-// credential, so that its value is kept out of errors, logs and checkpoints.
-func secretParam(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "key", "sig", "code", "auth", "authorization", "session", "sessionid", "sid", "jwt", "pass", "pwd", "bearer":
-		return true
-	}
-	for _, s := range [...]string{"token", "secret", "password", "passwd", "credential", "signature",
-		"apikey", "api_key", "api-key", "access_key", "accesskey", "private_key"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// redactURL returns u as a string with the password of its user info and
-// the values of credential-like query parameters replaced by "REDACTED",
-// and without its fragment. The order of the query is kept.
-func redactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := *u
-	c.Fragment, c.RawFragment = "", ""
-	if c.User != nil {
-		if _, ok := c.User.Password(); ok {
-			c.User = url.UserPassword(c.User.Username(), "REDACTED")
-		}
-	}
-	if c.RawQuery != "" {
-		c.RawQuery = redactQuery(c.RawQuery)
-	}
-	return c.String()
-}
-
-func redactQuery(q string) string {
-	var b strings.Builder
-	for i, pair := range strings.Split(q, "&") {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		k, _, hasValue := strings.Cut(pair, "=")
-		name, err := url.QueryUnescape(k)
-		if err != nil {
-			name = k
-		}
-		if hasValue && secretParam(name) {
-			b.WriteString(k)
-			b.WriteString("=REDACTED")
-			continue
-		}
-		b.WriteString(pair)
-	}
-	return b.String()
-}
-
-// redactString redacts a URL held as a string; text that does not parse
-// as a URL is returned as it is, since it cannot carry a query.
-func redactString(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return redactURL(u)
 }
 
 // retryable reports whether a status is worth another attempt: timeouts,

@@ -16,6 +16,8 @@ func TestRedactURL(t *testing.T) {
 		{"https://bob:hunter2@api.test/x#frag", "https://bob:REDACTED@api.test/x"},
 		{"https://api.test/x?client_secret=z&sig=q&signature=w&flag", "https://api.test/x?client_secret=REDACTED&sig=REDACTED&signature=REDACTED&flag"},
 		{"https://api.test/x?monkey=1&sort_key=name", "https://api.test/x?monkey=1&sort_key=name"},
+		{"https://api.test/x?Subscription-Key=a&APPKEY=b&page_token=c&nextPageToken=d&License_Key=e",
+			"https://api.test/x?Subscription-Key=REDACTED&APPKEY=REDACTED&page_token=c&nextPageToken=d&License_Key=REDACTED"},
 	}
 	for _, tt := range tests {
 		u, err := url.Parse(tt.in)
@@ -93,5 +95,29 @@ func TestHTTPErrorMessage(t *testing.T) {
 	// A rune cut by the 512-byte excerpt is shown as an ellipsis.
 	if got := printable([]byte("ab\xc3")); got != "ab…" {
 		t.Errorf("printable(cut rune) = %q", got)
+	}
+}
+
+// TestRedactorExcerpt checks the masking of a quoted body: known values in
+// their raw, query and JSON forms, a value cut short by the excerpt's end,
+// and secret-looking fields of values the client never sent.
+func TestRedactorExcerpt(t *testing.T) {
+	req, _ := http.NewRequest("GET", "https://api.test/x?odd=v4lue-marked&api_key=k3y%2Fplus", nil)
+	req.Header.Set("Authorization", "Bearer t0ken/abc")
+	r := newRedactor(newSecretNames([]string{"ODD"}, nil), req, []string{"marked-extra"})
+	tests := []struct{ in, want string }{
+		{`{"auth":"Bearer t0ken/abc"}`, `{"auth":"REDACTED"}`},
+		{`{"echo":"t0ken\/abc"}`, `{"echo":"REDACTED"}`},
+		{`url=/x?api_key=k3y%2Fplus&odd=v4lue-marked`, `url=/x?api_key=REDACTED&odd=REDACTED`},
+		{`got k3y/plus and marked-extra`, `got REDACTED and REDACTED`},
+		{`{"client_secret":"never-sent","Password" : "p4ss","name":"visible"}`, `{"client_secret":"REDACTED","Password" : "REDACTED","name":"visible"}`},
+		{`header Authorization: Basic Ym9iOnB3`, `header Authorization: Basic REDACTED`},
+		{`cut short: t0ken/a`, `cut short: REDACTED`},
+		{`nothing here: page=2&cursor=abc`, `nothing here: page=2&cursor=abc`},
+	}
+	for _, tt := range tests {
+		if got := string(r.excerpt([]byte(tt.in))); got != tt.want {
+			t.Errorf("excerpt(%s)\n got %s\nwant %s", tt.in, got, tt.want)
+		}
 	}
 }

@@ -30,10 +30,11 @@ const DefaultMaxBody = 64 << 20
 // HTTP holds the request settings every strategy shares. It is embedded in
 // each strategy's configuration, so its fields are set directly on it.
 type HTTP struct {
-	// Client sends the requests. Nil means a shared client with connect,
-	// TLS-handshake and response-header timeouts, a connection pool sized
-	// for parallel fetching, and redirects followed only within the
-	// URL's origin and AllowHosts.
+	// Client sends the requests. Nil means a shared client with a
+	// connection pool sized for parallel fetching, the connect timeout of
+	// Timeouts, a 10-second TLS handshake limit, a 10-minute ceiling on a
+	// whole exchange, and redirects followed only within the URL's origin
+	// and AllowHosts.
 	Client Doer
 
 	// URL is the endpoint of the first page. Its query parameters are
@@ -69,6 +70,26 @@ type HTTP struct {
 	// a negative value means no limit.
 	MaxBody int64
 
+	// MaxItems caps the records one page may hold; a page with more
+	// fails with ErrTooManyItems, a permanent error, before the excess is
+	// decoded. With MaxBody it bounds the memory a page takes whatever its
+	// records look like (see docs/security.md). Zero means
+	// DefaultMaxItems; a negative value means no limit.
+	MaxItems int
+
+	// Timeouts bound each attempt's waits on the network: connecting,
+	// the response headers, and each read of the body. Zero fields take
+	// the defaults (see [Timeouts]).
+	Timeouts Timeouts
+
+	// Secrets names query parameters and headers, matched without regard
+	// to case, whose values are credentials, beyond those that
+	// paginate.SecretName recognises (api_key, access_token, X-Api-Key,
+	// Authorization, ...). Their values are masked in every error and
+	// kept out of positions; see [MarkSecret] for values an Auth function
+	// sets under other names.
+	Secrets []string
+
 	// AllowHosts names hosts other than URL's that next URLs and
 	// redirects may lead to, such as "api2.example.com" or
 	// "cdn.example.com:8443". Others are refused with ErrOtherOrigin.
@@ -76,41 +97,100 @@ type HTTP struct {
 	AllowHosts []string
 }
 
+// DefaultMaxItems is the per-page record limit used when HTTP.MaxItems is
+// zero.
+const DefaultMaxItems = 1_000_000
+
+// The default timeouts, used for the zero fields of Timeouts.
+const (
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultHeaderTimeout  = 60 * time.Second
+	DefaultIdleTimeout    = 60 * time.Second
+)
+
+// Timeouts bound how long one attempt may wait on the network. A request
+// that runs out of one fails with an error that wraps ErrTimeout and is
+// retried by the runner's Retry policy like any network failure. Zero
+// fields take the defaults; a negative field means no limit. Header and
+// Idle apply with any Client; Connect applies to the default client (a
+// Client of your own sets its own dialer's).
+type Timeouts struct {
+	// Connect bounds opening a TCP connection. Zero means
+	// DefaultConnectTimeout (10s). The default client also bounds a TLS
+	// handshake at 10 seconds.
+	Connect time.Duration
+	// Header bounds the wait from sending a request, connecting included,
+	// to the response's status and headers. Zero means
+	// DefaultHeaderTimeout (60s).
+	Header time.Duration
+	// Idle bounds each wait for more of the response body, so a server
+	// that stalls mid-body fails the attempt however large the body is.
+	// Zero means DefaultIdleTimeout (60s).
+	Idle time.Duration
+}
+
+func (t Timeouts) orDefaults() Timeouts {
+	pick := func(d, def time.Duration) time.Duration {
+		switch {
+		case d < 0:
+			return 0
+		case d == 0:
+			return def
+		}
+		return d
+	}
+	return Timeouts{
+		Connect: pick(t.Connect, DefaultConnectTimeout),
+		Header:  pick(t.Header, DefaultHeaderTimeout),
+		Idle:    pick(t.Idle, DefaultIdleTimeout),
+	}
+}
+
 // defaultTransport is shared by every paginator without a Client, so that
 // they pool connections together.
 var defaultTransport = &http.Transport{
-	Proxy: http.ProxyFromEnvironment,
-	DialContext: (&net.Dialer{
-		Timeout:   30 * time.Second,
-		KeepAlive: 30 * time.Second,
-	}).DialContext,
+	Proxy:                 http.ProxyFromEnvironment,
+	DialContext:           dial,
 	ForceAttemptHTTP2:     true,
 	MaxIdleConns:          256,
 	MaxIdleConnsPerHost:   64,
 	IdleConnTimeout:       90 * time.Second,
 	TLSHandshakeTimeout:   10 * time.Second,
-	ResponseHeaderTimeout: 2 * time.Minute,
 	ExpectContinueTimeout: time.Second,
+}
+
+var dialer = &net.Dialer{KeepAlive: 30 * time.Second}
+
+// dial opens a connection for the default transport, within the connect
+// timeout of the paginator whose request asked for it. The transport
+// detaches a dial from its request's cancellation, not from its values.
+func dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := DefaultConnectTimeout
+	if ex := exchangeOf(ctx); ex != nil {
+		d = ex.c.timeouts.Connect
+	}
+	if d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return dialer.DialContext(ctx, network, addr)
 }
 
 var defaultClient = &http.Client{
 	Transport:     defaultTransport,
 	CheckRedirect: checkRedirect,
 	// A ceiling for one whole exchange, body included, well above what a
-	// 64 MiB page takes on a slow link; the context bounds it further.
+	// 64 MiB page takes on a slow link; Timeouts bound each wait within.
 	Timeout: 10 * time.Minute,
 }
-
-// originKey carries the paginator's client into the default client's
-// redirect check, which has no other way to know the allowed origins.
-type originKey struct{}
 
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errors.New("stopped after 10 redirects")
 	}
-	if c, ok := req.Context().Value(originKey{}).(*client); ok {
-		if err := c.checkOrigin(req.URL, "redirect"); err != nil {
+	if ex := exchangeOf(req.Context()); ex != nil {
+		if err := ex.c.checkOrigin(req.URL, "redirect"); err != nil {
 			return err
 		}
 	}
@@ -119,20 +199,27 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 
 // client is the compiled form of an HTTP configuration.
 type client struct {
-	doer    Doer
-	base    *url.URL
-	method  string
-	header  http.Header
-	auth    func(*http.Request) error
-	limiter *rate.Limiter
-	maxBody int64
-	allow   map[string]bool
+	doer     Doer
+	base     *url.URL
+	method   string
+	header   http.Header
+	auth     func(*http.Request) error
+	limiter  *rate.Limiter
+	maxBody  int64
+	maxItems int
+	timeouts Timeouts
+	allow    map[string]bool
 
 	prefix string // the base URL without its query
 	static string // the static query, encoded, without the dynamic keys
-	// secrets are the static parameters that look like credentials: they
-	// are taken out of next URLs before those are stored in a position.
+	// names decides which parameters and headers are secret.
+	names *secretNames
+	// secrets are the static parameters that are secret: they are taken
+	// out of next URLs before those are stored in a position, and added
+	// back on each request.
 	secrets url.Values
+	// issued holds the secret values of next URLs by their markers.
+	issued *issued
 }
 
 // compile checks h and prepares it. dynamic names the query parameters the
@@ -149,13 +236,17 @@ func (h *HTTP) compile(dynamic ...string) (*client, error) {
 		return nil, fmt.Errorf("%w: HTTP.URL %q is not an absolute http or https URL", ErrConfig, redactURL(base))
 	}
 	c := &client{
-		doer:    h.Client,
-		base:    base,
-		method:  h.Method,
-		header:  h.Header.Clone(),
-		auth:    h.Auth,
-		limiter: h.Limiter,
-		maxBody: h.MaxBody,
+		doer:     h.Client,
+		base:     base,
+		method:   h.Method,
+		header:   h.Header.Clone(),
+		auth:     h.Auth,
+		limiter:  h.Limiter,
+		maxBody:  h.MaxBody,
+		maxItems: h.MaxItems,
+		timeouts: h.Timeouts.orDefaults(),
+		names:    newSecretNames(h.Secrets, dynamic),
+		issued:   newIssued(),
 	}
 	if c.doer == nil {
 		c.doer = defaultClient
@@ -163,6 +254,7 @@ func (h *HTTP) compile(dynamic ...string) (*client, error) {
 	if c.maxBody == 0 {
 		c.maxBody = DefaultMaxBody
 	}
+
 	if c.header == nil {
 		c.header = make(http.Header)
 	}
@@ -185,7 +277,7 @@ func (h *HTTP) compile(dynamic ...string) (*client, error) {
 		}
 	}
 	for k, vs := range q {
-		if secretParam(k) {
+		if c.names.is(k) {
 			if c.secrets == nil {
 				c.secrets = make(url.Values)
 			}
@@ -261,6 +353,41 @@ type request struct {
 	// header and value, when set, are one more header to send, such as
 	// a page token.
 	header, value string
+	// missing names the secret parameters of a stored next URL that the
+	// client could not restore: Auth must set them, or the request fails.
+	missing []string
+}
+
+// exchange is one request and its response, as the client tracks them:
+// it carries the client to the redirect check and the dialer, collects the
+// values Auth marks secret, and enforces the header and idle timeouts by
+// cancelling the request's context.
+type exchange struct {
+	c      *client
+	req    *http.Request
+	marked []string
+	cancel context.CancelCauseFunc
+	ctx    context.Context // the request's context, cancelled with a timeout as its cause
+	idle   *time.Timer
+}
+
+// timedOut returns the timeout that cancelled the exchange, or nil.
+func (ex *exchange) timedOut() error {
+	if cause := context.Cause(ex.ctx); errors.Is(cause, ErrTimeout) {
+		return cause
+	}
+	return nil
+}
+
+// redactor returns the redactor for the exchange's request.
+func (ex *exchange) redactor() *redactor { return newRedactor(ex.c.names, ex.req, ex.marked) }
+
+// redactor returns the redactor for a request the client sent.
+func (c *client) redactor(req *http.Request) *redactor {
+	if ex := exchangeOf(req.Context()); ex != nil {
+		return ex.redactor()
+	}
+	return newRedactor(c.names, req, nil)
 }
 
 // send sends r, after the rate limiter, with the static headers and the
@@ -276,6 +403,63 @@ func (c *client) send(ctx context.Context, r request) (*http.Response, *bodyRead
 			return nil, nil, fmt.Errorf("rate limiter: %w", err)
 		}
 	}
+	ex := &exchange{c: c}
+	ex.ctx, ex.cancel = context.WithCancelCause(context.WithValue(ctx, exchangeKey{}, ex))
+	resp, br, err := c.exchange(ex, r)
+	if err != nil {
+		ex.cancel(nil)
+	}
+	return resp, br, err
+}
+
+func (c *client) exchange(ex *exchange, r request) (*http.Response, *bodyReader, error) {
+	req, err := c.newRequest(ex, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var timer *time.Timer
+	if d := c.timeouts.Header; d > 0 {
+		timer = time.AfterFunc(d, func() {
+			ex.cancel(fmt.Errorf("%w: no response headers within %v", ErrTimeout, d))
+		})
+	}
+	resp, err := c.doer.Do(req)
+	if timer != nil {
+		timer.Stop()
+	}
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if t := ex.timedOut(); t != nil {
+			err = t
+		}
+		herr := newHTTPError(req, nil, err)
+		if errors.Is(err, ErrOtherOrigin) {
+			return nil, nil, paginate.Permanent(herr)
+		}
+		return nil, nil, herr
+	}
+	if resp.Request == nil {
+		resp.Request = req // a Doer other than *http.Client may leave it out
+	}
+	br := &bodyReader{rc: resp.Body, max: c.maxBody, ex: ex}
+	resp.Body = br
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, nil, c.statusError(req, resp, br)
+	}
+	if c.maxBody > 0 && resp.ContentLength > c.maxBody {
+		br.Close()
+		return nil, nil, paginate.Permanent(newHTTPError(req, resp,
+			fmt.Errorf("%w: Content-Length %d is over the limit of %d bytes", ErrBodyTooLarge, resp.ContentLength, c.maxBody)))
+	}
+	return resp, br, nil
+}
+
+// newRequest builds the request for r, with the static headers, and runs
+// Auth on it.
+func (c *client) newRequest(ex *exchange, r request) (*http.Request, error) {
 	method := r.method
 	if method == "" {
 		method = http.MethodGet
@@ -284,13 +468,11 @@ func (c *client) send(ctx context.Context, r request) (*http.Response, *bodyRead
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	if c.doer == defaultClient {
-		ctx = context.WithValue(ctx, originKey{}, c)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, r.url, body)
+	req, err := http.NewRequestWithContext(ex.ctx, method, r.url, body)
 	if err != nil {
-		return nil, nil, paginate.Permanent(&HTTPError{Method: method, URL: redactString(r.url), Err: err})
+		return nil, paginate.Permanent(&HTTPError{Method: method, URL: redactString(r.url), Err: err})
 	}
+	ex.req = req
 	for k, vs := range c.header {
 		req.Header[k] = slices.Clip(vs)
 	}
@@ -302,54 +484,33 @@ func (c *client) send(ctx context.Context, r request) (*http.Response, *bodyRead
 	}
 	if c.auth != nil {
 		if err := c.auth(req); err != nil {
-			return nil, nil, fmt.Errorf("%s %s: auth: %w", method, redactURL(req.URL), err)
+			rd := ex.redactor()
+			return nil, &redactedError{fmt.Errorf("%s %s: auth: %w", method, rd.url(req.URL), err), rd}
 		}
 	}
-	resp, err := c.doer.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		herr := &HTTPError{Method: method, URL: redactURL(req.URL), Err: err}
-		if errors.Is(err, ErrOtherOrigin) {
-			return nil, nil, paginate.Permanent(herr)
-		}
-		return nil, nil, herr
+	if err := checkRestored(req, r.missing); err != nil {
+		return nil, err
 	}
-	if resp.Request == nil {
-		resp.Request = req // a Doer other than *http.Client may leave it out
+	return req, nil
+}
+
+// statusError reads the start of a non-2xx response's body and returns
+// the *HTTPError for it, permanent unless the status is worth a retry.
+func (c *client) statusError(req *http.Request, resp *http.Response, br *bodyReader) error {
+	herr := newHTTPError(req, resp, nil)
+	herr.Body = herr.redact.excerpt(readHead(br))
+	// Drain a little so that the connection can be reused; a long error
+	// page is not worth reading to its end.
+	_, _ = io.CopyN(io.Discard, br, 64<<10)
+	br.Close()
+	if t := br.ex.timedOut(); t != nil && len(herr.Body) < headSize {
+		herr.Err = fmt.Errorf("reading the body: %w", t)
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		herr := &HTTPError{
-			Method:      method,
-			URL:         redactURL(req.URL),
-			StatusCode:  resp.StatusCode,
-			Status:      statusLine(resp),
-			ContentType: resp.Header.Get("Content-Type"),
-		}
-		herr.Body = readHead(resp.Body)
-		// Drain a little so that the connection can be reused; a long
-		// error page is not worth reading to its end.
-		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
-		resp.Body.Close()
-		if retryable(resp.StatusCode, resp.Header) {
-			herr.Delay = retryDelay(resp.Header, time.Now())
-			return nil, nil, herr
-		}
-		return nil, nil, paginate.Permanent(herr)
+	if retryable(resp.StatusCode, resp.Header) {
+		herr.Delay = retryDelay(resp.Header, time.Now())
+		return herr
 	}
-	br := &bodyReader{rc: resp.Body, max: c.maxBody}
-	resp.Body = br
-	if c.maxBody > 0 && resp.ContentLength > c.maxBody {
-		resp.Body.Close()
-		return nil, nil, paginate.Permanent(&HTTPError{
-			Method: method, URL: redactURL(req.URL), StatusCode: resp.StatusCode, Status: statusLine(resp),
-			ContentType: resp.Header.Get("Content-Type"),
-			Err:         fmt.Errorf("%w: Content-Length %d is over the limit of %d bytes", ErrBodyTooLarge, resp.ContentLength, c.maxBody),
-		})
-	}
-	return resp, br, nil
+	return paginate.Permanent(herr)
 }
 
 func statusLine(resp *http.Response) string {
@@ -369,15 +530,18 @@ func readHead(r io.Reader) []byte {
 }
 
 // bodyReader wraps a response body: it fails with ErrBodyTooLarge past the
-// limit, keeps the first bytes for error messages, and remembers whether
-// the transport failed, which makes an error worth a retry.
+// limit, fails a read that waits longer than the idle timeout, keeps the
+// first bytes for error messages, and remembers whether the transport
+// failed, which makes an error worth a retry.
 type bodyReader struct {
 	rc      io.ReadCloser
+	ex      *exchange
 	n, max  int64
 	head    [headSize]byte
 	hn      int
 	readErr error // the first error other than EOF and ErrBodyTooLarge
 	tooBig  bool
+	closed  bool
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
@@ -391,7 +555,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			p = p[:rem]
 		}
 	}
-	n, err := b.rc.Read(p)
+	n, err := b.timedRead(p)
 	if b.hn < len(b.head) {
 		b.hn += copy(b.head[b.hn:], p[:n])
 	}
@@ -406,12 +570,51 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *bodyReader) Close() error { return b.rc.Close() }
+// timedRead reads from the body within the idle timeout: a timer armed
+// for the read cancels the request's context, which fails the read.
+func (b *bodyReader) timedRead(p []byte) (int, error) {
+	ex := b.ex
+	if ex == nil || ex.c.timeouts.Idle <= 0 {
+		return b.rc.Read(p)
+	}
+	d := ex.c.timeouts.Idle
+	if ex.idle == nil {
+		ex.idle = time.AfterFunc(d, func() {
+			ex.cancel(fmt.Errorf("%w: no body bytes for %v", ErrTimeout, d))
+		})
+	} else {
+		ex.idle.Reset(d)
+	}
+	n, err := b.rc.Read(p)
+	ex.idle.Stop()
+	if err != nil && err != io.EOF {
+		if t := ex.timedOut(); t != nil {
+			err = t
+		}
+	}
+	return n, err
+}
+
+// Close closes the body and ends the exchange.
+func (b *bodyReader) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	err := b.rc.Close()
+	if b.ex != nil {
+		if b.ex.idle != nil {
+			b.ex.idle.Stop()
+		}
+		b.ex.cancel(nil)
+	}
+	return err
+}
 
 // Head returns the first bytes of the body, reading on to fill them when
 // the body was not read that far.
 func (b *bodyReader) Head() []byte {
-	if b.hn < len(b.head) && !b.tooBig && b.readErr == nil {
+	if b.hn < len(b.head) && !b.tooBig && b.readErr == nil && !b.closed {
 		var p [headSize]byte
 		for b.hn < len(b.head) {
 			n, err := b.Read(p[:len(b.head)-b.hn])

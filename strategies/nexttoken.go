@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -29,11 +28,15 @@ import (
 //
 // The zero Position is the first page; later positions hold the token or
 // the next URL in Token, relative to HTTP.URL's origin when it is on it, so
-// that a checkpoint survives a change of host. Credential-like query
-// parameters that HTTP.URL or HTTP.Query set are kept out of stored next
-// URLs and added back on each request, so checkpoints and logs do not hold
-// them. Configure it
-// before the first Fetch and do not change it afterwards.
+// that a checkpoint survives a change of host. Secret query parameters
+// (see HTTP.Secrets) never stay in a stored next URL: one that HTTP.URL or
+// HTTP.Query sets is dropped and added back on each request, and one the
+// API issued (an access_token or signature of its own) is replaced by a
+// "REDACTED-..." marker while its value is kept in memory for the
+// requests of this process. A new process resuming from such a position
+// takes the value from HTTP.Query or HTTP.Auth, or fails with
+// ErrSecretUnknown. Configure it before the first Fetch and do not change
+// it afterwards.
 type NextToken[T any] struct {
 	HTTP
 
@@ -212,7 +215,7 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		if err := st.c.checkOrigin(u, "next URL"); err != nil {
 			return paginate.Page[T]{}, paginate.Permanent(err)
 		}
-		st.c.addSecrets(u)
+		req.missing = st.c.restoreNext(u)
 		req.url = u.String()
 	} else {
 		token := pos.Token
@@ -257,7 +260,7 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		if err := st.c.checkOrigin(abs, "next URL"); err != nil {
 			return paginate.Page[T]{}, responseError(resp, err)
 		}
-		st.c.stripSecrets(abs)
+		st.c.storeNext(resp.Request, abs)
 		next = st.c.relative(abs)
 	}
 	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems}
@@ -304,47 +307,4 @@ func setField(m map[string]any, keys []string, v string) map[string]any {
 	sub, _ := m[keys[0]].(map[string]any)
 	cp[keys[0]] = setField(sub, keys[1:], v)
 	return cp
-}
-
-// stripSecrets removes from u the credential-like static parameters it
-// repeats, so that a stored next URL holds no secret.
-func (c *client) stripSecrets(u *url.URL) {
-	if len(c.secrets) == 0 || u.RawQuery == "" {
-		return
-	}
-	q := u.Query()
-	changed := false
-	for k, vs := range c.secrets {
-		if slices.Equal(q[k], vs) {
-			delete(q, k)
-			changed = true
-		}
-	}
-	if changed {
-		u.RawQuery = q.Encode()
-	}
-}
-
-// addSecrets adds to u the credential-like static parameters it lacks.
-func (c *client) addSecrets(u *url.URL) {
-	if len(c.secrets) == 0 {
-		return
-	}
-	q := u.Query()
-	var add url.Values
-	for k, vs := range c.secrets {
-		if !q.Has(k) {
-			if add == nil {
-				add = make(url.Values)
-			}
-			add[k] = vs
-		}
-	}
-	if add == nil {
-		return
-	}
-	if u.RawQuery != "" {
-		u.RawQuery += "&"
-	}
-	u.RawQuery += add.Encode()
 }

@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,13 +166,19 @@ func (e *shapeError) Error() string {
 	return fmt.Sprintf("%s: want %s, got %s", p, e.want, e.got)
 }
 
-// decode reads one JSON value from r, storing the items at the items path
-// into items (a *[]T) and the raw values of the other paths into v. It
-// fails on anything after the value. A missing path is simply not seen.
-func (e *envelope) decode(r io.Reader, items any, v *values) error {
+// itemDecoder decodes the records where a decoder stands: an array, or
+// null for none.
+type itemDecoder interface {
+	decodeItems(dec *json.Decoder, path string) error
+}
+
+// decode reads one JSON value from r, handing the items at the items path
+// to items and storing the raw values of the other paths into v. It fails
+// on anything after the value. A missing path is simply not seen.
+func (e *envelope) decode(r io.Reader, items itemDecoder, v *values) error {
 	dec := json.NewDecoder(r)
 	if e.itemsAtRoot {
-		if err := dec.Decode(items); err != nil {
+		if err := items.decodeItems(dec, ""); err != nil {
 			return err
 		}
 		v.seen[slotItems] = true
@@ -194,7 +201,7 @@ func (e *envelope) decode(r io.Reader, items any, v *values) error {
 // walk reads the object at n, descending into the keys of n and skipping
 // the others. A null where an object is expected reads as absent, except
 // for the body itself.
-func (e *envelope) walk(dec *json.Decoder, n *node, items any, v *values) error {
+func (e *envelope) walk(dec *json.Decoder, n *node, items itemDecoder, v *values) error {
 	tok, err := dec.Token()
 	if err != nil {
 		if err == io.EOF {
@@ -224,7 +231,7 @@ func (e *envelope) walk(dec *json.Decoder, n *node, items any, v *values) error 
 			}
 			v.seen[kid.slot] = true
 			if kid.slot == slotItems {
-				err = dec.Decode(items)
+				err = items.decodeItems(dec, kid.path)
 			} else {
 				err = dec.Decode(&v.raw[kid.slot])
 			}
@@ -324,4 +331,137 @@ func excerpt(raw []byte) string {
 		return string(raw[:37]) + "..."
 	}
 	return string(raw)
+}
+
+// itemList decodes records into a slice one by one, so that the decoder
+// never holds more than one record's text, and stops at a limit before the
+// records past it are built.
+type itemList[T any] struct {
+	items *[]T
+	max   int // zero or less: no limit
+}
+
+func (l itemList[T]) decodeItems(dec *json.Decoder, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	if tok == nil {
+		return nil // null: no records
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return &shapeError{path: path, want: "an array of records", got: describe(tok)}
+	}
+	if *l.items == nil {
+		*l.items = []T{}
+	}
+	for dec.More() {
+		n := len(*l.items)
+		if l.max > 0 && n >= l.max {
+			return fmt.Errorf("%w: more than %d (HTTP.MaxItems)", ErrTooManyItems, l.max)
+		}
+		var zero T
+		*l.items = append(*l.items, zero)
+		if err := dec.Decode(&(*l.items)[n]); err != nil {
+			*l.items = (*l.items)[:n]
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("record %d: %w", n, err)
+		}
+	}
+	if _, err = dec.Token(); err == io.EOF { // the closing bracket
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// maxSpaceRun is the longest run of white space between JSON tokens that
+// spaceReader passes on.
+const maxSpaceRun = 64
+
+// spaceReader shortens each run of white space between JSON tokens to
+// maxSpaceRun bytes, leaving strings alone. encoding/json's Decoder keeps
+// a run of white space in its buffer and rescans it on every read while it
+// looks for the next token: a body of 64 MiB of spaces would cost minutes
+// of CPU and its size in memory. What the tokenizer sees means the same
+// JSON, and a malformed body stays malformed.
+type spaceReader struct {
+	r        io.Reader
+	inString bool
+	escaped  bool // in a string, the last byte was an unescaped backslash
+	run      int  // white space bytes kept in the current run
+}
+
+func (s *spaceReader) Read(p []byte) (int, error) {
+	for {
+		n, err := s.r.Read(p)
+		n = s.compact(p[:n])
+		if n > 0 || err != nil || len(p) == 0 {
+			return n, err
+		}
+	}
+}
+
+// compact drops the excess white space of p in place and returns the
+// length kept.
+func (s *spaceReader) compact(p []byte) int {
+	w := 0
+	for i := 0; i < len(p); {
+		if s.inString {
+			end := s.stringEnd(p[i:])
+			if w != i {
+				copy(p[w:], p[i:i+end])
+			}
+			w += end
+			i += end
+			continue
+		}
+		c := p[i]
+		i++
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			if s.run >= maxSpaceRun {
+				continue
+			}
+			s.run++
+		case '"':
+			s.inString = true
+			s.run = 0
+		default:
+			s.run = 0
+		}
+		p[w] = c
+		w++
+	}
+	return w
+}
+
+// stringEnd returns how much of p belongs to the string being read: up to
+// and including its closing quote, or all of p.
+func (s *spaceReader) stringEnd(p []byte) int {
+	i := 0
+	for i < len(p) {
+		if s.escaped {
+			s.escaped = false
+			i++
+			continue
+		}
+		j := bytes.IndexAny(p[i:], `"\`)
+		if j < 0 {
+			return len(p)
+		}
+		i += j
+		if p[i] == '\\' {
+			s.escaped = true
+			i++
+			continue
+		}
+		s.inString = false
+		return i + 1
+	}
+	return len(p)
 }

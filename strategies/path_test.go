@@ -75,7 +75,7 @@ func TestEnvelopeDecode(t *testing.T) {
 		{"trailing data", paths("data", "", ""), `{"data":[]} {}`, want{err: "after the JSON value"}},
 		{"not an object", paths("data", "", ""), `[{"id":1}]`, want{err: "want an object, got an array"}},
 		{"parent not an object", paths("data", "meta.total", ""), `{"meta":3,"data":[]}`, want{err: "meta: want an object, got a number"}},
-		{"items not an array", paths("data", "", ""), `{"data":{"id":1}}`, want{err: "cannot unmarshal object"}},
+		{"items not an array", paths("data", "", ""), `{"data":{"id":1}}`, want{err: "data: want an array of records, got an object"}},
 		{"truncated", paths("data", "", ""), `{"data":[{"id":1}`, want{err: "unexpected EOF"}},
 		{"html", paths("data", "", ""), `<html>`, want{err: "invalid character"}},
 	}
@@ -87,7 +87,7 @@ func TestEnvelopeDecode(t *testing.T) {
 			}
 			var items []rec
 			var v values
-			err = env.decode(strings.NewReader(tt.body), &items, &v)
+			err = env.decode(strings.NewReader(tt.body), itemList[rec]{items: &items}, &v)
 			if tt.want.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.want.err) {
 					t.Fatalf("decode error = %v, want one containing %q", err, tt.want.err)
@@ -205,7 +205,7 @@ func FuzzPath(f *testing.F) {
 		}
 		var items []json.RawMessage
 		var v values
-		derr := env.decode(strings.NewReader(body), &items, &v)
+		derr := env.decode(&spaceReader{r: strings.NewReader(body)}, itemList[json.RawMessage]{items: &items}, &v)
 
 		var ref map[string]any
 		if json.Unmarshal([]byte(body), &ref) != nil || ref == nil || hasDuplicateKeys(body) {

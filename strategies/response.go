@@ -91,7 +91,7 @@ func (s *source[T]) read(resp *http.Response, br *bodyReader, sizeHint int) (Res
 			_, err = discardTail(br)
 		}
 	} else {
-		r, err = s.readBody(br, sizeHint)
+		r, err = s.readBody(br, sizeHint, itemLimit(br))
 	}
 	if err == nil {
 		err = s.readHeaders(resp.Header, &r)
@@ -100,6 +100,22 @@ func (s *source[T]) read(resp *http.Response, br *bodyReader, sizeHint int) (Res
 		return r, nil
 	}
 	return r, bodyError(resp, br, err)
+}
+
+// itemLimit returns how many records a page read through br may hold:
+// HTTP.MaxItems, or DefaultMaxItems when that is zero. Zero means no
+// limit.
+func itemLimit(br *bodyReader) int {
+	if br.ex == nil {
+		return DefaultMaxItems
+	}
+	switch m := br.ex.c.maxItems; {
+	case m < 0:
+		return 0
+	case m > 0:
+		return m
+	}
+	return DefaultMaxItems
 }
 
 // discardTail reads what is left of a body, up to the limit.
@@ -118,13 +134,15 @@ func discardTail(br *bodyReader) (int64, error) {
 	}
 }
 
-func (s *source[T]) readBody(br *bodyReader, sizeHint int) (Response[T], error) {
+func (s *source[T]) readBody(br *bodyReader, sizeHint, maxItems int) (Response[T], error) {
 	var r Response[T]
 	if sizeHint > 0 {
+		// A hint, not a promise: a page may hold fewer records, and a
+		// size of millions must not reserve room for them up front.
 		r.Items = make([]T, 0, min(sizeHint, 10000))
 	}
 	var v values
-	if err := s.env.decode(br, &r.Items, &v); err != nil {
+	if err := s.env.decode(&spaceReader{r: br}, itemList[T]{&r.Items, maxItems}, &v); err != nil {
 		return r, err
 	}
 	if !v.seen[slotItems] {
@@ -226,14 +244,8 @@ func headerTotal(h http.Header, name string) (int64, error) {
 // over the limit, one that is not JSON or is malformed, or a Decode error,
 // is permanent.
 func bodyError(resp *http.Response, br *bodyReader, err error) error {
-	herr := &HTTPError{
-		Method:      resp.Request.Method,
-		URL:         redactURL(resp.Request.URL),
-		StatusCode:  resp.StatusCode,
-		Status:      statusLine(resp),
-		ContentType: resp.Header.Get("Content-Type"),
-		Body:        append([]byte{}, br.Head()...),
-	}
+	herr := newHTTPError(resp.Request, resp, nil)
+	herr.Body = herr.redact.excerpt(br.Head())
 	switch {
 	case br.tooBig:
 		herr.Err = fmt.Errorf("%w: over the limit of %d bytes", ErrBodyTooLarge, br.max)
@@ -243,7 +255,7 @@ func bodyError(resp *http.Response, br *bodyReader, err error) error {
 		return herr
 	case errors.As(err, new(*decodeError)):
 		herr.Err = err
-	case errors.Is(err, ErrBadJSON), errors.Is(err, ErrMissingField), errors.Is(err, ErrNotJSON),
+	case errors.Is(err, ErrBadJSON), errors.Is(err, ErrMissingField), errors.Is(err, ErrNotJSON), errors.Is(err, ErrTooManyItems),
 		errors.Is(err, ErrOtherOrigin), errors.Is(err, ErrConfig):
 		herr.Err = err
 	case !looksLikeJSON(herr.Body):

@@ -44,14 +44,7 @@ func since(pos paginate.Position, def string) string {
 // responseError wraps an error about a response that was read without
 // fault, such as a page mismatch, with the request's description.
 func responseError(resp *http.Response, err error) error {
-	return paginate.Permanent(&HTTPError{
-		Method:      resp.Request.Method,
-		URL:         redactURL(resp.Request.URL),
-		StatusCode:  resp.StatusCode,
-		Status:      statusLine(resp),
-		ContentType: resp.Header.Get("Content-Type"),
-		Err:         err,
-	})
+	return paginate.Permanent(newHTTPError(resp.Request, resp, err))
 }
 
 func badPosition(kind string, pos paginate.Position) error {

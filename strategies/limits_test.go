@@ -1,0 +1,268 @@
+package strategies_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/strategies"
+)
+
+// tiny is a small record, so that a page of many empty records costs
+// what the runner makes of them, not what the records hold.
+type tiny struct {
+	ID string `json:"id"`
+	N  int    `json:"n"`
+}
+
+// hostileBody is a response body generated on the fly: prefix, then fill
+// repeated up to size bytes in all, then suffix.
+type hostileBody struct {
+	prefix, fill, suffix string
+	size                 int
+}
+
+func (b hostileBody) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(b.prefix)
+	n := b.size - len(b.prefix) - len(b.suffix)
+	chunk := strings.Repeat(b.fill, max(1, (32<<10)/len(b.fill)))
+	for n >= len(chunk) {
+		if _, err := bw.WriteString(chunk); err != nil {
+			return // the client gave up on the body: that is the point
+		}
+		n -= len(chunk)
+	}
+	bw.WriteString(chunk[:n/len(b.fill)*len(b.fill)])
+	bw.WriteString(b.suffix)
+	bw.Flush()
+}
+
+// memoryCases are the hostile pages of issue 11, each a legal size (at
+// most the default body limit) and each to end in a clear error, or in a
+// page, within the memory bound.
+var memoryCases = []struct {
+	name string
+	body hostileBody
+	want error // nil: the page is read
+}{
+	{"4 MiB of empty records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems},
+	{"64 MiB of empty records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 64 << 20}, strategies.ErrTooManyItems},
+	{"64 MiB of empty arrays", hostileBody{`[[]`, `,[]`, `]`, 64 << 20}, strategies.ErrBadJSON},
+	{"nesting bomb in the records", hostileBody{`{"data":`, `[`, ``, 64 << 20}, strategies.ErrBadJSON},
+	{"nesting bomb in a skipped key", hostileBody{`{"x":`, `{"a":`, ``, 64 << 20}, strategies.ErrBadJSON},
+	{"64 MiB of white space", hostileBody{``, ` `, ``, 64 << 20}, strategies.ErrNotJSON},
+	{"64 MiB of white space between tokens", hostileBody{`{"data":[`, "\n\t ", `]}`, 64 << 20}, nil},
+	{"a million records", hostileBody{`{"data":[{"n":1}`, `,{"n":1}`, `]}`, 1 + len(`{"data":[`) + 1_000_000*len(`,{"n":1}`) + len(`]}`)}, nil},
+}
+
+// memoryBound is what a page of the cases above may add to the heap of
+// the process that reads it: the runner's documented bound for a 24-byte
+// record type, 2.25 × 1,000,000 × 24 bytes for the slice of records plus
+// a little for buffers (docs/security.md), with room for the test's own
+// server and the runtime's rounding.
+const memoryBound = 128 << 20
+
+const childEnv = "PAGEKIT_MEMORY_CHILD"
+
+// TestHostileBodiesMemory reads each hostile page in a child process that
+// runs with a memory limit and a watchdog, so that a regression fails this
+// test instead of the machine, and checks the error and the memory the
+// child's heap grew by (the runtime's mapped memory, which only grows, so
+// it is the high-water mark).
+func TestHostileBodiesMemory(t *testing.T) {
+	if name := os.Getenv(childEnv); name != "" {
+		memoryChild(t, name)
+		return
+	}
+	if testing.Short() {
+		t.Skip("reads 300 MiB of hostile bodies")
+	}
+	for _, tc := range memoryCases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHostileBodiesMemory$", "-test.v")
+			cmd.Env = append(os.Environ(), childEnv+"="+tc.name, "GOMEMLIMIT=512MiB")
+			out, err := cmd.CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatalf("the child ran out of time (a decoder quadratic in white space?):\n%s", tail(out))
+			}
+			if err != nil {
+				t.Fatalf("child: %v\n%s", err, tail(out))
+			}
+			peak := -1
+			for _, line := range strings.Split(string(out), "\n") {
+				if s, ok := strings.CutPrefix(strings.TrimSpace(line), "heap grew by "); ok {
+					peak, _ = strconv.Atoi(strings.Fields(s)[0])
+				}
+			}
+			if peak < 0 {
+				t.Fatalf("the child did not report its memory:\n%s", tail(out))
+			}
+			t.Logf("heap grew by %.1f MiB", float64(peak)/(1<<20))
+			if peak > memoryBound {
+				t.Errorf("heap grew by %d MiB, over the bound of %d MiB", peak>>20, memoryBound>>20)
+			}
+		})
+	}
+}
+
+func tail(out []byte) string {
+	if len(out) > 4000 {
+		out = out[len(out)-4000:]
+	}
+	return string(out)
+}
+
+// memoryChild is the child's side: serve the body, fetch it, report.
+func memoryChild(t *testing.T, name string) {
+	i := -1
+	for j, tc := range memoryCases {
+		if tc.name == name {
+			i = j
+		}
+	}
+	if i < 0 {
+		t.Fatalf("no case %q", name)
+	}
+	tc := memoryCases[i]
+	srv := httptest.NewServer(tc.body)
+	defer srv.Close()
+
+	// A watchdog: well past the bound, stop before the machine suffers.
+	const hardCap = 1 << 30
+	debug.SetMemoryLimit(512 << 20)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if m := mappedMemory(); m > hardCap {
+					fmt.Printf("FAIL: %d MiB mapped, over the hard cap\n", m>>20)
+					os.Exit(3)
+				}
+			}
+		}
+	}()
+
+	p := &strategies.PageNumber[tiny]{HTTP: strategies.HTTP{URL: srv.URL + "/x"}, ItemsPath: "data"}
+	if strings.HasPrefix(tc.body.prefix, "[") {
+		p.ItemsPath = ""
+	}
+	// Warm up: the first request sets up the client and server.
+	warm := httptest.NewServer(hostileBody{`{"data":[]}`, " ", "", 11})
+	if _, err := (&strategies.PageNumber[tiny]{HTTP: strategies.HTTP{URL: warm.URL}, ItemsPath: "data"}).Fetch(context.Background(), paginate.Position{}); err != nil {
+		t.Fatal(err)
+	}
+	warm.Close()
+	runtime.GC()
+	before := mappedMemory()
+
+	start := time.Now()
+	page, err := p.Fetch(context.Background(), paginate.Position{Page: 7})
+	grew := mappedMemory() - before
+	fmt.Printf("heap grew by %d bytes, in %v\n", grew, time.Since(start))
+	switch {
+	case tc.want == nil && err != nil:
+		t.Fatalf("Fetch: %v", err)
+	case tc.want != nil && !errors.Is(err, tc.want):
+		t.Fatalf("Fetch error = %v, want %v", err, tc.want)
+	case tc.want != nil && !paginate.IsPermanent(err):
+		t.Fatalf("Fetch error %v is not permanent: a retry would read the page again", err)
+	case tc.want != nil && !strings.Contains(err.Error(), "page=7"):
+		t.Fatalf("Fetch error %q does not name the page", err)
+	}
+	if err != nil && len(err.Error()) > 2000 {
+		t.Errorf("error of %d bytes: it should quote the body's start only", len(err.Error()))
+	}
+	fmt.Printf("%d records; error: %.300v\n", len(page.Items), err)
+}
+
+// mappedMemory returns the memory the Go runtime has mapped, released
+// pages included: it never shrinks by much, so it is the high-water mark
+// of the heap.
+func mappedMemory() int {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64())
+}
+
+// TestSpaceRunsOutsideStrings checks that long runs of white space between
+// tokens are read quickly and change nothing, and that white space inside
+// strings is kept, escapes and all.
+func TestSpaceRunsOutsideStrings(t *testing.T) {
+	spaces := strings.Repeat(" ", 100)
+	body := "{\"data\" :\n" + spaces + "[{\"id\":\"a" + spaces + "b\\\"" + spaces + "\\\\\"," + spaces + "\"n\"\t:\r\n" + spaces + "1}" + spaces + "]" + spaces + "}" + spaces
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		// One byte a write, so that every state of the reader meets a
+		// read boundary.
+		for i := range len(body) {
+			w.Write([]byte{body[i]})
+			if f, ok := w.(http.Flusher); ok && i%7 == 0 {
+				f.Flush()
+			}
+		}
+	}))
+	defer srv.Close()
+	p := &strategies.PageNumber[tiny]{HTTP: strategies.HTTP{URL: srv.URL}, ItemsPath: "data"}
+	page, err := p.Fetch(context.Background(), paginate.Position{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tiny{ID: "a" + spaces + "b\"" + spaces + "\\", N: 1}
+	if len(page.Items) != 1 || page.Items[0] != want {
+		t.Errorf("items = %+v, want [%+v]", page.Items, want)
+	}
+}
+
+// TestItemLimit checks HTTP.MaxItems: a page at the limit is read, one
+// past it is a permanent error naming the request, and a negative limit
+// reads any number.
+func TestItemLimit(t *testing.T) {
+	body := func(n int) string {
+		return `{"data":[` + strings.TrimSuffix(strings.Repeat(`{"n":1},`, n), ",") + `]}`
+	}
+	tests := []struct {
+		max, n int
+		want   error
+	}{
+		{3, 3, nil},
+		{3, 4, strategies.ErrTooManyItems},
+		{-1, 5000, nil},
+		{0, 5000, nil},
+	}
+	for _, tt := range tests {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Write([]byte(body(tt.n)))
+		}))
+		p := &strategies.PageNumber[tiny]{HTTP: strategies.HTTP{URL: srv.URL, MaxItems: tt.max}, ItemsPath: "data"}
+		page, err := p.Fetch(context.Background(), paginate.Position{Page: 3})
+		srv.Close()
+		switch {
+		case tt.want == nil && (err != nil || len(page.Items) != tt.n):
+			t.Errorf("MaxItems %d, %d records: %d items, %v", tt.max, tt.n, len(page.Items), err)
+		case tt.want != nil && (!errors.Is(err, tt.want) || !paginate.IsPermanent(err) || !strings.Contains(err.Error(), "page=3")):
+			t.Errorf("MaxItems %d, %d records: error %v, want a permanent %v naming page=3", tt.max, tt.n, err, tt.want)
+		}
+	}
+}
