@@ -38,7 +38,8 @@ type config struct {
 	URL         string // the page_number endpoint; empty starts the mock API in-process
 	PerPage     int
 	Concurrency int
-	Limit       int // records to print; 0 prints all
+	Timeout     time.Duration // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
+	Limit       int           // records to print; 0 prints all
 	Mock        mockapi.Config
 	Retry       paginate.Retry
 }
@@ -49,6 +50,7 @@ func main() {
 	fs.StringVar(&cfg.URL, "url", "", "page_number endpoint of the API (default: an in-process mock API)")
 	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
+	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
 	fs.IntVar(&cfg.Limit, "limit", 0, "stop after this many records (0: all)")
 	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
@@ -77,8 +79,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error)
 	}
 	api := &strategies.PageNumber[User]{
 		HTTP: strategies.HTTP{
-			URL:   endpoint,
-			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+			URL:      endpoint,
+			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
 		},
 		Size:           cfg.PerPage,
 		ItemsPath:      "data",

@@ -61,6 +61,7 @@ type config struct {
 	// plan and the runner fetches one page ahead whatever the value; the flag
 	// is here so that every example takes the same flags.
 	Concurrency int
+	Timeout     time.Duration // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
 	Reset       bool
 	Verbose     bool
 	Show        int
@@ -76,6 +77,7 @@ func main() {
 	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
 	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once where positions can be planned (not for cursor or token paging: one page ahead)")
+	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
 	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log every page instead of drawing a progress bar")
 	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
@@ -159,6 +161,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.Len(), base)
 	}
 	api, pageNumbered, err := paginator(cfg.Variant, cfg.URL, base, cfg.PerPage)
+	if api != nil {
+		api.Timeouts = strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}
+	}
 	if err != nil {
 		return paginate.Result{}, err
 	}

@@ -53,6 +53,7 @@ type config struct {
 	DB          string
 	Limit       int
 	Concurrency int
+	Timeout     time.Duration // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
 	Reset       bool
 	Verbose     bool
 	Show        int
@@ -67,6 +68,7 @@ func main() {
 	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
 	fs.IntVar(&cfg.Limit, "limit", 50, "records a page")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
+	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
 	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log every page instead of drawing a progress bar")
 	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
@@ -120,8 +122,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	// then offset=50, 100, ... until the offset reaches the total.
 	api := &strategies.Offset[User]{
 		HTTP: strategies.HTTP{
-			URL:   endpoint,
-			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+			URL:      endpoint,
+			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
 		},
 		Limit:          cfg.Limit,
 		SinceParam:     "updated_since",

@@ -82,6 +82,7 @@ type config struct {
 	Postgres    string         // PostgreSQL DSN; when set, the destination instead of DB
 	PerPage     int            // records a page (the seed's API allows 1 to 50)
 	Concurrency int            // pages fetched at once
+	Timeout     time.Duration  // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
 	Reset       bool           // forget the checkpoint: full re-sync
 	Verbose     bool           // log every page, even on a terminal
 	Show        int            // rows of the table printed at the end
@@ -97,6 +98,7 @@ func main() {
 	fs.StringVar(&cfg.Postgres, "postgres", "", "sync into the PostgreSQL database at this `DSN` instead of SQLite")
 	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
+	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
 	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log every page fetched and committed instead of drawing a progress bar")
 	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
@@ -149,8 +151,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	// updated_since from the checkpoint; the first sync sends the default.
 	api := &strategies.PageNumber[User]{
 		HTTP: strategies.HTTP{
-			URL:   endpoint,
-			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+			URL:      endpoint,
+			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
 		},
 		OmitFirstPage:  true, // page 1 is the server's default, as the seed relies on
 		Size:           cfg.PerPage,
