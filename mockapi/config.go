@@ -29,6 +29,15 @@ type Config struct {
 	// places in the updatedAt order, for tests of ties larger than a page.
 	TieGroups []TieGroup
 
+	// OrdersPerUser, when positive, gives every user exactly this many
+	// orders on /users/{id}/orders; a negative value gives none. Zero
+	// means a spread: a quarter of the users have none, most have 1 to
+	// 30, and one in fifty has 151 to 500 (several pages).
+	OrdersPerUser int
+	// Events is the length of the event log on /events. Zero means as
+	// many as Records; a negative value means none.
+	Events int
+
 	// PreEncode is the largest dataset whose records are encoded to JSON
 	// once, at New and when they change, so that serving a page is a few
 	// copies; that costs about 300 bytes a record. Larger datasets encode
@@ -216,6 +225,9 @@ func (c Config) Validate() error {
 			bad("TieGroup{At: %d, Size: %d} overlaps the group before it", g.At, g.Size)
 		}
 		end = g.At + g.Size
+	}
+	if c.Events > MaxRecords || c.OrdersPerUser > 100_000 {
+		bad("Events %d must be at most %d and OrdersPerUser %d at most 100000", c.Events, MaxRecords, c.OrdersPerUser)
 	}
 	if c.MaxPerPage < 0 {
 		bad("MaxPerPage %d is negative", c.MaxPerPage)

@@ -70,6 +70,27 @@
 //     the next page is asked for with starting_after=<id of the last
 //     record>. An id that is not a record's: 400.
 //
+// Two related resources serve connectors of several streams:
+//
+//	path                   parameters                        200 body
+//	---------------------  --------------------------------  --------------------------------------------
+//	/users/{id}/orders     per_page (10), page (1),          {data, page, page_size, total_pages,
+//	                       updated_since                      total_items}
+//	/events                limit (10), next_token,           {data, next_token}
+//	                       created_since
+//
+// They page like the endpoints above:
+//
+//   - orders: a user's orders ({id, userId, status, amount, currency,
+//     createdAt, updatedAt}, [Order]) by page number, in ascending
+//     (updatedAt, id). How many a user has follows from its id and the
+//     Seed: a quarter have none, one in fifty have several pages; or
+//     exactly [Config].OrdersPerUser. An unknown user id: 404.
+//   - events: an append-only log ({id, type, userId, createdAt},
+//     [Event]) of [Config].Events entries in ascending createdAt, by an
+//     opaque next_token, null on the last page; created_since is
+//     inclusive.
+//
 // Records look like the seed's: {id (a UUID), name, email, address (two
 // lines), company, job, createdAt, updatedAt}, about 300 bytes of JSON,
 // timestamps RFC 3339 seconds in UTC. [User] decodes them.

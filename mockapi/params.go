@@ -14,6 +14,12 @@ type badRequest string
 
 func (e badRequest) Error() string { return string(e) }
 
+// notFound is a request for a resource that does not exist, such as the
+// orders of an unknown user; its text is the "error" of a 404 response.
+type notFound string
+
+func (e notFound) Error() string { return string(e) }
+
 // params is a request's query, checked against what an endpoint accepts.
 type params struct {
 	q url.Values

@@ -176,6 +176,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	h, ok := routes[r.URL.Path]
 	if !ok {
+		h, ok = relatedRoute(r.URL.Path)
+	}
+	if !ok {
 		s.stats.bad.Add(1)
 		s.writeError(w, http.StatusNotFound, "Not found")
 		return
@@ -194,9 +197,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	body, err := h(s, w, r, (*bp)[:0])
 	*bp = body[:0]
-	if err != nil { // a badRequest: handlers fail on nothing else
+	if err != nil { // a badRequest or a notFound: handlers fail on nothing else
 		s.stats.bad.Add(1)
-		s.writeError(w, http.StatusBadRequest, err.Error())
+		status := http.StatusBadRequest
+		if _, ok := err.(notFound); ok {
+			status = http.StatusNotFound
+		}
+		s.writeError(w, status, err.Error())
 		return
 	}
 	s.send(w, r, body, f)
