@@ -63,6 +63,9 @@ func New[T any](m *schema.Mapping[T], cfg Config[T]) *Sink[T] {
 	}
 }
 
+// Table returns the table of the sink's mapping.
+func (s *Sink[T]) Table() schema.Table { return s.b.Mapping.Table() }
+
 // Write applies the records of items, in order. A bad record fails the
 // whole page with a *schema.RecordError and changes nothing.
 func (s *Sink[T]) Write(_ context.Context, items []T) error {

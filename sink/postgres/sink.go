@@ -151,6 +151,10 @@ func columnNames(t schema.Table) []string {
 }
 
 // usable returns the error that stops the sink, if any.
+// Table returns the table the sink writes, as its mapping describes it
+// (without the DeletedColumn it may add).
+func (s *Sink[T]) Table() schema.Table { return s.b.Mapping.Table() }
+
 func (s *Sink[T]) usable() error {
 	if s.err == nil && s.conn.IsClosed() {
 		s.err = ErrConnLost

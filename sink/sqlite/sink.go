@@ -198,6 +198,10 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 	return nil
 }
 
+// Table returns the table the sink writes, as its mapping describes it
+// (without the DeletedColumn it may add).
+func (s *Sink[T]) Table() schema.Table { return s.b.Mapping.Table() }
+
 var (
 	_ paginate.Committer[int] = (*Sink[int])(nil)
 	_ paginate.Store          = (*Sink[int])(nil)

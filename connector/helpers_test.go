@@ -1,0 +1,260 @@
+package connector_test
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/pagekit/pagekit/connector"
+	"github.com/pagekit/pagekit/mockapi"
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/memory"
+	"github.com/pagekit/pagekit/sink/schema"
+	"github.com/pagekit/pagekit/strategies"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// The Limiter's shared transport keeps idle connections, and
+		// their goroutines, by design.
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
+	)
+}
+
+// sinceLayout is the mock API's updated_since format.
+const sinceLayout = "2006-01-02T15:04:05Z"
+
+var fastRetry = paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxAttempts: 8}
+
+// errCrash is what every commit returns once a crash was simulated.
+var errCrash = errors.New("simulated crash")
+
+// crash simulates a kill -9 after a number of commits: the commit that
+// reaches it lands, and every later commit and save fails, so that the
+// destinations keep exactly what was durable at that moment.
+type crash struct {
+	mu      sync.Mutex
+	after   int // 0: never
+	n       int
+	crashed bool
+	cancel  context.CancelFunc
+}
+
+// commit reports whether a commit may land, and counts it.
+func (c *crash) commit() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.crashed {
+		return errCrash
+	}
+	c.n++
+	if c.after > 0 && c.n >= c.after {
+		c.crashed = true
+		if c.cancel != nil {
+			c.cancel()
+		}
+	}
+	return nil
+}
+
+// table is a destination that can crash: a memory sink (rows by primary
+// key, checkpoints) behind a crash switch.
+type table[T any] struct {
+	*memory.Sink[T]
+	crash *crash
+	// fail, when set, fails the commits of the streams it returns true
+	// for.
+	fail func(stream string) error
+}
+
+func newTable[T any](name, key string) *table[T] {
+	return &table[T]{Sink: memory.New(schema.Must(schema.Derive[T](name, key)), memory.Config[T]{})}
+}
+
+func (t *table[T]) Commit(ctx context.Context, items []T, cp paginate.Checkpoint) error {
+	if t.fail != nil {
+		if err := t.fail(cp.Stream); err != nil {
+			return err
+		}
+	}
+	if err := t.crash.commit(); err != nil {
+		return err
+	}
+	return t.Sink.Commit(ctx, items, cp)
+}
+
+func (t *table[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
+	if err := t.crash.commit(); err != nil {
+		return err
+	}
+	return t.Sink.Save(ctx, cp)
+}
+
+// env is the mock API on 127.0.0.1 and the destinations of a connector
+// of three streams: users (page number, incremental), orders (a child of
+// users), events (next token).
+type env struct {
+	api    *mockapi.Server
+	url    string
+	users  *table[mockapi.User]
+	orders *table[mockapi.Order]
+	events *table[mockapi.Event]
+	// requests counts the requests the server received, by path.
+	mu       sync.Mutex
+	requests map[string]int
+	inFlight atomic.Int64
+	peak     atomic.Int64
+}
+
+func newEnv(t testing.TB, cfg mockapi.Config, wrap func(http.Handler) http.Handler) *env {
+	e := &env{
+		api:      mockapi.New(cfg),
+		users:    newTable[mockapi.User]("users", "id"),
+		orders:   newTable[mockapi.Order]("orders", "id"),
+		events:   newTable[mockapi.Event]("events", "id"),
+		requests: make(map[string]int),
+	}
+	var h http.Handler = e.api
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := e.inFlight.Add(1)
+		defer e.inFlight.Add(-1)
+		for p := e.peak.Load(); n > p && !e.peak.CompareAndSwap(p, n); p = e.peak.Load() {
+		}
+		e.mu.Lock()
+		e.requests[r.URL.Path]++
+		e.mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	return e
+}
+
+// fresh gives the env empty destinations.
+func (e *env) fresh() {
+	e.users = newTable[mockapi.User]("users", "id")
+	e.orders = newTable[mockapi.Order]("orders", "id")
+	e.events = newTable[mockapi.Event]("events", "id")
+}
+
+// setCrash makes every destination crash together.
+func (e *env) setCrash(c *crash) {
+	e.users.crash, e.orders.crash, e.events.crash = c, c, c
+}
+
+// streamOpts are the knobs of the env's streams.
+type streamOpts struct {
+	every   bool // orders visits every user
+	perPage int  // users' page size
+	limiter *connector.Limiter
+}
+
+// streams returns the env's three streams.
+func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
+	if o.perPage == 0 {
+		o.perPage = 10
+	}
+	var client strategies.Doer
+	if o.limiter != nil {
+		client = o.limiter.Client()
+	}
+	users = connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
+		HTTP:           strategies.HTTP{URL: e.url + mockapi.PathPageNumber, Client: client, Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
+		Size:           o.perPage,
+		SinceParam:     "updated_since",
+		ItemsPath:      "data",
+		TotalPagesPath: "total_pages",
+	}, e.users, paginate.Options[mockapi.User]{
+		HighWater: func(u mockapi.User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
+		Key:       func(u mockapi.User) string { return u.ID },
+		Retry:     fastRetry,
+	})
+	orders = connector.NewChild("orders", connector.ChildOf[mockapi.User, mockapi.Order]{
+		Parent: users,
+		Key:    func(u mockapi.User) string { return u.ID },
+		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
+			return &strategies.PageNumber[mockapi.Order]{
+				HTTP:           strategies.HTTP{URL: e.url + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
+				Size:           50,
+				SinceParam:     "updated_since",
+				ItemsPath:      "data",
+				TotalPagesPath: "total_pages",
+			}, nil
+		},
+		Every: o.every,
+	}, e.orders, paginate.Options[mockapi.Order]{
+		HighWater: func(o mockapi.Order) string { return o.UpdatedAt.UTC().Format(sinceLayout) },
+		Retry:     fastRetry,
+	})
+	events = connector.NewStream("events", &strategies.NextToken[mockapi.Event]{
+		HTTP:       strategies.HTTP{URL: e.url + mockapi.PathEvents, Client: client},
+		Size:       25,
+		TokenPath:  "next_token",
+		TokenParam: "next_token",
+		ItemsPath:  "data",
+	}, e.events, paginate.Options[mockapi.Event]{Retry: fastRetry})
+	return users, orders, events
+}
+
+// connector returns a connector of the env's three streams.
+func (e *env) connector(t testing.TB, cfg connector.Config, o streamOpts) *connector.Connector {
+	t.Helper()
+	if o.limiter == nil {
+		o.limiter = cfg.Limiter
+	}
+	u, or, ev := e.streams(o)
+	c, err := connector.New(cfg, u, or, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// allOrders returns every order of the mock's users, by id.
+func (e *env) allOrders() []mockapi.Order {
+	var out []mockapi.Order
+	for _, u := range e.api.Records() {
+		os, _ := e.api.Orders(u.ID)
+		out = append(out, os...)
+	}
+	return byID(out, func(o mockapi.Order) string { return o.ID })
+}
+
+func byID[T any](rows []T, id func(T) string) []T {
+	rows = slices.Clone(rows)
+	slices.SortFunc(rows, func(a, b T) int { return cmp.Compare(id(a), id(b)) })
+	return rows
+}
+
+// checkTables compares every table with the mock's data.
+func (e *env) checkTables(t testing.TB) {
+	t.Helper()
+	opt := cmpopts.EquateEmpty()
+	if diff := gocmp.Diff(byID(e.api.Records(), func(u mockapi.User) string { return u.ID }), e.users.Rows(), opt); diff != "" {
+		t.Errorf("users table (-mock +table):\n%s", diff)
+	}
+	if diff := gocmp.Diff(e.allOrders(), e.orders.Rows(), opt); diff != "" {
+		t.Errorf("orders table (-mock +table):\n%s", diff)
+	}
+	if diff := gocmp.Diff(byID(e.api.Events(), func(v mockapi.Event) string { return v.ID }), e.events.Rows(), opt); diff != "" {
+		t.Errorf("events table (-mock +table):\n%s", diff)
+	}
+}

@@ -1,0 +1,165 @@
+package connector
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/pagekit/pagekit/paginate"
+)
+
+// Partition is one unit of a connector's work, which [Connector.RunPartition]
+// runs on its own: a whole top-level stream, or the partition of one parent
+// record of a child stream. It encodes to JSON, so that a job queue can
+// carry it.
+type Partition struct {
+	// Stream is the stream's name.
+	Stream string `json:"stream"`
+	// Key is the partition key of a child stream's partition, empty for
+	// a top-level stream.
+	Key string `json:"key,omitempty"`
+	// Parent is the parent record of a child stream's partition, as JSON.
+	Parent json.RawMessage `json:"parent,omitempty"`
+}
+
+// Checkpoint returns the key the partition's checkpoint is kept under:
+// the stream's name, or "<stream>/<key>".
+func (p Partition) Checkpoint() string { return checkpointName(p.Stream, p.Key) }
+
+// Partitions lists the partitions of the stream named stream, calling add
+// with them a batch at a time: for a top-level stream, its one partition;
+// for a child stream, first the partitions that failed in an earlier Run
+// and wait for a retry, then the partitions of each page of the parent's
+// list, as the pages arrive.
+//
+// The list is read from the child's saved position, which is saved after
+// each call of add returns nil, so add must make the partitions durable
+// (enqueue them) before it returns: a Partitions interrupted at any moment
+// goes on, when called again, from the first batch whose add did not
+// return, and may give that batch again. As in Run, the list holds every
+// parent, or only those changed since the last list that completed (see
+// ChildOf.Every). An error from add stops the list and is returned.
+func (c *Connector) Partitions(ctx context.Context, stream string, add func(context.Context, []Partition) error) (paginate.Result, error) {
+	s := c.byName[stream]
+	if s == nil {
+		return paginate.Result{Stream: stream, Stop: paginate.StopError},
+			fmt.Errorf("%w: %q (the streams are %v)", ErrUnknownStream, stream, c.names())
+	}
+	x := c.newExecution(nil)
+	defer x.repanic()
+	var (
+		res paginate.Result
+		err error
+	)
+	func() {
+		defer x.recover()
+		res, err = s.impl.partitions(ctx, x, s, add)
+	}()
+	return res, err
+}
+
+func (t *top[T]) partitions(ctx context.Context, _ *execution, s *Stream, add func(context.Context, []Partition) error) (paginate.Result, error) {
+	if err := add(ctx, []Partition{{Stream: s.name}}); err != nil {
+		return paginate.Result{Stream: s.name, Stop: stopFor(ctx)}, err
+	}
+	return paginate.Result{Stream: s.name, Stop: paginate.StopLastPage}, nil
+}
+
+func (c *child[P, C]) partitions(ctx context.Context, x *execution, s *Stream, add func(context.Context, []Partition) error) (paginate.Result, error) {
+	st := c.store()
+	state, found, err := loadState(ctx, st, s.name)
+	if err != nil {
+		return paginate.Result{Stream: s.name, Stop: stopFor(ctx)}, err
+	}
+	if len(state.Failed) > 0 {
+		parts := make([]Partition, len(state.Failed))
+		for i, fp := range state.Failed {
+			parts[i] = Partition{Stream: s.name, Key: fp.Key, Parent: fp.Parent}
+		}
+		if err := add(ctx, parts); err != nil {
+			return paginate.Result{Stream: s.name, Stop: stopFor(ctx)}, err
+		}
+		state.Failed = nil
+		if err := saveState(ctx, st, s.name, state); err != nil {
+			return paginate.Result{Stream: s.name, Stop: stopFor(ctx)}, err
+		}
+		found = true
+	}
+	l := &enumeration[P, C]{c: c, name: s.name, store: st, state: state, found: found, add: add}
+	po := c.parent.opts
+	opts := paginate.Options[P]{
+		Stream:      s.name,
+		Store:       l,
+		Key:         po.Key,
+		Retry:       po.Retry,
+		Prefetch:    po.Prefetch,
+		Concurrency: po.Concurrency,
+		Logger:      x.logger(nil, s.name, ""),
+		Observe:     x.observer(nil, s.name, "", true),
+	}
+	if !c.of.Every {
+		opts.HighWater = po.HighWater
+	}
+	return paginate.Run(ctx, limit(x, c.parent.p, s.name), l, opts)
+}
+
+// enumeration is the sink and the store of Partitions' read of a parent's
+// list: each page becomes a batch for add, and the position is saved in the
+// child's state once add returned.
+type enumeration[P, C any] struct {
+	c     *child[P, C]
+	name  string
+	store paginate.Store
+	state childState
+	found bool
+	add   func(context.Context, []Partition) error
+}
+
+func (e *enumeration[P, C]) Write(ctx context.Context, items []P) error {
+	parts := make([]Partition, 0, len(items))
+	for i := range items {
+		key := e.c.of.Key(items[i])
+		if key == "" {
+			return fmt.Errorf("connector: stream %q: parent record %d of the page has an empty partition key", e.name, i+1)
+		}
+		raw, err := json.Marshal(items[i])
+		if err != nil {
+			return fmt.Errorf("connector: stream %q: encode parent %q: %w", e.name, key, err)
+		}
+		parts = append(parts, Partition{Stream: e.name, Key: key, Parent: raw})
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return e.add(ctx, parts)
+}
+
+func (e *enumeration[P, C]) Load(context.Context, string) (paginate.Checkpoint, bool, error) {
+	return listStart(e.state.List, e.c.of.Every), e.found, nil
+}
+
+func (e *enumeration[P, C]) Save(ctx context.Context, cp paginate.Checkpoint) error {
+	e.state.List = cp
+	if err := saveState(ctx, e.store, e.name, e.state); err != nil {
+		return err
+	}
+	e.found = true
+	return nil
+}
+
+func (c *child[P, C]) runPartition(ctx context.Context, x *execution, s *Stream, p Partition) (paginate.Result, error) {
+	fail := func(err error) (paginate.Result, error) {
+		return paginate.Result{Stream: p.Checkpoint(), Stop: paginate.StopError}, fmt.Errorf("connector: stream %q, partition %q: %w", s.name, p.Key, err)
+	}
+	if p.Key == "" || len(p.Parent) == 0 {
+		return fail(fmt.Errorf("a child stream's partition needs its key and its parent record"))
+	}
+	var parent P
+	if err := json.Unmarshal(p.Parent, &parent); err != nil {
+		return fail(fmt.Errorf("decode the parent record: %w", err))
+	}
+	if k := c.of.Key(parent); k != p.Key {
+		return fail(fmt.Errorf("the parent record's key is %q", k))
+	}
+	return c.run(ctx, x, s.name, p.Key, parent)
+}
