@@ -351,3 +351,28 @@ func TestDiscoverWithoutTable(t *testing.T) {
 	}
 	var _ connector.Tabler = newTable[mockapi.User]("u", "id")
 }
+
+// identified is a paginator that describes itself for checkpoints.
+type identified struct {
+	paginate.Paginator[mockapi.Event]
+}
+
+func (identified) Identity() paginate.Identity { return paginate.Identity{"paginator": "test-kind"} }
+
+// The connector's budget wrapper keeps the paginator's identity in the
+// checkpoints.
+func TestCheckpointIdentityThroughTheBudget(t *testing.T) {
+	dst := newTable[mockapi.Event]("events", "id")
+	s := connector.NewStream("ev", identified{mockPaginator()}, dst, paginate.Options[mockapi.Event]{})
+	c, err := connector.New(connector.Config{}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cp, _, _ := dst.Load(t.Context(), "ev")
+	if !strings.Contains(cp.Identity, "paginator=test-kind") || !strings.Contains(cp.Identity, "table=events") {
+		t.Errorf("checkpoint identity %q, want the paginator's and the table's", cp.Identity)
+	}
+}

@@ -111,11 +111,14 @@ func (f *fanout[P, C]) retryFailed(ctx context.Context) {
 func (f *fanout[P, C]) list(ctx context.Context) (paginate.Result, error) {
 	po := f.c.parent.opts
 	opts := paginate.Options[P]{
-		Stream:      f.name,
-		Store:       listStore[P, C]{f},
-		Key:         po.Key,
-		Retry:       po.Retry,
-		Prefetch:    po.Prefetch,
+		Stream:   f.name,
+		Store:    listStore[P, C]{f},
+		Key:      po.Key,
+		Retry:    po.Retry,
+		Prefetch: po.Prefetch,
+		// One page of parents at a time: the list must not run ahead of
+		// the partitions, and its position advances page by page.
+		Group:       paginate.Group{Pages: 1},
 		Concurrency: po.Concurrency,
 		Logger:      f.x.logger(nil, f.name, ""),
 		Observe:     f.x.observer(nil, f.name, "", true),

@@ -246,6 +246,14 @@ func (f *limited[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate
 	return page, err
 }
 
+// Identity is the wrapped paginator's, so that checkpoints carry it.
+func (f *limited[T]) Identity() paginate.Identity {
+	if id, ok := f.p.(paginate.Identifier); ok {
+		return id.Identity()
+	}
+	return nil
+}
+
 // limitedPlanner is limited for a paginator that plans, which must stay a
 // Planner for the runner to fetch its pages in parallel.
 type limitedPlanner[T any] struct {
