@@ -70,6 +70,13 @@
 //     the next page is asked for with starting_after=<id of the last
 //     record>. An id that is not a record's: 400.
 //
+// Four more serve shapes real servers use, each described with its path
+// constant: [PathJSONServer] and [PathJSONServerV1] answer as json-server
+// 0.17 and 1.x do (_page, _limit, _start, _per_page; bare arrays,
+// X-Total-Count, numeric next pages, pages past the end clamped), and
+// [PathLinkRelative] and [PathIDs] are page-number listings with relative
+// Link URLs and with bare string items.
+//
 // Two related resources serve connectors of several streams:
 //
 //	path                   parameters                        200 body

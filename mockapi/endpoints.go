@@ -32,6 +32,10 @@ var routes = map[string]handler{
 	PathNextToken:     nextToken,
 	PathLinkHeader:    linkHeader,
 	PathStartingAfter: startingAfter,
+	PathJSONServer:    jsonServer,
+	PathJSONServerV1:  jsonServerV1,
+	PathLinkRelative:  linkRelative,
+	PathIDs:           idList,
 }
 
 // keysetPageSize is the keyset endpoint's fixed page size.

@@ -110,6 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, p := range []string{
 		mockapi.PathPageNumber, mockapi.PathOffset, mockapi.PathNextPageURL, mockapi.PathKeyset,
 		mockapi.PathNextToken, mockapi.PathLinkHeader, mockapi.PathStartingAfter,
+		mockapi.PathJSONServer, mockapi.PathJSONServerV1, mockapi.PathLinkRelative, mockapi.PathIDs,
 	} {
 		fmt.Fprintf(stdout, "  %s%s\n", base, p)
 	}
