@@ -21,19 +21,19 @@ import (
 // checkpoint and without a stream lock. A bad record fails the whole page
 // with a *schema.RecordError before anything is sent.
 func (s *Sink[T]) Write(ctx context.Context, items []T) error {
-	return s.apply(ctx, items, nil)
+	return s.apply(ctx, items, nil, nil)
 }
 
 // Commit applies the records of items and saves cp in one transaction,
 // holding the lock of cp.Stream: after a crash either both are in the
 // database or neither is.
 func (s *Sink[T]) Commit(ctx context.Context, items []T, cp paginate.Checkpoint) error {
-	return s.apply(ctx, items, &cp)
+	return s.apply(ctx, items, &cp, nil)
 }
 
 // Save stores cp, holding the lock of cp.Stream.
 func (s *Sink[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
-	return s.apply(ctx, nil, &cp)
+	return s.apply(ctx, nil, &cp, nil)
 }
 
 // Load takes the lock of stream (see [Sink.Lock]) and returns the
@@ -68,8 +68,9 @@ func (s *Sink[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint,
 const copyRows = 3000
 
 // apply writes one page and, when cp is not nil, its checkpoint, in one
-// transaction.
-func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint) error {
+// transaction; inTx, when not nil, runs in it before COMMIT (see
+// [Sink.CommitTx]).
+func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint, inTx func(context.Context, pgx.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.usable(); err != nil {
@@ -94,11 +95,20 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 	for _, r := range runs {
 		useCopy = useCopy || r.Op == schema.Upsert && len(r.Rows) >= s.copyRows
 	}
+	var tx pgx.Tx
+	if inTx != nil {
+		if tx, err = s.conn.Begin(ctx); err != nil {
+			return s.fail(fmt.Errorf("postgres: table %q: begin: %w", s.table.Name, err))
+		}
+	}
 	var failed int
 	if useCopy {
-		failed, err = s.writeCopy(ctx, vals, runs, cp, cpText)
+		failed, err = s.writeCopy(ctx, vals, runs, cp, cpText, tx != nil)
 	} else {
-		failed, err = s.writePipelined(ctx, vals, runs, cp, cpText)
+		failed, err = s.writePipelined(ctx, vals, runs, cp, cpText, tx != nil)
+	}
+	if err == nil && tx != nil {
+		err = s.finishTx(ctx, tx, inTx)
 	}
 	if err == nil {
 		return nil
@@ -119,10 +129,12 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 
 // writeCopy writes a page statement by statement, upserting through COPY
 // into the temporary table. It returns the index of the run that failed,
-// or -1.
-func (s *Sink[T]) writeCopy(ctx context.Context, vals []schema.Value, runs []batch.Run, cp *paginate.Checkpoint, cpText []byte) (int, error) {
-	if _, err := s.conn.Exec(ctx, "BEGIN"); err != nil {
-		return -1, s.fail(fmt.Errorf("postgres: table %q: begin: %w", s.table.Name, err))
+// or -1. When open, the transaction is already open and stays so.
+func (s *Sink[T]) writeCopy(ctx context.Context, vals []schema.Value, runs []batch.Run, cp *paginate.Checkpoint, cpText []byte, open bool) (int, error) {
+	if !open {
+		if _, err := s.conn.Exec(ctx, "BEGIN"); err != nil {
+			return -1, s.fail(fmt.Errorf("postgres: table %q: begin: %w", s.table.Name, err))
+		}
 	}
 	dirty := false // the temporary table holds rows of an earlier run
 	for i, r := range runs {
@@ -159,6 +171,9 @@ func (s *Sink[T]) writeCopy(ctx context.Context, vals []schema.Value, runs []bat
 		if _, err := s.conn.Exec(ctx, s.q.save, cp.Stream, string(cpText)); err != nil {
 			return -1, s.fail(fmt.Errorf("postgres: save checkpoint of %q: %w", cp.Stream, err))
 		}
+	}
+	if open {
+		return -1, nil
 	}
 	if _, err := s.conn.Exec(ctx, "COMMIT"); err != nil {
 		return -1, s.fail(fmt.Errorf("postgres: table %q: commit: %w", s.table.Name, err))

@@ -116,24 +116,31 @@ func (s *Sink[T]) arrayParams(vals []schema.Value, rows []int, idx []int) [][]by
 // writePipelined sends the whole page, from BEGIN to COMMIT, in one round
 // trip: each run is one prepared statement whose parameters are arrays of
 // the run's column values, unnested by the server. It returns the index of
-// the run that failed, or -1.
-func (s *Sink[T]) writePipelined(ctx context.Context, vals []schema.Value, runs []batch.Run, cp *paginate.Checkpoint, cpText []byte) (int, error) {
+// the run that failed, or -1. When open, the transaction is already open
+// and stays so: the round trip holds neither BEGIN nor COMMIT.
+func (s *Sink[T]) writePipelined(ctx context.Context, vals []schema.Value, runs []batch.Run, cp *paginate.Checkpoint, cpText []byte, open bool) (int, error) {
 	var b pgconn.Batch
 	s.buf, s.params = s.buf[:0], s.params[:0]
-	b.ExecParams("BEGIN", nil, nil, nil, nil)
+	first := 0 // the result of the first run
+	if !open {
+		b.ExecParams("BEGIN", nil, nil, nil, nil)
+		first = 1
+	}
 	for _, r := range runs {
 		s.queueRun(&b, vals, r.Op, r.Rows)
 	}
 	if cp != nil {
 		b.ExecPrepared(s.q.saveName, [][]byte{[]byte(cp.Stream), cpText}, nil, nil)
 	}
-	b.ExecParams("COMMIT", nil, nil, nil, nil)
+	if !open {
+		b.ExecParams("COMMIT", nil, nil, nil, nil)
+	}
 	results, err := s.conn.PgConn().ExecBatch(ctx, &b).ReadAll()
 	if err != nil {
 		err = s.fail(err)
 		// results holds the statements that completed: BEGIN and the
 		// runs before the one that failed.
-		if i := len(results) - 1; i >= 0 && i < len(runs) {
+		if i := len(results) - first; i >= 0 && i < len(runs) {
 			return i, s.runError(runs[i], err)
 		}
 		return -1, fmt.Errorf("postgres: table %q: %w", s.table.Name, err)

@@ -19,18 +19,18 @@ import (
 // checkpoint. A bad record fails the whole page with a
 // *schema.RecordError before anything is written.
 func (s *Sink[T]) Write(ctx context.Context, items []T) error {
-	return s.apply(ctx, items, nil)
+	return s.apply(ctx, items, nil, nil)
 }
 
 // Commit applies the records of items and saves cp in one transaction:
 // after a crash either both are in the database or neither is.
 func (s *Sink[T]) Commit(ctx context.Context, items []T, cp paginate.Checkpoint) error {
-	return s.apply(ctx, items, &cp)
+	return s.apply(ctx, items, &cp, nil)
 }
 
 // Save stores cp in the state table.
 func (s *Sink[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
-	return s.apply(ctx, nil, &cp)
+	return s.apply(ctx, nil, &cp, nil)
 }
 
 // Load returns the checkpoint saved for stream.
@@ -79,8 +79,9 @@ func (s *Sink[T]) Close() error {
 }
 
 // apply writes one page and, when cp is not nil, its checkpoint, in one
-// transaction.
-func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint) error {
+// transaction; inTx, when not nil, runs in it before COMMIT (see
+// [Sink.CommitTx]).
+func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint, inTx func(context.Context, *sql.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -99,7 +100,8 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 			return fmt.Errorf("sqlite: checkpoint: %w", err)
 		}
 	}
-	if _, err := s.begin.ExecContext(ctx); err != nil {
+	tx, err := s.beginTx(ctx, inTx != nil)
+	if err != nil {
 		return fmt.Errorf("sqlite: table %q: begin: %w", s.table.Name, err)
 	}
 	err = s.write(ctx, vals, runs)
@@ -108,13 +110,16 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 			err = fmt.Errorf("sqlite: save checkpoint of %q: %w", cp.Stream, err)
 		}
 	}
+	if err == nil && tx != nil {
+		err = inTx(ctx, tx)
+	}
 	if err == nil {
 		// The driver reports ctx's error for a statement during which ctx
 		// ended, even one that completed: a COMMIT that may have landed
 		// must not be reported as failed, or the run's result would lag the
 		// database by a page. Once BEGIN and the writes went through, the
 		// COMMIT runs to its end.
-		if _, err = s.commitSt.ExecContext(context.WithoutCancel(ctx)); err != nil {
+		if err = s.commitTx(ctx, tx); err != nil {
 			err = fmt.Errorf("sqlite: table %q: commit: %w", s.table.Name, err)
 		}
 	}
@@ -122,7 +127,7 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 		// An interrupted or failed COMMIT may already have ended the
 		// transaction; ROLLBACK then fails with "no transaction is
 		// active", which changes nothing.
-		if _, rerr := s.rollback.ExecContext(context.WithoutCancel(ctx)); rerr != nil && !noTx(rerr) {
+		if rerr := s.rollbackTx(ctx, tx); rerr != nil && !noTx(rerr) {
 			return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rerr))
 		}
 		return err
