@@ -55,6 +55,15 @@ type Config struct {
 	// honest totals, and page numbers count pages of the size served.
 	PageSizeCap int
 
+	// ClampPages answers a page or offset past the last record with the
+	// last page, as json-server 1.x does, instead of an empty page.
+	// Bodies still report the page and offset that were asked for.
+	ClampPages bool
+	// NoTotals leaves the totals out of every response (total_pages,
+	// total_items, total, X-Total-Count and the Link header's "last"),
+	// like APIs that never count.
+	NoTotals bool
+
 	// Latency delays every response.
 	Latency time.Duration
 	// LatencyJitter adds a random delay in [0, LatencyJitter) to every

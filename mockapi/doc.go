@@ -98,6 +98,13 @@
 //     opaque next_token, null on the last page; created_since is
 //     inclusive.
 //
+// Two modes make the listings behave like other servers: with
+// [Config].ClampPages, a page or offset past the last record is answered
+// with the last page again (as json-server 1.x does) instead of an empty
+// one, the body still naming the page or offset asked for; with
+// [Config].NoTotals, no response carries a total (total_pages,
+// total_items, total, X-Total-Count, the Link header's "last").
+//
 // Records look like the seed's: {id (a UUID), name, email, address (two
 // lines), company, job, createdAt, updatedAt}, about 300 bytes of JSON,
 // timestamps RFC 3339 seconds in UTC. [User] decodes them.

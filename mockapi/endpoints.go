@@ -123,15 +123,17 @@ func pageNumber(s *Server, _ http.ResponseWriter, r *http.Request, b []byte) ([]
 	return s.withListing(r, b, "per_page", "page", listParams, func(l listing) ([]byte, error) {
 		q, size, v := l.q, l.size, l.v
 		b = append(b, `{"data":[`...)
-		b, _, _ = s.data.appendPage(b, v, q.desc, pageOffset(q.start, size, len(v)), size)
+		b, _, _ = s.data.appendPage(b, v, q.desc, s.pageStart(q.start, size, len(v)), size)
 		b = append(b, `],"page":`...)
 		b = strconv.AppendInt(b, int64(q.start), 10)
 		b = append(b, `,"page_size":`...)
 		b = strconv.AppendInt(b, int64(size), 10)
-		b = append(b, `,"total_pages":`...)
-		b = strconv.AppendInt(b, int64(totalPages(len(v), size)), 10)
-		b = append(b, `,"total_items":`...)
-		b = strconv.AppendInt(b, int64(len(v)), 10)
+		if !s.cfg.NoTotals {
+			b = append(b, `,"total_pages":`...)
+			b = strconv.AppendInt(b, int64(totalPages(len(v), size)), 10)
+			b = append(b, `,"total_items":`...)
+			b = strconv.AppendInt(b, int64(len(v)), 10)
+		}
 		return append(b, "}\n"...), nil
 	})
 }
@@ -140,13 +142,15 @@ func offset(s *Server, _ http.ResponseWriter, r *http.Request, b []byte) ([]byte
 	return s.withListing(r, b, "limit", "offset", []string{"order_by", "order_type", "limit", "offset", "updated_since"}, func(l listing) ([]byte, error) {
 		q, size, v := l.q, l.size, l.v
 		b = append(b, `{"data":[`...)
-		b, _, _ = s.data.appendPage(b, v, q.desc, q.start, size)
+		b, _, _ = s.data.appendPage(b, v, q.desc, s.start(q.start, size, len(v)), size)
 		b = append(b, `],"offset":`...)
 		b = strconv.AppendInt(b, int64(q.start), 10)
 		b = append(b, `,"limit":`...)
 		b = strconv.AppendInt(b, int64(size), 10)
-		b = append(b, `,"total":`...)
-		b = strconv.AppendInt(b, int64(len(v)), 10)
+		if !s.cfg.NoTotals {
+			b = append(b, `,"total":`...)
+			b = strconv.AppendInt(b, int64(len(v)), 10)
+		}
 		return append(b, "}\n"...), nil
 	})
 }
@@ -179,9 +183,12 @@ func nextPageURL(s *Server, _ http.ResponseWriter, r *http.Request, b []byte) ([
 	return s.withListing(r, b, "per_page", "page", listParams, func(l listing) ([]byte, error) {
 		p, q, size, v := l.p, l.q, l.size, l.v
 		b = append(b, `{"data":[`...)
-		b, _, _ = s.data.appendPage(b, v, q.desc, pageOffset(q.start, size, len(v)), size)
-		b = append(b, `],"total_items":`...)
-		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b, _, _ = s.data.appendPage(b, v, q.desc, s.pageStart(q.start, size, len(v)), size)
+		b = append(b, ']')
+		if !s.cfg.NoTotals {
+			b = append(b, `,"total_items":`...)
+			b = strconv.AppendInt(b, int64(len(v)), 10)
+		}
 		b = append(b, `,"page":`...)
 		b = strconv.AppendInt(b, int64(q.start), 10)
 		b = append(b, `,"per_page":`...)
@@ -208,16 +215,20 @@ func linkHeader(s *Server, w http.ResponseWriter, r *http.Request, b []byte) ([]
 		if q.start < pages {
 			link(q.start+1, "next")
 		}
-		link(max(pages, 1), "last")
+		if !s.cfg.NoTotals {
+			link(max(pages, 1), "last")
+		}
 		link(1, "first")
 		if q.start > 1 {
 			link(min(q.start-1, max(pages, 1)), "prev")
 		}
 		h := w.Header()
 		h.Set("Link", strings.Join(links, ", "))
-		h.Set("X-Total-Count", strconv.Itoa(len(v)))
+		if !s.cfg.NoTotals {
+			h.Set("X-Total-Count", strconv.Itoa(len(v)))
+		}
 		b = append(b, '[')
-		b, _, _ = s.data.appendPage(b, v, q.desc, pageOffset(q.start, size, len(v)), size)
+		b, _, _ = s.data.appendPage(b, v, q.desc, s.pageStart(q.start, size, len(v)), size)
 		return append(b, "]\n"...), nil
 	})
 }

@@ -12,7 +12,7 @@ import (
 // RegisterFlags is called are the defaults -h shows.
 //
 //	-records -seed -latency -latency-jitter -error-rate -throttle-rate
-//	-retry-after -drop-rate -page-cap -mutate-every
+//	-retry-after -drop-rate -page-cap -mutate-every -clamp-pages -no-totals
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	if c.Records == 0 {
 		c.Records = c.records()
@@ -30,5 +30,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RetryAfter, "retry-after", c.RetryAfter, p+"delay a 429 asks for (whole seconds; negative sends 0)")
 	fs.Float64Var(&c.DropRate, "drop-rate", c.DropRate, p+"fraction of responses cut off mid-body")
 	fs.IntVar(&c.PageSizeCap, "page-cap", c.PageSizeCap, p+"serve at most this many records a page (0: no cap)")
+	fs.BoolVar(&c.ClampPages, "clamp-pages", c.ClampPages, p+"answer pages past the end with the last page, as json-server 1.x does")
+	fs.BoolVar(&c.NoTotals, "no-totals", c.NoTotals, p+"leave totals out of responses")
 	fs.IntVar(&c.Mutate.Every, "mutate-every", c.Mutate.Every, p+"change the dataset every this many requests: one update and one insert, unless Mutate says otherwise (0: never)")
 }
