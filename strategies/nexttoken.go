@@ -103,8 +103,8 @@ type NextToken[T any] struct {
 type tokenState struct {
 	urlMode   bool
 	method    string
-	body      []byte         // Body encoded, sent when there is no token
-	bodyTmpl  map[string]any // Body decoded, for setting the token field
+	body      []byte        // Body encoded, sent when there is no token
+	bodyTmpl  *bodyTemplate // Body with the token field to set
 	fieldKeys []string
 }
 
@@ -148,10 +148,8 @@ func (n *NextToken[T]) state() (*state[T], error) {
 				if x.fieldKeys, err = parsePath(n.TokenBodyField); err != nil || x.fieldKeys == nil {
 					return nil, fmt.Errorf("%w: NextToken.TokenBodyField %q is not a field path", ErrConfig, n.TokenBodyField)
 				}
-				if n.Body != nil {
-					if err := json.Unmarshal(b, &x.bodyTmpl); err != nil {
-						return nil, fmt.Errorf("%w: NextToken.Body must encode as a JSON object to take TokenBodyField", ErrConfig)
-					}
+				if x.bodyTmpl, err = compileBody(b, [][]string{x.fieldKeys}); err != nil {
+					return nil, fmt.Errorf("%w: NextToken.Body must encode as a JSON object to take TokenBodyField: %v", ErrConfig, err)
 				}
 			}
 		}
@@ -235,11 +233,11 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 			req.header, req.value = n.TokenRequestHeader, token
 		}
 		if n.TokenBodyField != "" && token != "" {
-			b, err := json.Marshal(setField(x.bodyTmpl, x.fieldKeys, token))
+			tok, err := json.Marshal(token)
 			if err != nil {
 				return paginate.Page[T]{}, paginate.Permanent(fmt.Errorf("encoding the request body: %w", err))
 			}
-			req.body = b
+			req.body = x.bodyTmpl.render([][]byte{tok})
 		}
 	}
 	resp, br, err := st.c.send(ctx, req)
@@ -291,20 +289,4 @@ func (c *client) relative(u *url.URL) string {
 		r.Path = "/"
 	}
 	return r.String()
-}
-
-// setField returns a copy of m with the field at keys set to v, copying
-// only the objects on the way.
-func setField(m map[string]any, keys []string, v string) map[string]any {
-	cp := make(map[string]any, len(m)+1)
-	for k, x := range m {
-		cp[k] = x
-	}
-	if len(keys) == 1 {
-		cp[keys[0]] = v
-		return cp
-	}
-	sub, _ := m[keys[0]].(map[string]any)
-	cp[keys[0]] = setField(sub, keys[1:], v)
-	return cp
 }
