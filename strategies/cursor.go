@@ -187,6 +187,11 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 		items = c.dropDelivered(raw, tok)
 	}
 	out := paginate.Page[T]{Items: items}
+	if len(items) == len(raw) {
+		// The raw records' fingerprint, unless some were dropped: then
+		// the runner fingerprints those delivered.
+		out.Fingerprint = r.print
+	}
 	last := raw[len(raw)-1]
 	var next cursorToken
 	if c.Params != nil {

@@ -177,6 +177,11 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 			out.Items = raw[last+1:]
 		}
 	}
+	if len(out.Items) == len(raw) {
+		// The raw records' fingerprint, unless the overlap was cut off:
+		// then the runner fingerprints the records delivered.
+		out.Fingerprint = r.print
+	}
 	next := from + int64(len(raw))
 	switch {
 	case len(out.Items) == 0:

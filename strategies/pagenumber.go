@@ -159,7 +159,7 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 	if r.Page != 0 && r.Page != page {
 		return paginate.Page[T]{}, responseError(resp, fmt.Errorf("%w: asked for page %d, got page %d", ErrPageMismatch, page, r.Page))
 	}
-	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems, TotalPages: r.TotalPages}
+	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems, TotalPages: r.TotalPages, Fingerprint: r.print}
 	n := page - first + 1 // this page's rank: 1 for the first page
 	after := pos.Offset + int64(len(r.Items))
 	switch {

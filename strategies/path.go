@@ -136,6 +136,9 @@ func compileEnvelope(paths [numSlots]string) (*envelope, error) {
 type values struct {
 	raw  [numSlots]rawValue
 	seen [numSlots]bool
+	// print is the fingerprint of the items' raw bytes (see printReader).
+	print uint64
+	pr    *printReader
 }
 
 // rawValue keeps a copy of the JSON text of one value.
@@ -176,7 +179,10 @@ type itemDecoder interface {
 // to items and storing the raw values of the other paths into v. It fails
 // on anything after the value. A missing path is simply not seen.
 func (e *envelope) decode(r io.Reader, items itemDecoder, v *values) error {
-	dec := json.NewDecoder(r)
+	v.pr = &printReader{r: r}
+	defer v.pr.release()
+	dec := json.NewDecoder(v.pr)
+	items = printed{items, v}
 	if e.itemsAtRoot {
 		if err := items.decodeItems(dec, ""); err != nil {
 			return err

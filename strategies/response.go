@@ -33,6 +33,10 @@ type Response[T any] struct {
 	HasMore *bool
 	// Next is the next page's token or URL, empty when there is none.
 	Next string
+
+	// print is the fingerprint of the items' raw bytes, zero for an empty
+	// page or a Decode function's response (see printReader).
+	print uint64
 }
 
 // source says where a strategy reads a response from: the body paths
@@ -147,6 +151,9 @@ func (s *source[T]) readBody(br *bodyReader, sizeHint, maxItems int) (Response[T
 	}
 	if !v.seen[slotItems] {
 		return r, fmt.Errorf("%w: %q", ErrMissingField, s.env.itemsPath)
+	}
+	if len(r.Items) > 0 {
+		r.print = v.print
 	}
 	var err error
 	for sl := slotTotalItems; sl < numSlots; sl++ {

@@ -1,0 +1,101 @@
+package strategies_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
+
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/strategies"
+)
+
+// Each strategy names what gives its positions their meaning, never a
+// secret, and not what leaves positions alone.
+func TestIdentity(t *testing.T) {
+	h := strategies.HTTP{URL: "https://api.example.com:443/v1/items?b=2&api_key=s3cret&a=1",
+		Query: url.Values{"access_token": {"t0k3n"}}}
+	other := h
+	other.URL = "http://127.0.0.1:8080/v1/items?a=1&b=2&api_key=rotated"
+	other.Query = url.Values{"access_token": {"new"}}
+	other.Client = &http.Client{}
+	other.Limiter = rate.NewLimiter(1, 1)
+	other.Header = http.Header{"Authorization": {"Bearer x"}}
+	other.Auth = func(*http.Request) error { return nil }
+	other.MaxBody = 1
+
+	tests := []struct {
+		name   string
+		p, q   paginate.Identifier // q: the same positions, other settings
+		want   paginate.Identity
+		differ paginate.Identifier // positions differ: size
+	}{
+		{
+			name: "page number",
+			p:    &strategies.PageNumber[user]{HTTP: h, Size: 50, SinceParam: "since", ItemsPath: "data"},
+			q:    &strategies.PageNumber[user]{HTTP: other, Size: 50, SinceParam: "since", ItemsPath: "items", MaxPage: 3},
+			want: paginate.Identity{"paginator": "page-number", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
+				"params": "page=query:page,since=query:since,size=query:per_page", "size": "50", "first": "1"},
+			differ: &strategies.PageNumber[user]{HTTP: h, Size: 100, SinceParam: "since"},
+		},
+		{
+			name: "offset",
+			p:    &strategies.Offset[user]{HTTP: h, Limit: 20, OffsetParam: "_start", LimitParam: "_limit"},
+			q:    &strategies.Offset[user]{HTTP: other, Limit: 20, OffsetParam: "_start", LimitParam: "_limit", MaxOffset: 10},
+			want: paginate.Identity{"paginator": "offset", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
+				"params": "offset=query:_start,size=query:_limit", "size": "20"},
+			differ: &strategies.Offset[user]{HTTP: h, Limit: 25, OffsetParam: "_start", LimitParam: "_limit"},
+		},
+		{
+			name: "cursor",
+			p:    &strategies.Cursor[user]{HTTP: h, Param: "after", Value: userKey, Size: 10},
+			q:    &strategies.Cursor[user]{HTTP: other, Param: "after", Value: userUpdatedAt, Size: 10},
+			want: paginate.Identity{"paginator": "cursor", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
+				"params": "cursor=query:after,size=query:limit", "size": "10", "inclusive": "false"},
+			differ: &strategies.Cursor[user]{HTTP: h, Param: "after", Value: userKey, Size: 11},
+		},
+		{
+			name: "next token",
+			p: &strategies.NextToken[user]{HTTP: h, TokenPath: "next", TokenBodyField: "page.cursor", Size: 5, ItemsPath: "items",
+				Body: map[string]any{"filter": map[string]any{"n": 9007199254740993}, "client_secret": "x"}},
+			q: &strategies.NextToken[user]{HTTP: other, TokenPath: "next", TokenBodyField: "page.cursor", Size: 5, ItemsPath: "items",
+				Body: map[string]any{"filter": map[string]any{"n": 9007199254740993}, "client_secret": "y"}},
+			want: paginate.Identity{"paginator": "next-token", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
+				"method": "POST", "params": "size=query:limit,token=body:page.cursor", "size": "5", "next": "body:next",
+				"body": `{"client_secret":"REDACTED","filter":{"n":9007199254740993}}`},
+			differ: &strategies.NextToken[user]{HTTP: h, TokenPath: "next", TokenBodyField: "page.cursor", Size: 6, ItemsPath: "items",
+				Body: map[string]any{"filter": map[string]any{"n": 9007199254740993}, "client_secret": "x"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.p.Identity()
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Identity (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(got, tt.q.Identity()); diff != "" {
+				t.Errorf("settings that do not move positions changed the identity (-first +second):\n%s", diff)
+			}
+			if d := tt.differ.Identity(); d["size"] == got["size"] {
+				t.Errorf("another size, same identity %v", d)
+			}
+			for _, secret := range []string{"s3cret", "t0k3n", "rotated"} {
+				if strings.Contains(got.String(), secret) {
+					t.Errorf("identity %s holds a secret", got)
+				}
+			}
+		})
+	}
+}
+
+// A configuration that does not compile still describes its kind; the run
+// then fails at its first fetch.
+func TestIdentityBadConfig(t *testing.T) {
+	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: "::"}}
+	if got := p.Identity(); got["paginator"] != "page-number" {
+		t.Errorf("Identity = %v", got)
+	}
+}
