@@ -154,6 +154,7 @@ func stamp(u mockapi.User) string { return u.UpdatedAt.UTC().Format(stampLayout)
 // committed, the way a crash or a Ctrl-C stops a sync part way.
 func cancelAfter(n int, opts paginate.Options[mockapi.User]) (context.Context, paginate.Options[mockapi.User]) {
 	ctx, cancel := context.WithCancel(context.Background())
+	opts.Group = paginate.Group{Pages: 1} // a group commit would take the pages after n too
 	opts.Observe = func(e paginate.Event) {
 		if e.Kind == paginate.EventPageCommitted && e.Pages >= n {
 			cancel()
