@@ -261,7 +261,7 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		st.c.storeNext(resp.Request, abs)
 		next = st.c.relative(abs)
 	}
-	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems}
+	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems, Fingerprint: r.print}
 	switch {
 	case r.HasMore != nil && !*r.HasMore:
 		out.Stop = paginate.StopHasMoreFalse
