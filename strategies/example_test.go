@@ -28,7 +28,7 @@ func exampleUsers(n int) []User {
 	return us
 }
 
-// The seed's mock API: ?page=N&per_page=M, answered with
+// A page-number API like the mock API's: ?page=N&per_page=M, answered with
 // {"data": [...], "page": N, "total_pages": T, "total_items": I}.
 func ExamplePageNumber() {
 	all := exampleUsers(7)
