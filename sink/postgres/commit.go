@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -114,7 +115,11 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 		return nil
 	}
 	if s.conn.IsClosed() {
-		return s.fail(err)
+		err = s.fail(err)
+		if cp != nil && s.settle(ctx, cp, cpText) {
+			return nil // the page committed before the connection went
+		}
+		return err
 	}
 	if _, rerr := s.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
 		return s.fail(errors.Join(err, fmt.Errorf("postgres: rollback: %w", rerr)))
@@ -175,10 +180,48 @@ func (s *Sink[T]) writeCopy(ctx context.Context, vals []schema.Value, runs []bat
 	if open {
 		return -1, nil
 	}
-	if _, err := s.conn.Exec(ctx, "COMMIT"); err != nil {
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	if _, err := s.conn.Exec(cctx, "COMMIT"); err != nil {
 		return -1, s.fail(fmt.Errorf("postgres: table %q: commit: %w", s.table.Name, err))
 	}
 	return -1, nil
+}
+
+// commitTimeout bounds a COMMIT, or a page sent with its COMMIT in one
+// round trip, once it has been sent.
+const commitTimeout = time.Minute
+
+// commitContext returns the context a COMMIT runs under: not ctx, whose
+// end would abandon a COMMIT the server may already have carried out, and
+// make the sink report as failed a page the database holds, but a context
+// with ctx's values, bounded by commitTimeout.
+func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+}
+
+// settle finds out, after the connection was lost during a commit, whether
+// the page's transaction committed: it ends the old session, so that a
+// COMMIT still on its way cannot land later, and then compares the stored
+// checkpoint with cp. It reports false when it cannot tell.
+func (s *Sink[T]) settle(ctx context.Context, cp *paginate.Checkpoint, cpText []byte) bool {
+	if s.pool == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	pid := s.conn.PgConn().PID()
+	var gone bool
+	// pg_terminate_backend waits up to 10 s for the session to end; a
+	// session already gone is not found, which is as good.
+	if err := s.pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)
+		OR pg_terminate_backend($1, 10000)`, int32(pid)).Scan(&gone); err != nil || !gone {
+		return false
+	}
+	var same bool
+	err := s.pool.QueryRow(ctx, "SELECT checkpoint = $2::text::jsonb FROM "+s.q.state+" WHERE stream = $1",
+		cp.Stream, string(cpText)).Scan(&same)
+	return err == nil && same
 }
 
 func (s *Sink[T]) runError(r batch.Run, err error) error {

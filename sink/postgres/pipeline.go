@@ -132,10 +132,20 @@ func (s *Sink[T]) writePipelined(ctx context.Context, vals []schema.Value, runs 
 	if cp != nil {
 		b.ExecPrepared(s.q.saveName, [][]byte{[]byte(cp.Stream), cpText}, nil, nil)
 	}
+	bctx := ctx
 	if !open {
 		b.ExecParams("COMMIT", nil, nil, nil, nil)
+		// The page and its COMMIT go in one round trip: once sent, the
+		// outcome is waited for, whatever happens to ctx (see
+		// commitContext).
+		if err := ctx.Err(); err != nil {
+			return -1, err
+		}
+		var cancel context.CancelFunc
+		bctx, cancel = commitContext(ctx)
+		defer cancel()
 	}
-	results, err := s.conn.PgConn().ExecBatch(ctx, &b).ReadAll()
+	results, err := s.conn.PgConn().ExecBatch(bctx, &b).ReadAll()
 	if err != nil {
 		err = s.fail(err)
 		// results holds the statements that completed: BEGIN and the

@@ -65,6 +65,7 @@ type Sink[T any] struct {
 	mu        sync.Mutex
 	conn      *pgx.Conn
 	pc        *pgxpool.Conn
+	pool      *pgxpool.Pool // for settling a commit whose connection was lost
 	table     schema.Table
 	b         batch.Builder[T]
 	cols      []schema.Type
@@ -123,6 +124,7 @@ func New[T any](ctx context.Context, pool *pgxpool.Pool, m *schema.Mapping[T], c
 	}
 	s := &Sink[T]{
 		pc:       pc,
+		pool:     pool,
 		conn:     pc.Conn(),
 		table:    t,
 		b:        batch.Builder[T]{Mapping: m, Op: cfg.Op, SoftDelete: cfg.DeletedColumn != "", Dedupe: true},
