@@ -40,6 +40,9 @@ func (s *Sink[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint,
 	if s.closed {
 		return paginate.Checkpoint{}, false, ErrClosed
 	}
+	if err := s.locks.lock(ctx, stream); err != nil {
+		return paginate.Checkpoint{}, false, err
+	}
 	var text string
 	err := s.load.QueryRowContext(ctx, stream).Scan(&text)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -56,8 +59,37 @@ func (s *Sink[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint,
 	return cp, true, nil
 }
 
-// Close releases the sink's connection and statements. It does not close
-// the database.
+// Lock takes the lock of stream, which Load, Save and Commit take
+// themselves: a stream has one writer at a time, across the processes that
+// share the database file and the sinks of each. A stream another writer
+// holds fails with a *LockedError (errors.Is ErrLocked) naming its
+// process, or, with Config.Wait, is waited for. The sink keeps its locks
+// until Unlock or Close; the system drops them when the process ends, a
+// kill -9 included.
+func (s *Sink[T]) Lock(ctx context.Context, stream string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.locks.lock(ctx, stream)
+}
+
+// Unlock releases the lock of stream, if the sink holds it.
+func (s *Sink[T]) Unlock(stream string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := s.locks.unlock(stream); err != nil {
+		return fmt.Errorf("sqlite: unlock stream %q: %w", stream, err)
+	}
+	return nil
+}
+
+// Close releases the sink's connection, statements and stream locks. It
+// does not close the database.
 func (s *Sink[T]) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -65,7 +97,7 @@ func (s *Sink[T]) Close() error {
 		return nil
 	}
 	s.closed = true
-	var errs []error
+	errs := []error{s.locks.unlockAll()}
 	for _, st := range s.upserts {
 		errs = append(errs, st.Close())
 	}
@@ -86,6 +118,11 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
+	}
+	if cp != nil {
+		if err := s.locks.lock(ctx, cp.Stream); err != nil {
+			return err
+		}
 	}
 	vals, runs, err := s.b.Build(items)
 	if err != nil {

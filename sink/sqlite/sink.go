@@ -47,6 +47,10 @@ type Config[T any] struct {
 	// BatchRows is the most rows one INSERT statement carries. Zero means
 	// 100. It is lowered to fit SQLite's limit on bound parameters.
 	BatchRows int
+
+	// Wait makes the sink wait for a stream that another writer holds
+	// (see [Sink.Lock]) instead of failing with a *LockedError at once.
+	Wait bool
 }
 
 // Sink writes records of type T to one SQLite table, one transaction per
@@ -78,6 +82,7 @@ type Sink[T any] struct {
 	rollback *sql.Stmt
 	args     []any
 	closed   bool
+	locks    streamLocks
 
 	// afterExec, when set by a test, runs after each data statement of a
 	// commit and may fail it.
@@ -195,6 +200,34 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 		}
 	}
 	s.deleted = cfg.DeletedColumn
+	return s.setupLocks(ctx, cfg)
+}
+
+// setupLocks finds the database file, beside which the stream locks live.
+func (s *Sink[T]) setupLocks(ctx context.Context, cfg Config[T]) error {
+	rows, err := s.conn.QueryContext(ctx, "PRAGMA database_list")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var file string
+	for rows.Next() {
+		var seq int
+		var name, path string
+		if err := rows.Scan(&seq, &name, &path); err != nil {
+			return err
+		}
+		if name == "main" {
+			file = path
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s.locks = streamLocks{db: file, state: cfg.StateTable, wait: cfg.Wait}
+	if file != "" {
+		s.locks.path = lockPath(file)
+	}
 	return nil
 }
 

@@ -384,7 +384,9 @@ func TestStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A second sink of another table shares the state table.
+	// A second sink of another table shares the state table; it reads
+	// the streams once the first sink, their writer, is closed.
+	s.Close()
 	s2 := newSink(t, db, schema.Must(schema.Derive[event]("events")), sqlite.Config[event]{})
 	for _, want := range cps {
 		got, found, err := s2.Load(ctx, want.Stream)
@@ -395,7 +397,6 @@ func TestStore(t *testing.T) {
 			t.Errorf("checkpoint (-want +got):\n%s", diff)
 		}
 	}
-	s.Close()
 	if err := s.Write(ctx, nil); !errors.Is(err, sqlite.ErrClosed) {
 		t.Errorf("Write after Close: %v, want ErrClosed", err)
 	}
