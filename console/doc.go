@@ -5,6 +5,10 @@
 // table it filled ([Table]); and the exit status that tells a shell or a
 // scheduler how it went ([ExitCode]).
 //
+// A connector of many streams (package connector) has its own:
+// [ConnectorProgress] for connector.Config, and [ConnectorSummary], one
+// table of every stream.
+//
 // It is the output of every example connector, made for copying:
 //
 //	prog := console.NewProgress(os.Stderr, "users", false)
