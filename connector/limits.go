@@ -28,10 +28,10 @@ type Limits struct {
 	InFlight int
 
 	// Rate is the most requests a second sent to any one host, each host
-	// with a limiter of its own; zero means no limit. Hosts overrides it
-	// for particular hosts. Rates apply to requests sent through
-	// [Limiter.Client] or [Limiter.Transport].
-	Rate rate.Limit
+	// with a limiter of its own (golang.org/x/time/rate); zero means no
+	// limit. Hosts overrides it for particular hosts. Rates apply to
+	// requests sent through [Limiter.Client] or [Limiter.Transport].
+	Rate float64
 	// Burst is how many requests to one host may go at once after a
 	// quiet spell. Zero means 1, which spaces requests evenly, so that
 	// no second ever holds more than Rate of them.
@@ -49,7 +49,7 @@ type Limits struct {
 // HostLimit is the request rate of one host.
 type HostLimit struct {
 	// Rate is the most requests a second; zero means no limit.
-	Rate rate.Limit
+	Rate float64
 	// Burst is as in Limits; zero means 1.
 	Burst int
 }
@@ -157,8 +157,8 @@ func (l *Limiter) host(key string) *hostState {
 		}
 	}
 	h := &hostState{}
-	if hl.Rate > 0 && hl.Rate != rate.Inf {
-		h.lim = rate.NewLimiter(hl.Rate, max(hl.Burst, 1))
+	if hl.Rate > 0 {
+		h.lim = rate.NewLimiter(rate.Limit(hl.Rate), max(hl.Burst, 1))
 	}
 	l.hosts[key] = h
 	return h
