@@ -11,10 +11,10 @@ import (
 const MaxRecords = 10_000_000
 
 // Config describes a [Server]: its dataset, its limits and the faults it
-// injects. The zero Config is the seed's API: 200 records, pages of at most
+// injects. The zero Config is the SDK example's API: 200 records, pages of at most
 // 50, no faults.
 type Config struct {
-	// Records is the size of the dataset. Zero means 200, like the seed.
+	// Records is the size of the dataset. Zero means 200, as the SDK example's API holds.
 	Records int
 	// Seed makes the dataset, the mutations and the faults reproducible:
 	// two servers with the same Config serve the same bytes and inject the
@@ -46,7 +46,7 @@ type Config struct {
 	PreEncode int
 
 	// MaxPerPage is the largest per_page or limit a request may ask for;
-	// larger values get 400. Zero means 50, like the seed.
+	// larger values get 400. Zero means 50, as the SDK example's API allows.
 	MaxPerPage int
 	// PageSizeCap, when positive, serves at most this many records a page
 	// whatever the request asked for, like a server that silently lowers

@@ -1,8 +1,9 @@
 // Package mockapi is a mock paginated REST API for tests, benchmarks and
-// examples: the seed connector's users API (the Python server its authors
-// run on 127.0.0.1:5001), rebuilt as an [http.Handler] with a deterministic
-// dataset of up to millions of records, endpoints for every common
-// pagination style, and faults injected on demand.
+// examples: the users API of the Fivetran Connector SDK's page-number
+// connector example (the Python server, fivetran-api-playground, that the
+// example syncs from on 127.0.0.1:5001), rebuilt as an [http.Handler] with
+// a deterministic dataset of up to millions of records, endpoints for every
+// common pagination style, and faults injected on demand.
 //
 //	srv := httptest.NewServer(mockapi.New(mockapi.Config{Records: 1000, Seed: 1}))
 //	defer srv.Close()
@@ -37,7 +38,7 @@
 //	                                                              headers
 //	/pagination/starting_after   limit (10), starting_after       {object: "list", data, has_more, url}
 //
-// The first four are the seed's contract:
+// The first four are the SDK example's API, as its server answers them:
 //
 //   - page_number: a page past the end is 200 with "data": []; no match
 //     gives "total_pages": 0.
@@ -48,7 +49,7 @@
 //   - keyset: records in ascending updatedAt, 50 a page. scroll_param is
 //     the base64 (standard, padded) of the last record's updatedAt; the next
 //     page holds the records updated strictly later, so records that share
-//     the boundary updatedAt are skipped, exactly like the seed's server.
+//     the boundary updatedAt are skipped, exactly as the SDK example's server does.
 //     It is null when the page reaches the last record. Both scroll_param
 //     and updated_since, or a token that does not decode to a timestamp:
 //     400.
@@ -105,7 +106,7 @@
 // [Config].NoTotals, no response carries a total (total_pages,
 // total_items, total, X-Total-Count, the Link header's "last").
 //
-// Records look like the seed's: {id (a UUID), name, email, address (two
+// Records look like the SDK example's: {id (a UUID), name, email, address (two
 // lines), company, job, createdAt, updatedAt}, about 300 bytes of JSON,
 // timestamps RFC 3339 seconds in UTC. [User] decodes them.
 //

@@ -26,7 +26,7 @@ type params struct {
 }
 
 // parseParams parses the query of u and rejects any parameter not in
-// allowed, as the seed's server does.
+// allowed, as the SDK example's server does.
 func parseParams(u *url.URL, allowed ...string) (params, error) {
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {

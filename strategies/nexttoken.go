@@ -15,7 +15,7 @@ import (
 // NextToken is a paginator for APIs that hand out the next page's token or
 // URL with each page: a token in the body (Google's nextPageToken, Slack's
 // response_metadata.next_cursor), a token in a header, a next URL in the
-// body (the seed's next_page_url), or the Link header's rel="next" (GitHub,
+// body (the mock API's next_page_url), or the Link header's rel="next" (GitHub,
 // GitLab, Shopify). A token is sent back as a query parameter, a header, or
 // a field of a JSON body; a URL is requested as it is.
 //

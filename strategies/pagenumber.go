@@ -11,8 +11,8 @@ import (
 )
 
 // PageNumber is a paginator for APIs that number their pages, such as
-// ?page=3&per_page=50: GitHub without Link headers, WordPress, Jamf, the
-// seed's mock API. It is also a [paginate.Planner]: once the first page
+// ?page=3&per_page=50: GitHub without Link headers, WordPress, Jamf,
+// json-server, the mock API of package mockapi. It is also a [paginate.Planner]: once the first page
 // reports a total, the runner can fetch the other pages in parallel.
 //
 // It stops, in this order of precedence, on an empty page; on has-more
@@ -36,8 +36,8 @@ type PageNumber[T any] struct {
 	// ZeroBased says the first page is page 0; by default it is page 1.
 	ZeroBased bool
 	// OmitFirstPage leaves the page parameter out of the first page's
-	// request, which then relies on the server's default, as the seed
-	// connector does.
+	// request, which then relies on the server's default, as the
+	// Connector SDK's page-number example does.
 	OmitFirstPage bool
 
 	// SizeParam is the page size's query parameter; empty means

@@ -70,7 +70,7 @@ func overhead(ctx context.Context, cfg config) ([]row, error) {
 	}}, nil
 }
 
-// seedQuery is the seed connector's fixed query.
+// seedQuery is the fixed query of the SDK example's connector.
 func seedQuery() map[string][]string {
 	return map[string][]string{"order_by": {"updatedAt"}, "order_type": {"asc"}}
 }

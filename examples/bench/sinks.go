@@ -17,7 +17,7 @@ import (
 
 // sinks measures rows/s of page commits (rows and checkpoint in one
 // transaction) into SQLite, and into PostgreSQL when PAGEKIT_POSTGRES_DSN
-// is set, with the seed's USER table at 500 rows a page.
+// is set, with the SDK example's USER table at 500 rows a page.
 func sinks(ctx context.Context, cfg config) ([]row, error) {
 	const perPage = 500
 	users := mockapi.New(mockapi.Config{Records: cfg.sinkPages * perPage, Seed: 4}).Records()

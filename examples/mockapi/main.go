@@ -1,7 +1,7 @@
 // Command mockapi serves the mock paginated API of package
 // github.com/pagekit/pagekit/mockapi on a local address, for connectors and
-// benchmarks that run outside Go tests, or against which the seed's own
-// Python connector can run.
+// benchmarks that run outside Go tests, or against which the Python connector
+// of the Connector SDK's page-number example can run.
 //
 //	go run ./examples/mockapi -addr 127.0.0.1:5001 -records 200 -latency 20ms
 //

@@ -1,6 +1,5 @@
 // Command offset syncs the USER table of an offset paginated REST API
-// (?offset=100&limit=50) into an SQLite file: the seed's offset example
-// rebuilt on pagekit.
+// (?offset=100&limit=50) into an SQLite file.
 //
 //	go run ./examples/offset            # full sync from an in-process mock API into ./warehouse.db
 //	go run ./examples/offset            # again: incremental, from the saved high-water mark

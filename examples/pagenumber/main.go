@@ -1,7 +1,8 @@
 // Command pagenumber syncs the USER table of a page-number paginated REST API
-// into an SQLite file: the seed connector (the Fivetran Connector SDK's
-// page-number example) rebuilt on pagekit. Copy it, change the URL, the User
-// struct and the table, and you have a connector.
+// into an SQLite file: the page-number connector example of the Fivetran
+// Connector SDK, rebuilt on pagekit. Copy it into a module of your own
+// (go get github.com/pagekit/pagekit), change the URL, the User struct and the
+// table, and you have a connector.
 //
 //	go run ./examples/pagenumber            # full sync from an in-process mock API into ./warehouse.db
 //	go run ./examples/pagenumber            # again: incremental, from the saved high-water mark
@@ -9,8 +10,8 @@
 //	go run ./examples/pagenumber -url http://127.0.0.1:5001/pagination/page_number
 //	go run ./examples/pagenumber -postgres postgres://user@127.0.0.1:5432/warehouse
 //
-// It sends the seed's requests (order_by=updatedAt&order_type=asc&
-// updated_since=...&per_page=50, then page=2, 3, ...) and stops where the seed
+// It sends the SDK example's requests (order_by=updatedAt&order_type=asc&
+// updated_since=...&per_page=50, then page=2, 3, ...) and stops where it
 // stops: on an empty page or when page >= total_pages. Each page's rows and
 // the checkpoint are committed in one transaction, so an interrupted sync
 // (Ctrl-C, kill -9, a crash) resumes at the first page not committed. Pages
@@ -55,7 +56,8 @@ type User struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// userTable is the destination table, declared as the seed's schema() does.
+// userTable is the destination table, declared as the SDK example's schema()
+// declares it.
 var userTable = schema.Table{
 	Name:       "user",
 	PrimaryKey: []string{"id"},
@@ -80,7 +82,7 @@ type config struct {
 	URL         string         // the page_number endpoint; empty starts the mock API in-process
 	DB          string         // SQLite file
 	Postgres    string         // PostgreSQL DSN; when set, the destination instead of DB
-	PerPage     int            // records a page (the seed's API allows 1 to 50)
+	PerPage     int            // records a page (the API allows 1 to 50)
 	Concurrency int            // pages fetched at once
 	Timeout     time.Duration  // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
 	Reset       bool           // forget the checkpoint: full re-sync
@@ -147,7 +149,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		}
 	}
 
-	// The paginator: the seed's requests and stop rules. The runner sets
+	// The paginator: the API's requests and stop rules. The runner sets
 	// updated_since from the checkpoint; the first sync sends the default.
 	api := &strategies.PageNumber[User]{
 		HTTP: strategies.HTTP{
@@ -155,7 +157,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
 		},
-		OmitFirstPage:  true, // page 1 is the server's default, as the seed relies on
+		OmitFirstPage:  true, // page 1 is the server's default: the first request leaves page out
 		Size:           cfg.PerPage,
 		SinceParam:     "updated_since",
 		SinceDefault:   "0001-01-01T00:00:00Z",
