@@ -44,7 +44,9 @@ var heldPool = sync.Pool{New: func() any { return new([]byte) }}
 func (p *printReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if p.on && n > 0 {
-		p.h.Write(p.held)
+		if len(p.held) > 0 {
+			p.h.Write(p.held)
+		}
 		p.held = append(p.held[:0], p.trim(b[:n])...)
 	}
 	return n, err
@@ -100,7 +102,9 @@ func (p *printReader) end(dec *json.Decoder) uint64 {
 	if p.failed {
 		return 0
 	}
-	p.h.Write(p.held[:len(p.held)-past])
+	if n := len(p.held) - past; n > 0 {
+		p.h.Write(p.held[:n])
+	}
 	return p.h.Sum64()
 }
 
@@ -121,6 +125,12 @@ type printed struct {
 }
 
 func (p printed) decodeItems(dec *json.Decoder, path string) error {
+	if dec != p.v.dec {
+		// Items read from text kept aside (at a negative array index)
+		// are not read through the printReader: the runner fingerprints
+		// them.
+		return p.items.decodeItems(dec, path)
+	}
 	p.v.pr.start(dec)
 	err := p.items.decodeItems(dec, path)
 	p.v.print = p.v.pr.end(dec)

@@ -145,7 +145,7 @@ func (n *NextToken[T]) state() (*state[T], error) {
 			}
 			x.body = b
 			if n.TokenBodyField != "" {
-				if x.fieldKeys, err = parsePath(n.TokenBodyField); err != nil || x.fieldKeys == nil {
+				if x.fieldKeys, err = parseKeys(n.TokenBodyField); err != nil {
 					return nil, fmt.Errorf("%w: NextToken.TokenBodyField %q is not a field path", ErrConfig, n.TokenBodyField)
 				}
 				if x.bodyTmpl, err = compileBody(b, [][]string{x.fieldKeys}); err != nil {

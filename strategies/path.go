@@ -13,41 +13,129 @@ import (
 // Paths: where the strategies find things in a response body.
 //
 // A path is a dotted list of object keys, such as "data", "meta.total" or
-// "response_metadata.next_cursor". A backslash escapes a dot or a backslash
+// "response_metadata.next_cursor", in which any key may be followed by
+// array indices: "data.items[0].id", "links[-1].href" (negative indices
+// count from the end: -1 is the last element), or "[0].records" for a body
+// that is an array. A backslash escapes a dot, a bracket or a backslash
 // inside a key ("a\.b" is the key "a.b"). The empty path and "." name the
 // body itself, so that an items path of "" reads a body that is a JSON
 // array. Keys match exactly, case included: unlike encoding/json's struct
 // decoding, "Data" never stands in for "data".
 
-// parsePath splits a path into its keys; nil means the body itself.
-func parsePath(s string) ([]string, error) {
+// step is one step of a path: an object key, or an array index.
+type step struct {
+	key   string
+	index int
+	isIdx bool
+}
+
+func (s step) String() string {
+	if s.isIdx {
+		return "[" + strconv.Itoa(s.index) + "]"
+	}
+	return s.key
+}
+
+// pathString writes steps back as a path.
+func pathString(steps []step) string {
+	var b strings.Builder
+	for i, s := range steps {
+		if i > 0 && !s.isIdx {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.String())
+	}
+	return b.String()
+}
+
+// parsePath splits a path into its steps; nil means the body itself.
+func parsePath(s string) ([]step, error) {
 	if s == "" || s == "." {
 		return nil, nil
 	}
-	var keys []string
+	var steps []step
 	var key strings.Builder
+	keyed := false // the current segment has a key (possibly empty so far)
+	flush := func() error {
+		if !keyed {
+			return nil
+		}
+		if key.Len() == 0 {
+			return fmt.Errorf("path %q has an empty key", s)
+		}
+		steps = append(steps, step{key: key.String()})
+		key.Reset()
+		keyed = false
+		return nil
+	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\':
-			if i+1 == len(s) || s[i+1] != '.' && s[i+1] != '\\' {
-				return nil, fmt.Errorf("path %q: a backslash must escape a dot or a backslash", s)
+			if i+1 == len(s) || !strings.ContainsRune(`.\[]`, rune(s[i+1])) {
+				return nil, fmt.Errorf("path %q: a backslash must escape a dot, a bracket or a backslash", s)
 			}
 			i++
 			key.WriteByte(s[i])
+			keyed = true
 		case '.':
-			if key.Len() == 0 {
+			if !keyed && (len(steps) == 0 || !steps[len(steps)-1].isIdx) {
 				return nil, fmt.Errorf("path %q has an empty key", s)
 			}
-			keys = append(keys, key.String())
-			key.Reset()
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			if i+1 == len(s) || s[i+1] == '.' || s[i+1] == '[' {
+				return nil, fmt.Errorf("path %q has an empty key", s)
+			}
+			keyed = true
+		case '[':
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			end := strings.IndexByte(s[i:], ']')
+			if end < 0 {
+				return nil, fmt.Errorf("path %q: an unclosed [", s)
+			}
+			n, err := strconv.Atoi(s[i+1 : i+end])
+			if err != nil || strings.ContainsAny(s[i+1:i+end], "+ ") {
+				return nil, fmt.Errorf("path %q: %q is not an array index", s, s[i:i+end+1])
+			}
+			steps = append(steps, step{index: n, isIdx: true})
+			i += end
+			if i+1 < len(s) && s[i+1] != '.' && s[i+1] != '[' {
+				return nil, fmt.Errorf("path %q: an index must be followed by a dot, another index or the end", s)
+			}
+		case ']':
+			return nil, fmt.Errorf("path %q: an unopened ]", s)
 		default:
 			key.WriteByte(c)
+			keyed = true
 		}
 	}
-	if key.Len() == 0 {
-		return nil, fmt.Errorf("path %q has an empty key", s)
+	if err := flush(); err != nil {
+		return nil, err
 	}
-	return append(keys, key.String()), nil
+	return steps, nil
+}
+
+// parseKeys parses a path of object keys only, such as the dotted path of
+// a request body field.
+func parseKeys(s string) ([]string, error) {
+	steps, err := parsePath(s)
+	if err != nil {
+		return nil, err
+	}
+	if steps == nil {
+		return nil, fmt.Errorf("path %q names no field", s)
+	}
+	keys := make([]string, len(steps))
+	for i, st := range steps {
+		if st.isIdx {
+			return nil, fmt.Errorf("path %q: a request body field cannot have an array index", s)
+		}
+		keys[i] = st.key
+	}
+	return keys, nil
 }
 
 // slot names a value a strategy reads from a body.
@@ -65,12 +153,39 @@ const (
 
 var slotNames = [numSlots]string{"items", "total items", "total pages", "page", "has-more", "next"}
 
-// node is one object level of an envelope: the keys to descend into or
-// to read, by exact name.
+// node is one level of an envelope: the object keys and array indices to
+// descend into or to read.
 type node struct {
 	kids map[string]*node
-	slot slot // the value read at this key, or -1
+	idx  map[int]*node // by array index; negative ones count from the end
+	back int           // the largest -index in idx: elements kept from the end
+	slot slot          // the value read here, or -1
 	path string
+}
+
+// child returns the node at step st under n, adding it.
+func (n *node) child(st step, path string) *node {
+	if st.isIdx {
+		kid := n.idx[st.index]
+		if kid == nil {
+			kid = &node{slot: -1, path: path}
+			if n.idx == nil {
+				n.idx = make(map[int]*node)
+			}
+			n.idx[st.index] = kid
+			n.back = max(n.back, -st.index)
+		}
+		return kid
+	}
+	kid := n.kids[st.key]
+	if kid == nil {
+		kid = &node{slot: -1, path: path}
+		if n.kids == nil {
+			n.kids = make(map[string]*node)
+		}
+		n.kids[st.key] = kid
+	}
+	return kid
 }
 
 // envelope is the compiled set of paths a strategy reads: a tree walked in
@@ -92,11 +207,11 @@ func compileEnvelope(paths [numSlots]string) (*envelope, error) {
 		if s != slotItems && p == "" {
 			continue
 		}
-		keys, err := parsePath(p)
+		steps, err := parsePath(p)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s %v", ErrConfig, slotNames[s], err)
 		}
-		if keys == nil {
+		if steps == nil {
 			if s != slotItems {
 				return nil, fmt.Errorf("%w: the %s path cannot be the whole body", ErrConfig, slotNames[s])
 			}
@@ -104,29 +219,21 @@ func compileEnvelope(paths [numSlots]string) (*envelope, error) {
 			continue
 		}
 		n := e.root
-		for i, k := range keys {
+		for i, st := range steps {
 			if n.slot >= 0 {
 				return nil, fmt.Errorf("%w: %s path %q is inside the %s path %q", ErrConfig, slotNames[s], p, slotNames[n.slot], n.path)
 			}
-			kid := n.kids[k]
-			if kid == nil {
-				kid = &node{slot: -1, path: strings.Join(keys[:i+1], ".")}
-				if n.kids == nil {
-					n.kids = make(map[string]*node)
-				}
-				n.kids[k] = kid
-			}
-			n = kid
+			n = n.child(st, pathString(steps[:i+1]))
 		}
 		if n.slot >= 0 {
 			return nil, fmt.Errorf("%w: the %s and %s paths are both %q", ErrConfig, slotNames[n.slot], slotNames[s], p)
 		}
-		if len(n.kids) > 0 {
+		if len(n.kids) > 0 || len(n.idx) > 0 {
 			return nil, fmt.Errorf("%w: %s path %q holds other paths", ErrConfig, slotNames[s], p)
 		}
 		n.slot = s
 	}
-	if e.itemsAtRoot && len(e.root.kids) > 0 {
+	if e.itemsAtRoot && (len(e.root.kids) > 0 || len(e.root.idx) > 0) {
 		return nil, fmt.Errorf("%w: the items are the whole body, so no other path can be read from it", ErrConfig)
 	}
 	return e, nil
@@ -139,6 +246,7 @@ type values struct {
 	// print is the fingerprint of the items' raw bytes (see printReader).
 	print uint64
 	pr    *printReader
+	dec   *json.Decoder // the decoder that reads through pr
 }
 
 // rawValue keeps a copy of the JSON text of one value.
@@ -182,6 +290,7 @@ func (e *envelope) decode(r io.Reader, items itemDecoder, v *values) error {
 	v.pr = &printReader{r: r}
 	defer v.pr.release()
 	dec := json.NewDecoder(v.pr)
+	v.dec = dec
 	items = printed{items, v}
 	if e.itemsAtRoot {
 		if err := items.decodeItems(dec, ""); err != nil {
@@ -204,9 +313,10 @@ func (e *envelope) decode(r io.Reader, items itemDecoder, v *values) error {
 	return nil
 }
 
-// walk reads the object at n, descending into the keys of n and skipping
-// the others. A null where an object is expected reads as absent, except
-// for the body itself.
+// walk reads the value at n: an object whose keys it descends into, or an
+// array whose indices it descends into, skipping everything else. A null
+// where an object or array is expected reads as absent, except for the
+// body itself.
 func (e *envelope) walk(dec *json.Decoder, n *node, items itemDecoder, v *values) error {
 	tok, err := dec.Token()
 	if err != nil {
@@ -215,41 +325,96 @@ func (e *envelope) walk(dec *json.Decoder, n *node, items itemDecoder, v *values
 		}
 		return err
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		if tok == nil && n != e.root {
-			return nil
-		}
-		return &shapeError{path: n.path, want: "an object", got: describe(tok)}
+	switch {
+	case tok == json.Delim('{') && (n.kids != nil || n.idx == nil):
+		return e.walkObject(dec, n, items, v)
+	case tok == json.Delim('[') && n.idx != nil:
+		return e.walkArray(dec, n, items, v)
+	case tok == nil && n != e.root:
+		return nil
 	}
+	want := "an object"
+	if n.kids == nil && n.idx != nil {
+		want = "an array"
+	}
+	return &shapeError{path: n.path, want: want, got: describe(tok)}
+}
+
+// walkObject reads the members of an object whose '{' was read.
+func (e *envelope) walkObject(dec *json.Decoder, n *node, items itemDecoder, v *values) error {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return err
 		}
 		key, _ := tok.(string)
-		kid := n.kids[key]
+		if err := e.visit(dec, n.kids[key], items, v); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token() // the closing brace
+	return err
+}
+
+// walkArray reads the elements of an array whose '[' was read. Elements
+// at negative indices are known only at the end: the last n.back elements
+// are kept as raw text on the way, and read from it then.
+func (e *envelope) walkArray(dec *json.Decoder, n *node, items itemDecoder, v *values) error {
+	var ring []json.RawMessage
+	if n.back > 0 {
+		ring = make([]json.RawMessage, n.back)
+	}
+	i := 0
+	for ; dec.More(); i++ {
+		kid := n.idx[i]
+		var err error
 		switch {
-		case kid == nil:
-			err = dec.Decode(&skipValue{})
-		case kid.slot >= 0:
-			if v.seen[kid.slot] {
-				return fmt.Errorf("key %q appears twice", kid.path)
-			}
-			v.seen[kid.slot] = true
-			if kid.slot == slotItems {
-				err = items.decodeItems(dec, kid.path)
-			} else {
-				err = dec.Decode(&v.raw[kid.slot])
+		case ring != nil:
+			// Keep every element: it may turn out to be one of the last.
+			r := &ring[i%len(ring)]
+			if err = dec.Decode(r); err == nil && kid != nil {
+				err = e.visit(json.NewDecoder(bytes.NewReader(*r)), kid, items, v)
 			}
 		default:
-			err = e.walk(dec, kid, items, v)
+			err = e.visit(dec, kid, items, v)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	_, err = dec.Token() // the closing brace
-	return err
+	if _, err := dec.Token(); err != nil { // the closing bracket
+		return err
+	}
+	for k := 1; k <= n.back && k <= i; k++ {
+		kid := n.idx[-k]
+		if kid == nil {
+			continue
+		}
+		r := ring[(i-k)%len(ring)]
+		if err := e.visit(json.NewDecoder(bytes.NewReader(r)), kid, items, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// visit reads the value the decoder stands at for kid: skipped when kid
+// is nil, read into its slot, or walked.
+func (e *envelope) visit(dec *json.Decoder, kid *node, items itemDecoder, v *values) error {
+	switch {
+	case kid == nil:
+		return dec.Decode(&skipValue{})
+	case kid.slot >= 0:
+		if v.seen[kid.slot] {
+			return fmt.Errorf("%q appears twice", kid.path)
+		}
+		v.seen[kid.slot] = true
+		if kid.slot == slotItems {
+			return items.decodeItems(dec, kid.path)
+		}
+		return dec.Decode(&v.raw[kid.slot])
+	}
+	return e.walk(dec, kid, items, v)
 }
 
 func describe(tok json.Token) string {

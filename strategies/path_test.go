@@ -10,22 +10,36 @@ import (
 )
 
 func TestParsePath(t *testing.T) {
+	k := func(key string) step { return step{key: key} }
+	x := func(i int) step { return step{index: i, isIdx: true} }
 	tests := []struct {
 		in   string
-		want []string
+		want []step
 		err  bool
 	}{
 		{in: "", want: nil},
 		{in: ".", want: nil},
-		{in: "data", want: []string{"data"}},
-		{in: "meta.next_cursor", want: []string{"meta", "next_cursor"}},
-		{in: `a\.b.c`, want: []string{"a.b", "c"}},
-		{in: `a\\.b`, want: []string{`a\`, "b"}},
+		{in: "data", want: []step{k("data")}},
+		{in: "meta.next_cursor", want: []step{k("meta"), k("next_cursor")}},
+		{in: `a\.b.c`, want: []step{k("a.b"), k("c")}},
+		{in: `a\\.b`, want: []step{k(`a\`), k("b")}},
+		{in: `a\[0\]`, want: []step{k("a[0]")}},
+		{in: "data.items[0].id", want: []step{k("data"), k("items"), x(0), k("id")}},
+		{in: "links[-1]", want: []step{k("links"), x(-1)}},
+		{in: "[0].records", want: []step{x(0), k("records")}},
+		{in: "a[1][-2]", want: []step{k("a"), x(1), x(-2)}},
 		{in: "a..b", err: true},
 		{in: ".a", err: true},
 		{in: "a.", err: true},
 		{in: `a\`, err: true},
 		{in: `a\b`, err: true},
+		{in: "a[", err: true},
+		{in: "a[x]", err: true},
+		{in: "a[+1]", err: true},
+		{in: "a[]", err: true},
+		{in: "a[0]b", err: true},
+		{in: "a.[0]", err: true},
+		{in: "a]", err: true},
 	}
 	for _, tt := range tests {
 		got, err := parsePath(tt.in)
@@ -33,8 +47,13 @@ func TestParsePath(t *testing.T) {
 			t.Errorf("parsePath(%q) error = %v, want error %v", tt.in, err, tt.err)
 			continue
 		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
+		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(step{})); diff != "" {
 			t.Errorf("parsePath(%q) mismatch (-want +got):\n%s", tt.in, diff)
+		}
+		if err == nil && got != nil {
+			if back, _ := parsePath(pathString(got)); !cmp.Equal(back, got, cmp.AllowUnexported(step{})) && !strings.ContainsAny(tt.in, `\`) {
+				t.Errorf("pathString(%q) = %q does not parse back", tt.in, pathString(got))
+			}
 		}
 	}
 }
@@ -185,6 +204,11 @@ func FuzzPath(f *testing.F) {
 	f.Add("a.b", `{"a":[{"b":1}]}`)
 	f.Add("a.b", `{"a":null}`)
 	f.Add("", `[]`)
+	f.Add("a[0].b", `{"a":[{"b":1},{"b":2}]}`)
+	f.Add("a[-1].b", `{"a":[{"b":1},{"b":2}]}`)
+	f.Add("a[-3]", `{"a":[1,2]}`)
+	f.Add("a[1][-1]", `{"a":[[1],[2,3]]}`)
+	f.Add("a[0]", `{"a":{"0":1}}`)
 	f.Fuzz(func(t *testing.T, path, body string) {
 		keys, perr := parsePath(path)
 		env, err := compileEnvelope([numSlots]string{slotItems: "__items_never_present__", slotNext: path})
@@ -198,7 +222,7 @@ func FuzzPath(f *testing.F) {
 			return
 		}
 		if err != nil {
-			if keys[0] == "__items_never_present__" {
+			if !keys[0].isIdx && keys[0].key == "__items_never_present__" {
 				return
 			}
 			t.Fatalf("compileEnvelope(%q): %v", path, err)
@@ -236,17 +260,33 @@ func FuzzPath(f *testing.F) {
 	})
 }
 
-// walkRef follows keys through decoded JSON. A null on the way means not
-// found; any other non-object on the way is a shape error.
-func walkRef(v any, keys []string) (val any, found, shapeErr bool) {
-	for _, k := range keys {
+// walkRef follows steps through decoded JSON. A null on the way means not
+// found; a value of the wrong kind on the way is a shape error; an index
+// past either end is not found.
+func walkRef(v any, steps []step) (val any, found, shapeErr bool) {
+	for _, st := range steps {
 		switch m := v.(type) {
 		case map[string]any:
-			x, ok := m[k]
+			if st.isIdx {
+				return nil, false, true
+			}
+			x, ok := m[st.key]
 			if !ok {
 				return nil, false, false
 			}
 			v = x
+		case []any:
+			if !st.isIdx {
+				return nil, false, true
+			}
+			i := st.index
+			if i < 0 {
+				i += len(m)
+			}
+			if i < 0 || i >= len(m) {
+				return nil, false, false
+			}
+			v = m[i]
 		case nil:
 			return nil, false, false
 		default:
