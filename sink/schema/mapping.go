@@ -245,11 +245,17 @@ func (m *Mapping[T]) Row(rec *T, dst []Value) error {
 
 // Rows extracts the values of every record in items, row after row, into
 // dst (grown as needed) and returns it. A *[RecordError] carries the
-// record's index in items.
+// record's index in items. Room for every row is made only once the first
+// record has been read without error, so that a page of bad records fails
+// without allocating for all of them.
 func (m *Mapping[T]) Rows(items []T, dst []Value) ([]Value, error) {
 	nc := len(m.cols)
-	dst = slices.Grow(dst[:0], len(items)*nc)[:len(items)*nc]
+	dst = slices.Grow(dst[:0], min(len(items), 1)*nc)
 	for i := range items {
+		if i == 1 {
+			dst = slices.Grow(dst, (len(items)-1)*nc)
+		}
+		dst = dst[:(i+1)*nc]
 		if err := m.Row(&items[i], dst[i*nc:(i+1)*nc]); err != nil {
 			var re *RecordError
 			if errors.As(err, &re) {
