@@ -77,6 +77,7 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 	if err := s.usable(); err != nil {
 		return err
 	}
+	defer s.release()
 	vals, runs, err := s.b.Build(items)
 	if err != nil {
 		return err
@@ -130,6 +131,23 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 		}
 	}
 	return err
+}
+
+// keepBuf is the most bytes of encoded rows the sink keeps for the next
+// page; a buffer that one large page grew past it is freed after it.
+const keepBuf = 8 << 20
+
+// release drops the page's buffers, or their references to its records
+// (see batch.Builder.Release).
+func (s *Sink[T]) release() {
+	s.b.Release()
+	if cap(s.buf) > keepBuf {
+		s.buf = nil
+	}
+	clear(s.params)
+	if cap(s.params) > keepBuf/64 {
+		s.params = nil
+	}
 }
 
 // writeCopy writes a page statement by statement, upserting through COPY

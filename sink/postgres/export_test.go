@@ -14,3 +14,7 @@ func SetCopy[T any](s *Sink[T], on bool) {
 		s.copyRows = 0
 	}
 }
+
+// Retained returns how many extracted values and bytes of encoded rows s
+// keeps between pages.
+func Retained[T any](s *Sink[T]) (values, bytes int) { return s.b.Retained(), cap(s.buf) }

@@ -124,6 +124,7 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 			return err
 		}
 	}
+	defer s.release()
 	vals, runs, err := s.b.Build(items)
 	if err != nil {
 		return err
@@ -170,6 +171,14 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 		return err
 	}
 	return nil
+}
+
+// release drops the page's buffers, or their references to its records
+// (see batch.Builder.Release).
+func (s *Sink[T]) release() {
+	s.b.Release()
+	clear(s.args)
+	s.args = s.args[:0]
 }
 
 func noTx(err error) bool {

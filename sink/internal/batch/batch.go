@@ -43,6 +43,41 @@ type Builder[T any] struct {
 	seen   map[string]int
 }
 
+// keepValues is the most values a Builder keeps for the next page: a
+// buffer that grew past it for one large page is freed after that page,
+// so that a sink does not hold a huge page's worth of memory for its life.
+const keepValues = 1 << 16
+
+// Release ends the use of the last Build's results: it drops their
+// references to the page's records, so that the page can be collected,
+// and frees the buffers that one large page grew past what an ordinary
+// page needs. Sinks call it when a page is written or has failed.
+func (b *Builder[T]) Release() {
+	if cap(b.vals) > keepValues {
+		b.vals = nil
+	} else {
+		clear(b.vals)
+		b.vals = b.vals[:0]
+	}
+	if cap(b.rows) > keepValues {
+		b.rows = nil
+	}
+	if cap(b.runs) > keepValues {
+		b.runs = nil
+	} else {
+		clear(b.runs)
+		b.runs = b.runs[:0]
+	}
+	if len(b.seen) > keepValues {
+		b.seen = nil
+	} else {
+		clear(b.seen)
+	}
+}
+
+// Retained returns how many values the Builder holds between pages.
+func (b *Builder[T]) Retained() int { return cap(b.vals) }
+
 // Columns returns the number of columns of a row.
 func (b *Builder[T]) Columns() int {
 	b.init()
