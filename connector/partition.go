@@ -65,8 +65,11 @@ func (t *top[T]) partitions(ctx context.Context, _ *execution, s *Stream, add fu
 	return paginate.Result{Stream: s.name, Stop: paginate.StopLastPage}, nil
 }
 
-func (c *child[P, C]) partitions(ctx context.Context, x *execution, s *Stream, add func(context.Context, []Partition) error) (paginate.Result, error) {
+func (c *child[P, C]) partitions(ctx context.Context, x *execution, s *Stream, add func(context.Context, []Partition) error) (res paginate.Result, err error) {
 	st := c.store()
+	// The list's state is kept under the stream's name: a worker that
+	// listed the partitions must not keep another from listing them later.
+	defer func() { err = unlock(ctx, st, s.name, s.name, err) }()
 	state, found, err := loadState(ctx, st, s.name)
 	if err != nil {
 		return paginate.Result{Stream: s.name, Stop: stopFor(ctx)}, err

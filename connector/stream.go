@@ -201,20 +201,26 @@ func runOne[T any](ctx context.Context, x *execution, name, key string, p pagina
 	opts.Logger = x.logger(opts.Logger, name, key)
 	opts.Observe = x.observer(opts.Observe, name, key, false)
 	res, err := paginate.Run(ctx, limit(x, p, name), dst, opts)
-	if u, ok := dst.(unlocker); ok {
-		// A PostgreSQL sink holds a lock per stream until told: a child
-		// stream of many partitions must not hold one per partition.
-		if uerr := u.Unlock(context.WithoutCancel(ctx), opts.Stream); uerr != nil && err == nil {
-			err = fmt.Errorf("connector: stream %q: release the lock of %q: %w", name, opts.Stream, uerr)
-		}
-	}
-	return res, err
+	// A PostgreSQL sink holds a lock per stream until told: a child
+	// stream of many partitions must not hold one per partition.
+	return res, unlock(ctx, dst, name, opts.Stream, err)
 }
 
 // unlocker is a destination that locks each stream it writes, such as the
 // PostgreSQL sink.
 type unlocker interface {
 	Unlock(ctx context.Context, stream string) error
+}
+
+// unlock releases the lock of the checkpoint key stream when dst is an
+// unlocker, and returns err, or else the unlock's error.
+func unlock(ctx context.Context, dst any, name, stream string, err error) error {
+	if u, ok := dst.(unlocker); ok {
+		if uerr := u.Unlock(context.WithoutCancel(ctx), stream); uerr != nil && err == nil {
+			err = fmt.Errorf("connector: stream %q: release the lock of %q: %w", name, stream, uerr)
+		}
+	}
+	return err
 }
 
 // checkpointName returns the checkpoint key of a partition.
