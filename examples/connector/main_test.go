@@ -149,11 +149,11 @@ func checkTables(t *testing.T, api *mockapi.Server, db string) {
 }
 
 func TestSyncThenIncremental(t *testing.T) {
-	api := exampletest.Serve(t, mockapi.Config{Records: 300, Seed: 3})
+	api := exampletest.Serve(t, mockapi.Config{Records: 120, Seed: 3})
 	cfg := testConfig(t, api.URL)
 	res, out := syncOK(t, cfg)
 	checkTables(t, api.Server, cfg.DB)
-	for _, w := range []string{"Sync of 3 streams complete", "| users  |        | complete |", "| orders | users  | complete | 300 ", "| events |        | complete |"} {
+	for _, w := range []string{"Sync of 3 streams complete", "| users  |        | complete |", "| orders | users  | complete | 120 ", "| events |        | complete |"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("summary lacks %q:\n%s", w, out)
 		}
@@ -173,8 +173,8 @@ func TestSyncThenIncremental(t *testing.T) {
 	// -every-user visits them all.
 	cfg.EveryUser = true
 	res, _ = syncOK(t, cfg)
-	if orders, _ := res.Stream("orders"); orders.Partitions.Run != 303 {
-		t.Errorf("-every-user visited %d users, want 303", orders.Partitions.Run)
+	if orders, _ := res.Stream("orders"); orders.Partitions.Run != 123 {
+		t.Errorf("-every-user visited %d users, want 123", orders.Partitions.Run)
 	}
 }
 
