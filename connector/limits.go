@@ -33,8 +33,10 @@ type Limits struct {
 	// requests sent through [Limiter.Client] or [Limiter.Transport].
 	Rate float64
 	// Burst is how many requests to one host may go at once after a
-	// quiet spell. Zero means 1, which spaces requests evenly, so that
-	// no second ever holds more than Rate of them.
+	// quiet spell. Zero means 1, which spaces the requests to a host
+	// evenly and keeps any second from holding more than Rate of them as
+	// they are sent (with a hundredth to spare, for the network's jitter),
+	// so that the server never counts more.
 	Burst int
 	// Hosts sets the limit of particular hosts, keyed by host name, or
 	// by host:port when the URL has a port that is not its scheme's
@@ -80,6 +82,12 @@ type Limiter struct {
 // hostState is what the requests to one host share.
 type hostState struct {
 	lim *rate.Limiter // nil: no rate limit
+	// With a burst of 1, sent holds the times the last len(sent)
+	// requests were sent, oldest at next: a request goes only when the
+	// one len(sent) before it went at least span ago.
+	sent []time.Time
+	next int
+	span time.Duration
 
 	mu    sync.Mutex
 	until time.Time // paused until then
@@ -159,6 +167,11 @@ func (l *Limiter) host(key string) *hostState {
 	h := &hostState{}
 	if hl.Rate > 0 {
 		h.lim = rate.NewLimiter(rate.Limit(hl.Rate), max(hl.Burst, 1))
+		if k := max(1, int(hl.Rate)); hl.Burst <= 1 && k <= maxWindow {
+			h.sent = make([]time.Time, k)
+			// A hundredth more than k/Rate, for the network's jitter.
+			h.span = time.Duration(float64(k) / hl.Rate * float64(time.Second) * 1.01)
+		}
 	}
 	l.hosts[key] = h
 	return h
@@ -170,6 +183,43 @@ func (h *hostState) extend(t time.Time) {
 		h.until = t
 	}
 	h.mu.Unlock()
+}
+
+// maxWindow is the highest rate whose sends are remembered to keep every
+// second within it; above it the limiter alone paces.
+const maxWindow = 10_000
+
+// waitRate waits for the host's rate limiter. With a burst of 1 it then
+// also keeps any Rate consecutive sends at least a second apart (k sends in
+// k/Rate for a Rate below 1 or fractional): the limiter hands out times
+// 1/Rate apart, and a goroutine woken late for its time goes out right
+// before the next one, on time, so that the server could count one more
+// than Rate in some second.
+func (h *hostState) waitRate(ctx context.Context) error {
+	if h.lim == nil {
+		return nil
+	}
+	if err := h.lim.Wait(ctx); err != nil {
+		return err
+	}
+	if h.sent == nil {
+		return nil
+	}
+	for {
+		h.mu.Lock()
+		now := time.Now()
+		wait := h.sent[h.next].Add(h.span).Sub(now)
+		if wait <= 0 {
+			h.sent[h.next] = now
+			h.next = (h.next + 1) % len(h.sent)
+			h.mu.Unlock()
+			return nil
+		}
+		h.mu.Unlock()
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
 }
 
 func (h *hostState) pauseLeft() time.Duration {
@@ -348,14 +398,12 @@ func (t *transport) send(ctx context.Context, req *http.Request, h *hostState, s
 			return nil, err
 		}
 	}
-	if h.lim != nil {
-		if err := h.lim.Wait(ctx); err != nil {
-			closeBody(req)
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("connector: rate limit of %s: %w", req.URL.Host, err)
+	if err := h.waitRate(ctx); err != nil {
+		closeBody(req)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
+		return nil, fmt.Errorf("connector: rate limit of %s: %w", req.URL.Host, err)
 	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {

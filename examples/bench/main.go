@@ -8,6 +8,9 @@
 //	memory    peak heap syncing N and 10N records into JSON Lines on /dev/null,
 //	          each in a child process
 //	sinks     rows/s into SQLite, and PostgreSQL when PAGEKIT_POSTGRES_DSN is set
+//	connector a fan-out of 40 partitions of 25 pages at 20 ms within a budget
+//	          of 16; 20 streams on one rate-limited host, counted at the
+//	          server; peak heap with 100,000 parent records against 1,000
 //
 // Usage:
 //
@@ -55,8 +58,12 @@ func main() {
 		runChild(os.Args[2:])
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == connectorChildFlag {
+		runConnectorChild(os.Args[2:])
+		return
+	}
 	cfg := config{}
-	rows := flag.String("rows", "overhead,latency,memory,sinks", "comma-separated rows to measure")
+	rows := flag.String("rows", "overhead,latency,memory,sinks,connector", "comma-separated rows to measure")
 	flag.BoolVar(&cfg.quick, "quick", false, "a CI-sized run: small sizes, same code paths")
 	flag.IntVar(&cfg.records, "records", 100_000, "overhead: records to sync")
 	flag.IntVar(&cfg.perPage, "per-page", 100, "overhead: records a page")
@@ -88,6 +95,7 @@ func main() {
 		{"latency", latencyBound},
 		{"memory", memory},
 		{"sinks", sinks},
+		{"connector", connectorRows},
 	}
 	for _, m := range measure {
 		if !cfg.rows[m.name] {
