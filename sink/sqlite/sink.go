@@ -51,6 +51,15 @@ type Config[T any] struct {
 	// Wait makes the sink wait for a stream that another writer holds
 	// (see [Sink.Lock]) instead of failing with a *LockedError at once.
 	Wait bool
+
+	// CacheSize is the page cache of the sink's connection, in bytes,
+	// taken as the table is written. Zero means 8 MiB: the key index of
+	// about 150,000 rows keyed by random values (UUIDs), or the upper levels
+	// of a larger one, which is what upserts in random key order read most;
+	// keys that arrive in order need far less. A larger cache speeds up
+	// random keys over millions of rows (about 50 bytes a row holds their
+	// whole index) at the price of memory that stays taken until Close.
+	CacheSize int
 }
 
 // Sink writes records of type T to one SQLite table, one transaction per
@@ -140,17 +149,21 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 	if cfg.Durable {
 		syncMode = "FULL"
 	}
-	for _, q := range []string{
+	pragmas := []string{
 		"PRAGMA busy_timeout = 10000",
 		"PRAGMA journal_mode = WAL",
 		"PRAGMA synchronous = " + syncMode,
-		// A 64 MiB page cache keeps the key index of a large table in
-		// memory, and checkpointing the WAL every 10,000 pages (40 MB)
-		// rather than 1,000 writes a page updated by many commits once:
-		// both matter when keys arrive in random order, like UUIDs.
-		"PRAGMA cache_size = -65536",
+		// Checkpointing the WAL every 10,000 pages (40 MB) rather than
+		// 1,000 writes a page updated by many commits once, which
+		// matters when keys arrive in random order, like UUIDs.
 		"PRAGMA wal_autocheckpoint = 10000",
-	} {
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 8 << 20
+	}
+	// A negative cache_size is in KiB.
+	pragmas = append(pragmas, fmt.Sprintf("PRAGMA cache_size = %d", -max(1, cfg.CacheSize>>10)))
+	for _, q := range pragmas {
 		if _, err := s.conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}
