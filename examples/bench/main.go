@@ -2,12 +2,20 @@
 // prints one table, every row measured in the same run against the mock API
 // served in-process on 127.0.0.1:
 //
+//	e2e       the flagship (examples/pagenumber, built and run as a user
+//	          runs it) into SQLite against a hand-written loop into SQLite,
+//	          the seed connector's loop shape and the fetch-and-decode
+//	          floor, each a process of its own, in alternating rounds
 //	overhead  the runner (page number, sequential, counting sink) against a
 //	          hand-written net/http + encoding/json loop over the same endpoint
-//	latency   20 ms a request: sequential against 4, 8 and 16 pages at once
-//	memory    peak heap syncing N and 10N records into JSON Lines on /dev/null,
-//	          each in a child process
-//	sinks     rows/s into SQLite, and PostgreSQL when PAGEKIT_POSTGRES_DSN is set
+//	latency   20 ms a request: the runner sequential against 4, 8 and 16
+//	          pages at once, and the flagship at 16 against the ideal
+//	memory    the runner's peak heap syncing N and 10N records into JSON
+//	          Lines on /dev/null, and the flagship's peak RSS syncing N and
+//	          10N records into SQLite, each in a child process
+//	sinks     the SQLite sink, and the PostgreSQL sink when
+//	          PAGEKIT_POSTGRES_DSN is set, against the bare driver doing the
+//	          same work, page by page in turn
 //	connector a fan-out of 40 partitions of 25 pages at 20 ms within a budget
 //	          of 16; 20 streams on one rate-limited host, counted at the
 //	          server; peak heap with 100,000 parent records against 1,000
@@ -16,7 +24,9 @@
 //
 //	go run ./examples/bench            # the full run recorded in docs/performance.md
 //	go run ./examples/bench -quick     # a CI-sized run: same code, small sizes
-//	go run ./examples/bench -rows overhead,latency
+//	go run ./examples/bench -rows e2e,latency
+//
+// Run it from the repository: it builds the flagship with the go command.
 package main
 
 import (
@@ -36,13 +46,15 @@ import (
 type config struct {
 	quick     bool
 	rows      map[string]bool
-	records   int           // overhead: records synced
+	records   int           // e2e, overhead: records synced
 	perPage   int           // overhead: page size
 	rounds    int           // overhead: alternating rounds, median taken
+	e2eRounds int           // e2e: alternating rounds, median taken
 	latency   time.Duration // latency: per request
 	pages     int           // latency: pages synced
 	memSmall  int           // memory: records in the small run
 	sinkPages int           // sinks: pages written per measurement
+	sinkReps  int           // sinks: measurements, median taken
 }
 
 // row is one line of the result table.
@@ -62,19 +74,25 @@ func main() {
 		runConnectorChild(os.Args[2:])
 		return
 	}
+	if len(os.Args) > 2 && os.Args[1] == loopFlag {
+		runLoop(os.Args[2:])
+		return
+	}
 	cfg := config{}
-	rows := flag.String("rows", "overhead,latency,memory,sinks,connector", "comma-separated rows to measure")
+	rows := flag.String("rows", "e2e,overhead,latency,memory,sinks,connector", "comma-separated rows to measure")
 	flag.BoolVar(&cfg.quick, "quick", false, "a CI-sized run: small sizes, same code paths")
-	flag.IntVar(&cfg.records, "records", 100_000, "overhead: records to sync")
+	flag.IntVar(&cfg.records, "records", 100_000, "e2e, overhead: records to sync")
+	flag.IntVar(&cfg.e2eRounds, "e2e-rounds", 3, "e2e: rounds of each contender; the medians are compared")
 	flag.IntVar(&cfg.perPage, "per-page", 100, "overhead: records a page")
 	flag.IntVar(&cfg.rounds, "rounds", 5, "overhead: rounds of each loop; the median is compared")
 	flag.DurationVar(&cfg.latency, "latency", 20*time.Millisecond, "latency: mock latency per request")
 	flag.IntVar(&cfg.pages, "pages", 500, "latency: pages to sync")
 	flag.IntVar(&cfg.memSmall, "mem-records", 100_000, "memory: records in the small run; the large run has 10x")
-	flag.IntVar(&cfg.sinkPages, "sink-pages", 40, "sinks: pages written per page size")
+	flag.IntVar(&cfg.sinkPages, "sink-pages", 100, "sinks: pages written per measurement")
+	flag.IntVar(&cfg.sinkReps, "sink-reps", 3, "sinks: measurements; the median ratio is reported")
 	flag.Parse()
 	if cfg.quick {
-		cfg.records, cfg.rounds, cfg.pages, cfg.memSmall, cfg.sinkPages = 5_000, 2, 40, 5_000, 4
+		cfg.records, cfg.rounds, cfg.e2eRounds, cfg.pages, cfg.memSmall, cfg.sinkPages, cfg.sinkReps = 5_000, 2, 1, 40, 5_000, 4, 1
 	}
 	cfg.rows = make(map[string]bool)
 	for _, r := range strings.Split(*rows, ",") {
@@ -86,13 +104,25 @@ func main() {
 	if cfg.quick {
 		fmt.Println("quick mode: sizes are too small for the figures to mean anything; the targets are not checked")
 	}
+	out, err := measureRows(ctx, cfg)
+	removeBuilt()
+	if err != nil {
+		log.Fatal(err)
+	}
+	printTable(os.Stdout, out, cfg.quick)
+}
+
+// measureRows measures the rows cfg asks for.
+func measureRows(ctx context.Context, cfg config) ([]row, error) {
 	var out []row
 	measure := []struct {
 		name string
 		run  func(context.Context, config) ([]row, error)
 	}{
+		{"e2e", endToEnd},
 		{"overhead", overhead},
 		{"latency", latencyBound},
+		{"latency", flagshipLatency},
 		{"memory", memory},
 		{"sinks", sinks},
 		{"connector", connectorRows},
@@ -103,11 +133,11 @@ func main() {
 		}
 		rs, err := m.run(ctx, cfg)
 		if err != nil {
-			log.Fatalf("bench %s: %v", m.name, err)
+			return out, fmt.Errorf("bench %s: %w", m.name, err)
 		}
 		out = append(out, rs...)
 	}
-	printTable(os.Stdout, out, cfg.quick)
+	return out, nil
 }
 
 func printTable(w io.Writer, rows []row, quick bool) {
