@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/pagekit/pagekit/examples/internal/exampletest"
+	"github.com/pagekit/pagekit/mockapi"
+	"github.com/pagekit/pagekit/paginate"
+)
+
+// TestCrashGroupCommit kills the flagship with SIGKILL while it commits
+// groups of pages: the API answers at once, so pages pile up behind the
+// SQLite commits and are committed up to 64 at a time. A kill that finds
+// the write-ahead log ending in frames no commit frame follows hit a group
+// while its pages were being written; the test goes on until it has seen
+// such kills. After every kill the checkpoint must match the rows exactly,
+// and each sync must end with the table equal to the API's data.
+func TestCrashGroupCommit(t *testing.T) {
+	bin := flagship(t)
+	const (
+		records  = 20_000
+		perPage  = 20
+		wantMid  = 3  // kills in the middle of writing a group
+		minKills = 10 // kills in all
+	)
+	api := exampletest.Serve(t, mockapi.Config{Records: records, Seed: 23})
+	data := api.Records()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	dir := t.TempDir()
+	killed, mid, largest := 0, 0, 0
+	start := time.Now()
+	soft, hard := start.Add(30*time.Second), start.Add(90*time.Second)
+	for round := 1; killed < minKills || mid < wantMid; round++ {
+		if time.Now().After(soft) {
+			break
+		}
+		db := filepath.Join(dir, fmt.Sprintf("round%d.db", round))
+		dest := crashDest{state: func(t *testing.T) ([]mockapi.User, paginate.Checkpoint, bool) {
+			cp, found := sqliteCheckpoint(t, db)
+			return exampletest.ReadUsers(t, db), cp, found
+		}}
+		for run := 1; ; run++ {
+			if time.Now().After(hard) {
+				t.Fatalf("out of time after %d kills", killed)
+			}
+			cmd := exec.Command(bin, "-url", api.URL+mockapi.PathPageNumber, "-per-page", strconv.Itoa(perPage), "-show", "0", "-db", db)
+			out := new(bytes.Buffer)
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// The first runs of a round are killed after a random
+			// number of requests; the last one completes the sync.
+			if run <= 3 {
+				after := time.Duration(rng.Int64N(int64(5 * time.Millisecond)))
+				api.After(20+rng.IntN(records/perPage/4), func() { time.AfterFunc(after, func() { cmd.Process.Kill() }) })
+			}
+			err := cmd.Wait()
+			var exit *exec.ExitError
+			done := !errors.As(err, &exit) || exit.ExitCode() != -1
+			if done && err != nil {
+				t.Fatalf("round %d run %d failed: %v\n%s", round, run, err, out)
+			}
+			if !done {
+				killed++
+				if n := uncommittedFrames(t, db+"-wal"); n > 0 {
+					mid++
+					largest = max(largest, n)
+				}
+			}
+			_, complete := checkPrefix(t, dest, data, perPage)
+			if done && !complete {
+				t.Fatalf("round %d run %d exited 0 without completing the sync:\n%s", round, run, out)
+			}
+			if complete {
+				break
+			}
+		}
+	}
+	t.Logf("%d kills in %v, %d of them while a group's pages were being written (up to %d pages of the database in the log)",
+		killed, time.Since(start).Round(time.Millisecond), mid, largest)
+	if mid == 0 {
+		t.Errorf("none of %d kills hit a commit in progress; the timing needs tuning", killed)
+	}
+}
+
+// uncommittedFrames returns how many frames the write-ahead log at path
+// holds after its last commit frame: the pages of a transaction that was
+// being committed when the process died, which SQLite ignores when it
+// opens the database. See https://www.sqlite.org/fileformat.html#the_write_ahead_log.
+func uncommittedFrames(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 32 {
+		return 0
+	}
+	be := binary.BigEndian
+	pageSize := int(be.Uint32(b[8:]))
+	salt1, salt2 := be.Uint32(b[16:]), be.Uint32(b[20:])
+	pending := 0
+	for off := 32; off+24+pageSize <= len(b); off += 24 + pageSize {
+		h := b[off:]
+		if be.Uint32(h[8:]) != salt1 || be.Uint32(h[12:]) != salt2 {
+			break // a frame of an earlier generation of the log
+		}
+		pending++
+		if be.Uint32(h[4:]) != 0 { // the database size: a commit frame
+			pending = 0
+		}
+	}
+	return pending
+}
