@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"github.com/pagekit/pagekit/mockapi"
@@ -54,18 +57,69 @@ type proc struct {
 	rss  int64 // peak resident set, bytes
 }
 
-// runProc runs cmd to its end and measures it.
+// runProc runs cmd to its end and measures it. The peak RSS is the
+// child's own high-water mark, read from /proc while it runs: the
+// rusage of a child started with vfork also counts the parent's memory
+// at the fork.
 func runProc(cmd *exec.Cmd) (proc, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	p := proc{wall: time.Since(start)}
-	if err != nil {
-		return p, fmt.Errorf("%s: %v\n%s", filepath.Base(cmd.Path), err, out)
+	if err := cmd.Start(); err != nil {
+		return proc{}, err
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		p.rss = ru.Maxrss * 1024
+	peak := watchHWM(cmd.Process.Pid)
+	err := cmd.Wait()
+	p := proc{wall: time.Since(start), rss: peak()}
+	if err != nil {
+		return p, fmt.Errorf("%s: %v\n%s", filepath.Base(cmd.Path), err, out.Bytes())
 	}
 	return p, nil
+}
+
+// watchHWM samples the peak RSS of the process pid every 2 ms until the
+// function it returns is called, after the process was waited for; that
+// returns the peak in bytes.
+func watchHWM(pid int) func() int64 {
+	var hwm atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		status := fmt.Sprintf("/proc/%d/status", pid)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if kb := vmHWM(status); kb > hwm.Load() {
+				hwm.Store(kb)
+			}
+			select {
+			case <-t.C:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return func() int64 {
+		close(stop)
+		<-done
+		return hwm.Load() << 10
+	}
+}
+
+// vmHWM returns the VmHWM line of a /proc status file, in KiB, or 0.
+func vmHWM(status string) int64 {
+	b, err := os.ReadFile(status)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
 }
 
 // flagshipArgs are the flagship's flags to sync url into db, as a user

@@ -13,7 +13,6 @@ import (
 	"runtime/metrics"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/pagekit/pagekit/mockapi"
@@ -39,16 +38,19 @@ func memory(ctx context.Context, cfg config) ([]row, error) {
 		defer srv.Close()
 		cmd := exec.CommandContext(ctx, exe, childFlag, "-url", srv.URL+mockapi.PathPageNumber, "-records", fmt.Sprint(records))
 		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
+		var out strings.Builder
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			return peak{}, err
+		}
+		rss := watchHWM(cmd.Process.Pid)
+		err := cmd.Wait()
+		p := peak{rss: rss()}
 		if err != nil {
 			return peak{}, fmt.Errorf("child for %d records: %w", records, err)
 		}
-		var p peak
-		if _, err := fmt.Sscanf(strings.TrimSpace(string(out)), "peak_heap=%d", &p.heap); err != nil {
-			return peak{}, fmt.Errorf("child for %d records said %q: %w", records, out, err)
-		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			p.rss = ru.Maxrss * 1024
+		if _, err := fmt.Sscanf(strings.TrimSpace(out.String()), "peak_heap=%d", &p.heap); err != nil {
+			return peak{}, fmt.Errorf("child for %d records said %q: %w", records, out.String(), err)
 		}
 		return p, nil
 	}
