@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	_ "embed"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -35,7 +34,7 @@ func flagshipBin(ctx context.Context) (string, error) {
 			return
 		}
 		bin := filepath.Join(built.dir, "pagenumber")
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/pagekit/pagekit/examples/pagenumber")
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./examples/pagenumber")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			built.err = fmt.Errorf("build the flagship (run the bench from the repository): %v\n%s", err, out)
 			return
@@ -303,9 +302,6 @@ func summaryDuration(out []byte) time.Duration {
 	return 0
 }
 
-//go:embed seed.py
-var seedPy []byte
-
 // pythonSeed writes the seed's loop in Python into dir and returns its
 // path, or "" when python3 cannot import requests.
 func pythonSeed(ctx context.Context, dir string) (string, error) {
@@ -313,5 +309,5 @@ func pythonSeed(ctx context.Context, dir string) (string, error) {
 		return "", nil
 	}
 	path := filepath.Join(dir, "seed.py")
-	return path, os.WriteFile(path, seedPy, 0o644)
+	return path, os.WriteFile(path, []byte(seedPy), 0o644)
 }

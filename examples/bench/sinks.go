@@ -106,7 +106,7 @@ func versus(ctx context.Context, cfg config, name string, users []mockapi.User, 
 	ratio := ratios[len(ratios)/2]
 	n := float64(2 * len(users) * cfg.sinkReps)
 	r := row{
-		name:     fmt.Sprintf("sinks: %s sink / bare driver, %d rows a page", name, perPage),
+		name:     fmt.Sprintf("sinks: %s upserts, sink / bare driver, %d rows a page", name, perPage),
 		measured: fmt.Sprintf("%.2f", ratio),
 		detail: fmt.Sprintf("median of %d, throughput ratio; %d rows a rep (insert, then update), checkpoint in each page's transaction: sink %.0f rows/s, driver %.0f rows/s",
 			cfg.sinkReps, 2*len(users), n/ts.Seconds(), n/td.Seconds()),

@@ -20,16 +20,18 @@ import (
 
 // TestCrashGroupCommit kills the flagship with SIGKILL while it commits
 // groups of pages: the API answers at once, so pages pile up behind the
-// SQLite commits and are committed up to 64 at a time. A kill that finds
-// the write-ahead log ending in frames no commit frame follows hit a group
-// while its pages were being written; the test goes on until it has seen
-// such kills. After every kill the checkpoint must match the rows exactly,
-// and each sync must end with the table equal to the API's data.
+// SQLite commits and are committed up to 64 at a time. The test watches
+// the write-ahead log and kills as soon as it sees it written, which is
+// when a group's pages go into it; a kill that finds the log ending in
+// frames no commit frame follows hit a group in the middle of its commit,
+// and the test goes on until it has seen several. After every kill the
+// checkpoint must match the rows exactly, and each sync must end with the
+// table equal to the API's data.
 func TestCrashGroupCommit(t *testing.T) {
 	bin := flagship(t)
 	const (
-		records  = 20_000
-		perPage  = 20
+		records  = 10_000
+		perPage  = 25
 		wantMid  = 3  // kills in the middle of writing a group
 		minKills = 10 // kills in all
 	)
@@ -61,13 +63,17 @@ func TestCrashGroupCommit(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			// The first runs of a round are killed after a random
-			// number of requests; the last one completes the sync.
+			// The first runs of a round are killed, after a random
+			// number of requests, when the log is next written; the
+			// last one completes the sync.
+			exited := make(chan struct{})
 			if run <= 3 {
-				after := time.Duration(rng.Int64N(int64(5 * time.Millisecond)))
-				api.After(20+rng.IntN(records/perPage/4), func() { time.AfterFunc(after, func() { cmd.Process.Kill() }) })
+				armed := make(chan struct{})
+				api.After(10+rng.IntN(records/perPage/3), func() { close(armed) })
+				go killOnWrite(cmd, db+"-wal", armed, exited)
 			}
 			err := cmd.Wait()
+			close(exited)
 			var exit *exec.ExitError
 			done := !errors.As(err, &exit) || exit.ExitCode() != -1
 			if done && err != nil {
@@ -93,6 +99,31 @@ func TestCrashGroupCommit(t *testing.T) {
 		killed, time.Since(start).Round(time.Millisecond), mid, largest)
 	if mid == 0 {
 		t.Errorf("none of %d kills hit a commit in progress; the timing needs tuning", killed)
+	}
+}
+
+// killOnWrite kills cmd as soon as the file at path is written after armed
+// is closed, unless exited is closed first.
+func killOnWrite(cmd *exec.Cmd, path string, armed, exited <-chan struct{}) {
+	select {
+	case <-armed:
+	case <-exited:
+		return
+	}
+	var last time.Time
+	if fi, err := os.Stat(path); err == nil {
+		last = fi.ModTime()
+	}
+	for {
+		select {
+		case <-exited:
+			return
+		case <-time.After(200 * time.Microsecond):
+		}
+		if fi, err := os.Stat(path); err == nil && !fi.ModTime().Equal(last) {
+			cmd.Process.Kill()
+			return
+		}
 	}
 }
 

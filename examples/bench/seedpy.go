@@ -1,9 +1,11 @@
-# The seed connector's sync loop (Fivetran's page-number example), with
-# sqlite3 in place of the Connector SDK's op.upsert and op.checkpoint:
-# requests.get for each page, response.json(), one upsert a record, a
-# checkpoint and a commit a page. The bench runs it when python3 can
-# import requests. Usage: python3 seed.py URL DB PER_PAGE
-import json
+package main
+
+// seedPy is the seed connector's sync loop (Fivetran's page-number example)
+// in Python, with sqlite3 in place of the Connector SDK's op.upsert and
+// op.checkpoint: requests.get for each page, response.json(), one upsert a
+// record, a checkpoint and a commit a page, with the flagship's pragmas.
+// The bench runs it when python3 can import requests.
+const seedPy = `import json
 import sqlite3
 import sys
 
@@ -44,3 +46,4 @@ while True:
     params["page"] = page["page"] + 1
 conn.close()
 print(n)
+`
