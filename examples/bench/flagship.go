@@ -143,7 +143,7 @@ func countUsers(db string) (int, error) {
 }
 
 // endToEnd syncs the same records with the flagship, a hand-written loop
-// into SQLite, the seed's loop shape and the fetch-and-decode floor, each a
+// into SQLite, the SDK example's loop shape and the fetch-and-decode floor, each a
 // process of its own over the same mock API, in alternating rounds, and
 // compares their median wall times.
 func endToEnd(ctx context.Context, cfg config) ([]row, error) {
@@ -215,9 +215,9 @@ func endToEnd(ctx context.Context, cfg config) ([]row, error) {
 	flag, hand, seed, floor := median(contenders[0].times), median(contenders[1].times), median(contenders[2].times), median(contenders[3].times)
 	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
 	what := fmt.Sprintf("%d records, %d a page", cfg.records, perPage)
-	detail := fmt.Sprintf("medians of %d: flagship %s, hand loop into SQLite %s, seed's loop shape in Go %s, fetch+decode floor %s",
+	detail := fmt.Sprintf("medians of %d: flagship %s, hand loop into SQLite %s, SDK example's loop shape in Go %s, fetch+decode floor %s",
 		cfg.e2eRounds, ms(flag), ms(hand), ms(seed), ms(floor))
-	pyRow := row{name: "end to end: seed's loop in Python / flagship, " + what, measured: "skipped",
+	pyRow := row{name: "end to end: SDK example's loop in Python / flagship, " + what, measured: "skipped",
 		detail: "needs python3 with requests"}
 	if py != "" {
 		pyt := median(contenders[4].times)
@@ -234,7 +234,7 @@ func endToEnd(ctx context.Context, cfg config) ([]row, error) {
 			detail:   detail,
 		},
 		{
-			name:     "end to end: seed's loop shape in Go / flagship, " + what,
+			name:     "end to end: SDK example's loop shape in Go / flagship, " + what,
 			measured: fmt.Sprintf("%.1fx faster", float64(seed)/float64(flag)),
 			target:   ">= 5x",
 			ok:       float64(seed) >= 5*float64(flag),
@@ -302,7 +302,7 @@ func summaryDuration(out []byte) time.Duration {
 	return 0
 }
 
-// pythonSeed writes the seed's loop in Python into dir and returns its
+// pythonSeed writes the SDK example's loop in Python into dir and returns its
 // path, or "" when python3 cannot import requests.
 func pythonSeed(ctx context.Context, dir string) (string, error) {
 	if err := exec.CommandContext(ctx, "python3", "-c", "import requests, sqlite3").Run(); err != nil {

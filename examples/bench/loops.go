@@ -21,7 +21,7 @@ import (
 //	floor  GET a page, decode it into structs, next page: no destination
 //	hand   the floor, plus each page upserted row by row into SQLite with
 //	       a prepared statement, and a checkpoint row, in one transaction
-//	seed   the seed connector's loop shape: a new connection a request,
+//	seed   the SDK example's loop shape (Fivetran's page-number connector): a new connection a request,
 //	       records decoded into maps, one upsert statement a record, a
 //	       checkpoint and a commit a page
 const loopFlag = "-child-loop"
@@ -57,7 +57,7 @@ func runLoop(args []string) {
 	}
 }
 
-// userDDL is the USER table as the seed declares it, and the state table.
+// userDDL is the USER table as the SDK example declares it, and the state table.
 var userDDL = []string{
 	`CREATE TABLE IF NOT EXISTS "user" ("id" TEXT NOT NULL PRIMARY KEY, "name" TEXT, "email" TEXT, "address" TEXT,
 		"company" TEXT, "job" TEXT, "updatedAt" TEXT, "createdAt" TEXT)`,
@@ -139,11 +139,11 @@ func handSQLite(ctx context.Context, endpoint, path string, perPage int) (int, e
 	}
 }
 
-// seedLoop is the seed connector's sync_items in Go, as a stand-in for the
+// seedLoop is the SDK example's sync_items in Go, as a stand-in for the
 // Python original: requests.get opens a new connection for every request,
 // response.json() makes a dict of every record, op.upsert writes one
 // record at a time, and op.checkpoint after each page commits. It uses the
-// flagship's pragmas and Go's speed, so it flatters the seed.
+// flagship's pragmas and Go's speed, so it flatters the original.
 func seedLoop(ctx context.Context, endpoint, path string, perPage int) (int, error) {
 	db, err := openLoopDB(ctx, path)
 	if err != nil {

@@ -4,7 +4,7 @@
 //
 //	e2e       the flagship (examples/pagenumber, built and run as a user
 //	          runs it) into SQLite against a hand-written loop into SQLite,
-//	          the seed connector's loop shape and the fetch-and-decode
+//	          the SDK example's loop shape and the fetch-and-decode
 //	          floor, each a process of its own, in alternating rounds
 //	overhead  the runner (page number, sequential, counting sink) against a
 //	          hand-written net/http + encoding/json loop over the same endpoint

@@ -1,6 +1,6 @@
 package main
 
-// seedPy is the seed connector's sync loop (Fivetran's page-number example)
+// seedPy is the SDK example's sync loop (Fivetran's page-number connector)
 // in Python, with sqlite3 in place of the Connector SDK's op.upsert and
 // op.checkpoint: requests.get for each page, response.json(), one upsert a
 // record, a checkpoint and a commit a page, with the flagship's pragmas.
