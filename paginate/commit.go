@@ -120,6 +120,7 @@ func (c *committer[T]) receive() (fetched[T], bool) {
 		return f, true
 	}
 	f, ok := <-c.ch
+	c.r.taken(&f)
 	return f, ok
 }
 
@@ -159,6 +160,7 @@ func (c *committer[T]) fill(ctx context.Context, lim limits) {
 		if !ok {
 			return
 		}
+		c.r.taken(&f)
 		if f.err != nil && !f.repeat || items+len(f.page.Items) > lim.items {
 			c.held, c.holding = f, true
 			return

@@ -3,6 +3,8 @@ package paginate
 import (
 	"context"
 	"sync"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // fetched is one page, or the error that ended fetching, on its way from
@@ -26,6 +28,9 @@ func (r *runner[T]) startFetching(ctx context.Context, cp Checkpoint, ahead int)
 	fctx, cancel := context.WithCancel(ctx)
 	// The fetching goroutine holds one more page while it waits to send.
 	ch := make(chan fetched[T], ahead-1)
+	if r.roomSize > 0 {
+		r.room = semaphore.NewWeighted(r.roomSize)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -62,7 +67,7 @@ func (r *runner[T]) fetchPages(ctx context.Context, cp Checkpoint, ch chan<- fet
 	}
 	for n := 1; ; n++ {
 		f := r.fetchSequential(ctx, pos, n, lp)
-		if !send(ctx, ch, f) || f.err != nil || !f.page.More || r.maxPages(n) {
+		if !r.send(ctx, ch, f) || f.err != nil || !f.page.More || r.maxPages(n) {
 			return
 		}
 		next := f.page.Next
@@ -132,11 +137,31 @@ func (r *runner[T]) fetch(ctx context.Context, pos Position) (Page[T], error) {
 	return page, nil
 }
 
-func send[V any](ctx context.Context, ch chan<- V, v V) bool {
+// send hands f to the committing side. With group commit the pages
+// waiting there may hold at most Group.Items items (or be one larger
+// page): send waits for room first, which the committing side makes as it
+// takes pages.
+func (r *runner[T]) send(ctx context.Context, ch chan<- fetched[T], f fetched[T]) bool {
+	if r.room != nil && r.room.Acquire(ctx, r.weight(&f)) != nil {
+		return false
+	}
 	select {
-	case ch <- v:
+	case ch <- f:
 		return true
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// taken makes room for the items of f, which the committing side took.
+func (r *runner[T]) taken(f *fetched[T]) {
+	if r.room != nil {
+		r.room.Release(r.weight(f))
+	}
+}
+
+// weight is the room f takes: its items, or all the room for a page
+// larger than that.
+func (r *runner[T]) weight(f *fetched[T]) int64 {
+	return min(int64(len(f.page.Items)), r.roomSize)
 }

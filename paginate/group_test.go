@@ -299,3 +299,38 @@ func TestGroupCommitCommitter(t *testing.T) {
 		}
 	})
 }
+
+// The pages waiting for a slow sink hold at most Group.Items items, so
+// that large pages are not fetched Group.Pages ahead.
+func TestGroupCommitBoundsItemsAhead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		steps := linear(40, 10)
+		for _, st := range steps {
+			st.delay = time.Millisecond
+		}
+		sink := &groupSink{delay: 100 * time.Millisecond}
+		fetched, committed, most := 0, 0, 0
+		observe := func(e paginate.Event) {
+			switch e.Kind {
+			case paginate.EventPageFetched:
+				fetched++
+			case paginate.EventPageCommitted:
+				committed++
+			}
+			most = max(most, fetched-committed)
+		}
+		_, err := paginate.Run(t.Context(), newScript(steps), sink, paginate.Options[string]{
+			Store: new(paginate.MemoryStore), Group: paginate.Group{Items: 30}, Observe: observe})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 30 items waiting, a group of 30 being written, and the page the
+		// fetching side holds while it waits for room: 7 pages of 10.
+		if most > 7 {
+			t.Errorf("%d pages fetched ahead of the sink, want at most 7", most)
+		}
+		if len(sink.items) != 400 {
+			t.Errorf("%d items written, want 400", len(sink.items))
+		}
+	})
+}

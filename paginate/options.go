@@ -152,12 +152,14 @@ func (o *Options[T]) prefetch() int {
 // committed again one page at a time, so that the pages before a bad record
 // are kept and the error names the page that holds it.
 //
-// To let groups form, the fetch side of Run may fetch up to Pages pages
-// ahead of the sink (or Prefetch, when more): a run holds at most about
-// 2*Pages pages in memory (a group being committed and the next one
-// waiting), plus 2*Concurrency pages when it fetches in parallel. Lower
-// Pages for very large pages. The iterators ([Pages], [All]) hand over one
-// page at a time and do not group.
+// To let groups form, the fetch side of Run may fetch ahead of the sink up
+// to Pages pages (or Prefetch, when more) that hold at most Items items
+// together, or one page larger than that. So a run holds the pages waiting
+// and the group being committed, at most 2*Pages pages and about 2*Items
+// records (or one page of more), plus the pages being fetched: up to
+// 2*Concurrency when fetching in parallel. With pages of 50 records of a
+// few hundred bytes that is a few MiB. The iterators ([Pages], [All]) hand
+// over one page at a time and do not group.
 type Group struct {
 	// Pages is the most pages committed in one step. Zero means 64; 1
 	// commits every page on its own.

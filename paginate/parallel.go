@@ -92,7 +92,7 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan iter.Seq[Position], e
 		}
 		if !ok {
 			if launchPanic != nil {
-				send(ctx, ch, fetched[T]{err: launchPanic})
+				r.send(ctx, ch, fetched[T]{err: launchPanic})
 				return Position{}, false
 			}
 			return expect, true
@@ -114,7 +114,7 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan iter.Seq[Position], e
 		if f.err == nil {
 			f = checked(lp, f.pos, *n, f.page)
 		}
-		if !send(ctx, ch, f) {
+		if !r.send(ctx, ch, f) {
 			return Position{}, false
 		}
 		if f.err != nil || !f.page.More || r.maxPages(*n) {

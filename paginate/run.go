@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Run syncs every page of p into sink and returns what happened.
@@ -98,6 +100,11 @@ type runner[T any] struct {
 	log      *slog.Logger
 	retry    retrier
 
+	// room, with group commit, bounds the items of the pages waiting
+	// for the committing side to roomSize (see send).
+	room     *semaphore.Weighted
+	roomSize int64
+
 	retries atomic.Int64
 	obsMu   sync.Mutex
 }
@@ -130,6 +137,9 @@ func (r *runner[T]) start(ctx context.Context, lim limits, commit batchFunc[T]) 
 	cp, err := r.resume(ctx, &res)
 	if err != nil {
 		return res, err
+	}
+	if lim.pages > 1 {
+		r.roomSize = int64(lim.items)
 	}
 	ch, stop := r.startFetching(ctx, cp, max(r.opts.prefetch(), lim.pages))
 	defer stop()
