@@ -1,14 +1,11 @@
 package mockapi
 
 import (
-	"bytes"
-	"cmp"
 	"encoding/base64"
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,33 +107,33 @@ func (c Config) orderCount(id [16]byte) int {
 	}
 }
 
-// ordersOf returns the orders of the user whose record is r, in ascending
-// (updated, id) order. Orders are created after the user and updated up to
-// 30 days after they were created.
-func (c Config) ordersOf(r *rec) []orderRec {
-	n := c.orderCount(r.id)
-	if n == 0 {
-		return nil
-	}
-	rng := rand.New(rand.NewPCG(c.Seed^saltOrders, binary.BigEndian.Uint64(r.id[8:])))
-	out := make([]orderRec, n)
-	span := max(1, spanEnd-r.created)
-	for i := range out {
-		o := &out[i]
-		o.id = newID(rng)
-		o.created = r.created + rng.Int64N(span)
-		o.updated = min(spanEnd, o.created+rng.Int64N(30*24*60*60))
-		o.status = rng.IntN(len(orderStatuses))
-		o.currency = rng.IntN(len(currencies))
-		o.amount = 100 + rng.Int64N(100_000)
-	}
-	slices.SortFunc(out, func(a, b orderRec) int {
-		if c := cmp.Compare(a.updated, b.updated); c != 0 {
-			return c
-		}
-		return bytes.Compare(a.id[:], b.id[:])
-	})
-	return out
+// orderAt returns order i of the n orders of the user whose record is r.
+// Order i is a function of the Seed, the user's id and i alone, and its
+// updatedAt falls in the i-th of n equal slices of the time from the
+// user's creation to the end of the dataset's span (at least an hour
+// each), so that the orders are in ascending (updatedAt, id) order by
+// construction and a page costs time in its size, not in the number of
+// the user's orders. An order is created up to 30 days before its update,
+// and not before the user.
+func (c Config) orderAt(r *rec, i, n int) orderRec {
+	var src rand.PCG
+	src.Seed(c.Seed^saltOrders^binary.BigEndian.Uint64(r.id[8:]), uint64(i))
+	rng := rand.New(&src)
+	span := max(spanEnd-r.created, int64(n)*3600)
+	step := float64(span) / float64(n)
+	o := orderRec{id: newID(rng)}
+	o.updated = r.created + int64(float64(i)*step) + rng.Int64N(int64(step))
+	o.created = max(r.created, o.updated-rng.Int64N(30*24*60*60))
+	o.status = rng.IntN(len(orderStatuses))
+	o.currency = rng.IntN(len(currencies))
+	o.amount = 100 + rng.Int64N(100_000)
+	return o
+}
+
+// ordersFrom returns the index of the user's first order updated at or
+// after since.
+func (c Config) ordersFrom(r *rec, n int, since int64) int {
+	return sort.Search(n, func(i int) bool { return c.orderAt(r, i, n).updated >= since })
 }
 
 func appendOrder(b []byte, o *orderRec, user [16]byte) []byte {
@@ -197,30 +194,26 @@ func orders(s *Server, _ http.ResponseWriter, r *http.Request, b []byte) ([]byte
 		return b, notFound("No such user: " + raw)
 	}
 	size := s.pageSize(q.size)
-	all := s.cfg.ordersOf(&rc)
-	lo, _ := slices.BinarySearchFunc(all, q.since, func(o orderRec, t int64) int {
-		if o.updated < t {
-			return -1
-		}
-		return 1
-	})
-	v := all[lo:]
-	off := pageOffset(q.start, size, len(v))
+	n := s.cfg.orderCount(rc.id)
+	lo := s.cfg.ordersFrom(&rc, n, q.since)
+	total := n - lo
+	off := pageOffset(q.start, size, total)
 	b = append(b, `{"data":[`...)
-	for k := off; k < min(len(v), off+size); k++ {
+	for k := off; k < min(total, off+size); k++ {
 		if k > off {
 			b = append(b, ',')
 		}
-		b = appendOrder(b, &v[k], rc.id)
+		o := s.cfg.orderAt(&rc, lo+k, n)
+		b = appendOrder(b, &o, rc.id)
 	}
 	b = append(b, `],"page":`...)
 	b = strconv.AppendInt(b, int64(q.start), 10)
 	b = append(b, `,"page_size":`...)
 	b = strconv.AppendInt(b, int64(size), 10)
 	b = append(b, `,"total_pages":`...)
-	b = strconv.AppendInt(b, int64(totalPages(len(v), size)), 10)
+	b = strconv.AppendInt(b, int64(totalPages(total, size)), 10)
 	b = append(b, `,"total_items":`...)
-	b = strconv.AppendInt(b, int64(len(v)), 10)
+	b = strconv.AppendInt(b, int64(total), 10)
 	return append(b, "}\n"...), nil
 }
 
@@ -241,10 +234,11 @@ func (s *Server) Orders(userID string) ([]Order, bool) {
 	if !found {
 		return nil, false
 	}
-	recs := s.cfg.ordersOf(&rc)
-	out := make([]Order, len(recs))
-	for k := range recs {
-		out[k] = recs[k].order(rc.id)
+	n := s.cfg.orderCount(rc.id)
+	out := make([]Order, n)
+	for i := range out {
+		o := s.cfg.orderAt(&rc, i, n)
+		out[i] = o.order(rc.id)
 	}
 	return out, true
 }
