@@ -82,6 +82,7 @@ var imports = map[string]string{
 	"paginatetest": "github.com/pagekit/pagekit/paginate/paginatetest",
 	"strategies":   "github.com/pagekit/pagekit/strategies",
 	"console":      "github.com/pagekit/pagekit/console",
+	"connector":    "github.com/pagekit/pagekit/connector",
 	"mockapi":      "github.com/pagekit/pagekit/mockapi",
 	"schema":       "github.com/pagekit/pagekit/sink/schema",
 	"sqlite":       "github.com/pagekit/pagekit/sink/sqlite",
