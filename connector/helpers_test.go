@@ -179,11 +179,14 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 		client = o.limiter.Client()
 	}
 	users = connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
-		HTTP:           strategies.HTTP{URL: e.url + mockapi.PathPageNumber, Client: client, Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
-		Size:           o.perPage,
-		SinceParam:     "updated_since",
-		ItemsPath:      "data",
-		TotalPagesPath: "total_pages",
+		HTTP: strategies.HTTP{URL: e.url + mockapi.PathPageNumber, Client: client, Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
+		Paging: strategies.Paging[mockapi.User]{
+			Size:           o.perPage,
+			SizeParam:      strategies.Query("per_page"),
+			SinceParam:     strategies.Query("updated_since"),
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
 	}, e.users, paginate.Options[mockapi.User]{
 		HighWater: func(u mockapi.User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
 		Key:       func(u mockapi.User) string { return u.ID },
@@ -194,11 +197,14 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 		Key:    func(u mockapi.User) string { return u.ID },
 		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 			return &strategies.PageNumber[mockapi.Order]{
-				HTTP:           strategies.HTTP{URL: e.url + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
-				Size:           50,
-				SinceParam:     "updated_since",
-				ItemsPath:      "data",
-				TotalPagesPath: "total_pages",
+				HTTP: strategies.HTTP{URL: e.url + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
+				Paging: strategies.Paging[mockapi.Order]{
+					Size:           50,
+					SizeParam:      strategies.Query("per_page"),
+					SinceParam:     strategies.Query("updated_since"),
+					ItemsPath:      "data",
+					TotalPagesPath: "total_pages",
+				},
 			}, nil
 		},
 		Every: o.every,
@@ -207,11 +213,13 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 		Retry:     fastRetry,
 	})
 	events = connector.NewStream("events", &strategies.NextToken[mockapi.Event]{
-		HTTP:       strategies.HTTP{URL: e.url + mockapi.PathEvents, Client: client},
-		Size:       25,
+		HTTP: strategies.HTTP{URL: e.url + mockapi.PathEvents, Client: client},
+		Paging: strategies.Paging[mockapi.Event]{
+			Size:      25,
+			ItemsPath: "data",
+		},
 		TokenPath:  "next_token",
-		TokenParam: "next_token",
-		ItemsPath:  "data",
+		TokenParam: strategies.Query("next_token"),
 	}, e.events, paginate.Options[mockapi.Event]{Retry: fastRetry})
 	return users, orders, events
 }

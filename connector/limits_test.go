@@ -85,11 +85,13 @@ func (h *hosts) arrivals() []arrival {
 // with the stream's name.
 func eventStream(name, host string, client strategies.Doer) *connector.Stream {
 	return connector.NewStream(name, &strategies.NextToken[mockapi.Event]{
-		HTTP:       strategies.HTTP{URL: "http://" + host + mockapi.PathEvents, Client: client, Header: http.Header{"X-Stream": {name}}},
-		Size:       10,
+		HTTP: strategies.HTTP{URL: "http://" + host + mockapi.PathEvents, Client: client, Header: http.Header{"X-Stream": {name}}},
+		Paging: strategies.Paging[mockapi.Event]{
+			Size:      10,
+			ItemsPath: "data",
+		},
 		TokenPath:  "next_token",
-		TokenParam: "next_token",
-		ItemsPath:  "data",
+		TokenParam: strategies.Query("next_token"),
 	}, newTable[mockapi.Event]("events", "id"), paginate.Options[mockapi.Event]{
 		Retry: paginate.Retry{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond},
 	})

@@ -29,29 +29,43 @@ type User struct {
 
 func recipeNumericNext() (*strategies.NextToken[User], paginate.Options[User]) {
 	api := &strategies.NextToken[User]{
-		HTTP:       strategies.HTTP{URL: "https://api.example.com/users"},
-		FirstToken: "1",                         // the first request asks for _page=1,
-		TokenPath:  "next", TokenParam: "_page", // then {"next": 2} is sent back as _page=2
-		SizeParam: "_per_page", Size: 50,
-		ItemsPath: "data",
+		HTTP: strategies.HTTP{URL: "https://api.example.com/users"},
+		Paging: strategies.Paging[User]{
+			SizeParam: strategies.Query("_per_page"),
+			Size:      50,
+			ItemsPath: "data",
+		},
+		FirstToken: "1", // the first request asks for _page=1,
+		TokenPath:  "next",
+		TokenParam: strategies.Query("_page"), // then {"next": 2} is sent back as _page=2
 	}
 	return api, paginate.Options[User]{}
 }
 
 func recipeClampTotal() (*strategies.PageNumber[User], paginate.Options[User]) {
 	api := &strategies.PageNumber[User]{
-		HTTP:      strategies.HTTP{URL: "https://api.example.com/users"},
-		PageParam: "_page", SizeParam: "_per_page", Size: 50,
-		ItemsPath: "data", TotalPagesPath: "pages", TotalItemsPath: "items",
+		HTTP: strategies.HTTP{URL: "https://api.example.com/users"},
+		Paging: strategies.Paging[User]{
+			SizeParam:      strategies.Query("_per_page"),
+			Size:           50,
+			ItemsPath:      "data",
+			TotalPagesPath: "pages",
+			TotalItemsPath: "items",
+		},
+		PageParam: strategies.Query("_page"),
 	}
 	return api, paginate.Options[User]{}
 }
 
 func recipeClampRepeat() (*strategies.PageNumber[User], paginate.Options[User]) {
 	api := &strategies.PageNumber[User]{
-		HTTP:      strategies.HTTP{URL: "https://api.example.com/users"},
-		PageParam: "_page", SizeParam: "_per_page", Size: 50,
-		ItemsPath: "data",
+		HTTP: strategies.HTTP{URL: "https://api.example.com/users"},
+		Paging: strategies.Paging[User]{
+			SizeParam: strategies.Query("_per_page"),
+			Size:      50,
+			ItemsPath: "data",
+		},
+		PageParam: strategies.Query("_page"),
 	}
 	opts := paginate.Options[User]{
 		RepeatedPageEnds: true, // the last page served again for page N+1 is the end
@@ -65,9 +79,13 @@ func recipeJSONServerPage() (*strategies.PageNumber[User], paginate.Options[User
 			URL:   "https://api.example.com/users",
 			Query: url.Values{"_sort": {"updatedAt"}, "_order": {"asc"}},
 		},
-		PageParam: "_page", SizeParam: "_limit", Size: 50,
-		SinceParam:       "updatedAt_gte", // json-server's >= filter
-		TotalItemsHeader: "X-Total-Count", // and the body is the array: ItemsPath ""
+		Paging: strategies.Paging[User]{
+			SizeParam:        strategies.Query("_limit"),
+			Size:             50,
+			SinceParam:       strategies.Query("updatedAt_gte"), // json-server's >= filter
+			TotalItemsHeader: "X-Total-Count",                   // and the body is the array: ItemsPath ""
+		},
+		PageParam: strategies.Query("_page"),
 	}
 	opts := paginate.Options[User]{
 		Stream:    "users",
@@ -78,9 +96,13 @@ func recipeJSONServerPage() (*strategies.PageNumber[User], paginate.Options[User
 
 func recipeJSONServerStart() (*strategies.Offset[User], paginate.Options[User]) {
 	api := &strategies.Offset[User]{
-		HTTP:        strategies.HTTP{URL: "https://api.example.com/users"},
-		OffsetParam: "_start", LimitParam: "_limit", Limit: 50,
-		TotalItemsHeader: "X-Total-Count",
+		HTTP: strategies.HTTP{URL: "https://api.example.com/users"},
+		Paging: strategies.Paging[User]{
+			SizeParam:        strategies.Query("_limit"),
+			Size:             50,
+			TotalItemsHeader: "X-Total-Count",
+		},
+		OffsetParam: strategies.Query("_start"),
 	}
 	return api, paginate.Options[User]{}
 }
@@ -91,15 +113,19 @@ func recipeLinkRelative() (*strategies.NextToken[User], paginate.Options[User]) 
 			URL:   "https://api.example.com/users",
 			Query: url.Values{"per_page": {"50"}},
 		},
-		LinkHeader: true, // </users?page=2&per_page=50>; rel="next" resolves against the request
+		LinkRel: "next", // </users?page=2&per_page=50>; rel="next" resolves against the request
 	}
 	return api, paginate.Options[User]{}
 }
 
 func recipeBareStrings() *strategies.PageNumber[string] {
-	api := &strategies.PageNumber[string]{ // {"data": ["3f2c…", "9a41…"], "total_pages": 5}
-		HTTP:      strategies.HTTP{URL: "https://api.example.com/user_ids"},
-		ItemsPath: "data", TotalPagesPath: "total_pages",
+	api := &strategies.PageNumber[string]{
+		// {"data": ["3f2c…", "9a41…"], "total_pages": 5}
+		HTTP: strategies.HTTP{URL: "https://api.example.com/user_ids"},
+		Paging: strategies.Paging[string]{
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
 	}
 	return api
 }

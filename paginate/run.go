@@ -14,7 +14,9 @@ import (
 
 // Run syncs every page of p into sink and returns what happened.
 //
-// Run loads the checkpoint of Options.Stream and starts from its position,
+// A paginator with a Validate() error method is validated first: an error
+// ends the run before any request, with StopError. Run then loads the
+// checkpoint of Options.Stream and starts from its position,
 // after checking that the checkpoint was saved by the same settings (see
 // [Identity]). It then fetches pages in order (one page ahead of the sink by
 // default, several at once when p is a [Planner]), writes each page's items
@@ -134,6 +136,14 @@ func (r *runner[T]) start(ctx context.Context, lim limits, commit batchFunc[T]) 
 	res.Stream = r.stream
 	defer func() { r.done(ctx, &res, err, start) }()
 
+	if v, ok := r.p.(interface{ Validate() error }); ok {
+		// A paginator that can check its configuration does so before the
+		// first request, and before the checkpoint is touched.
+		if err := v.Validate(); err != nil {
+			res.Stop = StopError
+			return res, fmt.Errorf("paginate: stream %q: invalid paginator: %w", r.stream, err)
+		}
+	}
 	cp, err := r.resume(ctx, &res)
 	if err != nil {
 		return res, err

@@ -484,3 +484,30 @@ func TestAllYieldsErrorOnce(t *testing.T) {
 		t.Errorf("errors = %v, want one that says boom", errs)
 	}
 }
+
+// validating is a paginator that checks its configuration.
+type validating struct {
+	paginate.PaginatorFunc[string]
+	err error
+}
+
+func (v validating) Validate() error { return v.err }
+
+// Run validates a paginator that can validate itself before its first
+// request, and stops with its error.
+func TestRunValidates(t *testing.T) {
+	bad := errors.New("no URL")
+	fetched := 0
+	p := validating{PaginatorFunc: func(context.Context, paginate.Position) (paginate.Page[string], error) {
+		fetched++
+		return paginate.Page[string]{Items: []string{"a"}}, nil
+	}, err: bad}
+	res, err := paginate.Run(context.Background(), p, paginate.SinkFunc[string](func(context.Context, []string) error { return nil }), paginate.Options[string]{})
+	if !errors.Is(err, bad) || res.Stop != paginate.StopError || fetched != 0 {
+		t.Errorf("Run: %v, stop %v, %d fetches; want the Validate error, StopError and no fetch", err, res.Stop, fetched)
+	}
+	p.err = nil
+	if res, err := paginate.Run(context.Background(), p, paginate.SinkFunc[string](func(context.Context, []string) error { return nil }), paginate.Options[string]{}); err != nil || res.Items != 1 {
+		t.Errorf("Run of a valid paginator: %v, %d items", err, res.Items)
+	}
+}

@@ -112,8 +112,16 @@ func benchPaginator(srv string, client strategies.Doer) *strategies.PageNumber[s
 	return &strategies.PageNumber[seedUser]{
 		HTTP: strategies.HTTP{URL: srv + "/pagination/page_number", Client: client,
 			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
-		Size: benchSize, SinceParam: "updated_since", SinceDefault: "0001-01-01T00:00:00Z",
-		ItemsPath: "data", PagePath: "page", TotalPagesPath: "total_pages", TotalItemsPath: "total_items",
+		Paging: strategies.Paging[seedUser]{
+			Size:           benchSize,
+			SizeParam:      strategies.Query("per_page"),
+			SinceParam:     strategies.Query("updated_since"),
+			SinceDefault:   "0001-01-01T00:00:00Z",
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+			TotalItemsPath: "total_items",
+		},
+		PagePath: "page",
 	}
 }
 

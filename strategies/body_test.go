@@ -48,8 +48,16 @@ func TestNextTokenBodyKeepsValues(t *testing.T) {
 	body := searchBody{Query: "a<b", Big: 9007199254740993, Exact: "12345678901234567890.000000000001", Ratio: 0.1,
 		Raw: json.RawMessage(`{"z":1,"a":[1.0,2E3]}`)}
 	body.Paging.Size = 10
-	p := &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: srv.URL + "/search"}, Body: body,
-		TokenPath: "next", TokenBodyField: "paging.token", ItemsPath: "items"}
+	p := &strategies.NextToken[user]{
+		HTTP: strategies.HTTP{URL: srv.URL + "/search",
+			Body: body,
+		},
+		Paging: strategies.Paging[user]{
+			ItemsPath: "items",
+		},
+		TokenPath:  "next",
+		TokenParam: strategies.Body("paging.token"),
+	}
 	got, _, err := runAll(t, p, paginate.Options[user]{Concurrency: 1})
 	if err != nil || len(got) != 30 {
 		t.Fatalf("Run: %d items, %v", len(got), err)

@@ -32,8 +32,15 @@ func confPageNumber(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.PageNumber[mockapi.User]{
 			HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber, Client: c},
-			Size: size, SinceParam: "updated_since",
-			ItemsPath: "data", TotalPagesPath: "total_pages", TotalItemsPath: "total_items", PagePath: "page",
+			Paging: strategies.Paging[mockapi.User]{
+				Size:           size,
+				SizeParam:      strategies.Query("per_page"),
+				SinceParam:     strategies.Query("updated_since"),
+				ItemsPath:      "data",
+				TotalPagesPath: "total_pages",
+				TotalItemsPath: "total_items",
+			},
+			PagePath: "page",
 		}
 	}
 }
@@ -41,9 +48,13 @@ func confPageNumber(size int) confNew {
 func confOffset(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.Offset[mockapi.User]{
-			HTTP:  strategies.HTTP{URL: base + mockapi.PathOffset, Client: c},
-			Limit: size, SinceParam: "updated_since",
-			ItemsPath: "data", TotalItemsPath: "total",
+			HTTP: strategies.HTTP{URL: base + mockapi.PathOffset, Client: c},
+			Paging: strategies.Paging[mockapi.User]{
+				Size:           size,
+				SinceParam:     strategies.Query("updated_since"),
+				ItemsPath:      "data",
+				TotalItemsPath: "total",
+			},
 		}
 	}
 }
@@ -55,11 +66,17 @@ func confOffset(size int) confNew {
 func confCursorSince(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.Cursor[mockapi.User]{
-			HTTP:  strategies.HTTP{URL: base + mockapi.PathPageNumber, Client: c},
-			Param: "updated_since", SinceParam: "updated_since", Value: confStamp,
-			Inclusive: true, Key: confKey,
-			SizeParam: "per_page", Size: size,
-			ItemsPath: "data",
+			HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber, Client: c},
+			Paging: strategies.Paging[mockapi.User]{
+				SinceParam: strategies.Query("updated_since"),
+				SizeParam:  strategies.Query("per_page"),
+				Size:       size,
+				ItemsPath:  "data",
+			},
+			CursorParam: strategies.Query("updated_since"),
+			Value:       confStamp,
+			Inclusive:   true,
+			Key:         confKey,
 		}
 	}
 }
@@ -67,9 +84,14 @@ func confCursorSince(size int) confNew {
 func confCursorStartingAfter(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.Cursor[mockapi.User]{
-			HTTP:  strategies.HTTP{URL: base + mockapi.PathStartingAfter, Client: c},
-			Param: "starting_after", Value: confKey,
-			Size: size, ItemsPath: "data", HasMorePath: "has_more",
+			HTTP: strategies.HTTP{URL: base + mockapi.PathStartingAfter, Client: c},
+			Paging: strategies.Paging[mockapi.User]{
+				Size:        size,
+				ItemsPath:   "data",
+				HasMorePath: "has_more",
+			},
+			CursorParam: strategies.Query("starting_after"),
+			Value:       confKey,
 		}
 	}
 }
@@ -77,9 +99,15 @@ func confCursorStartingAfter(size int) confNew {
 func confNextPageURL(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.NextToken[mockapi.User]{
-			HTTP:        strategies.HTTP{URL: base + mockapi.PathNextPageURL, Client: c},
-			NextURLPath: "next_page_url", SizeParam: "per_page", Size: size, SinceParam: "updated_since",
-			ItemsPath: "data", TotalItemsPath: "total_items",
+			HTTP: strategies.HTTP{URL: base + mockapi.PathNextPageURL, Client: c},
+			Paging: strategies.Paging[mockapi.User]{
+				SizeParam:      strategies.Query("per_page"),
+				Size:           size,
+				SinceParam:     strategies.Query("updated_since"),
+				ItemsPath:      "data",
+				TotalItemsPath: "total_items",
+			},
+			NextURLPath: "next_page_url",
 		}
 	}
 }
@@ -87,9 +115,14 @@ func confNextPageURL(size int) confNew {
 func confLinkHeader(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.NextToken[mockapi.User]{
-			HTTP:       strategies.HTTP{URL: base + mockapi.PathLinkHeader, Client: c},
-			LinkHeader: true, SizeParam: "per_page", Size: size, SinceParam: "updated_since",
-			TotalItemsHeader: "X-Total-Count",
+			HTTP: strategies.HTTP{URL: base + mockapi.PathLinkHeader, Client: c},
+			Paging: strategies.Paging[mockapi.User]{
+				SizeParam:        strategies.Query("per_page"),
+				Size:             size,
+				SinceParam:       strategies.Query("updated_since"),
+				TotalItemsHeader: "X-Total-Count",
+			},
+			LinkRel: "next",
 		}
 	}
 }
@@ -97,9 +130,14 @@ func confLinkHeader(size int) confNew {
 func confNextToken(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.NextToken[mockapi.User]{
-			HTTP:      strategies.HTTP{URL: base + mockapi.PathNextToken, Client: c},
-			TokenPath: "next_token", TokenParam: "next_token", Size: size, SinceParam: "updated_since",
-			ItemsPath: "data",
+			HTTP: strategies.HTTP{URL: base + mockapi.PathNextToken, Client: c},
+			Paging: strategies.Paging[mockapi.User]{
+				Size:       size,
+				SinceParam: strategies.Query("updated_since"),
+				ItemsPath:  "data",
+			},
+			TokenPath:  "next_token",
+			TokenParam: strategies.Query("next_token"),
 		}
 	}
 }

@@ -91,10 +91,15 @@ func confOffsetOverlap(k int) func(int) confNew {
 	return func(size int) confNew {
 		return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 			return &strategies.Offset[mockapi.User]{
-				HTTP:  strategies.HTTP{URL: base + mockapi.PathOffset, Client: c},
-				Limit: size, SinceParam: "updated_since",
-				ItemsPath: "data", TotalItemsPath: "total",
-				Overlap: k, OverlapKey: func(u mockapi.User) string { return u.ID + "@" + confStamp(u) },
+				HTTP: strategies.HTTP{URL: base + mockapi.PathOffset, Client: c},
+				Paging: strategies.Paging[mockapi.User]{
+					Size:           size,
+					SinceParam:     strategies.Query("updated_since"),
+					ItemsPath:      "data",
+					TotalItemsPath: "total",
+				},
+				Overlap:    k,
+				OverlapKey: func(u mockapi.User) string { return u.ID + "@" + confStamp(u) },
 			}
 		}
 	}

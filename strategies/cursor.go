@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/pagekit/pagekit/paginate"
 )
@@ -30,20 +28,33 @@ import (
 // is a tie-breaker the server understands, which Params can send: a compound
 // cursor such as updated_since=<ts>&after_id=<id>.
 //
+// With Inclusive, Size is also the page size the server is expected to
+// return when more records follow, so that a page of fewer records all at
+// the cursor value ends the data while a full one is a tie too large; a
+// smaller size the server is seen to cap at is learned, but set Size no
+// larger than the server's real maximum. A SizeParam of Nowhere says the
+// server's page size is fixed at Size. When SinceParam is CursorParam, the
+// lower bound is the cursor's first value (updated_since as both filter and
+// cursor).
+//
 // The zero Position is the first page; later positions hold the cursor in
 // Token, as JSON. Configure it before the first Fetch and do not change it
 // afterwards.
 type Cursor[T any] struct {
 	HTTP
+	Paging[T]
 
-	// Param is the cursor's query parameter, such as "starting_after".
-	Param string
+	// CursorParam is where the cursor goes, such as
+	// Query("starting_after") or Body("search.after").
+	CursorParam Param
 	// Value returns a record's cursor value; the next request sends the
-	// last record's in Param. An empty value is an error.
+	// last record's at CursorParam. An empty value is an error.
 	Value func(T) string
-	// Params, when set, replaces Param and Value: it returns all the
-	// cursor parameters of the next request from the last record, for a
-	// compound cursor. It cannot be combined with Inclusive.
+	// Params, when set, replaces Value: it returns all the cursor
+	// parameters of the next request from the last record, for a
+	// compound cursor, sent where CursorParam.In says (their names are
+	// query parameters, headers or dotted body paths). It cannot be
+	// combined with Inclusive.
 	Params func(last T) url.Values
 
 	// Inclusive says the server's filter includes the cursor value (>=).
@@ -52,19 +63,6 @@ type Cursor[T any] struct {
 	// Key returns a record's identity, such as its primary key.
 	Key func(T) string
 
-	// SizeParam is the page size's query parameter; empty means "limit".
-	// It is sent only when Size is positive.
-	SizeParam string
-	// Size is the page size to ask for. With Inclusive it is also the
-	// page size the server is expected to return when more records
-	// follow, so that a page of fewer records all at the cursor value
-	// ends the data while a full one is a tie too large; a smaller size
-	// the server is seen to cap at is learned, but set Size no larger
-	// than the server's real maximum.
-	Size int
-	// FixedSize says the server's page size is fixed at Size and takes
-	// no size parameter: Size is not sent, but Inclusive still uses it.
-	FixedSize bool
 	// ShortPageEnds says a page with fewer than Size records is the last,
 	// which saves the request that would find nothing new. Set it only for
 	// a server known never to cap page sizes below Size. It also ends an
@@ -72,69 +70,52 @@ type Cursor[T any] struct {
 	// which would otherwise always find a record newer than the last.
 	ShortPageEnds bool
 
-	// SinceParam, when set, is the query parameter of the incremental
-	// lower bound; every request sends the position's Since there, or
-	// SinceDefault when Since is empty. When SinceParam is Param, the
-	// bound is instead the cursor's first value (updated_since as both
-	// filter and cursor).
-	SinceParam   string
-	SinceDefault string
-
-	// ItemsPath is the path of the records; empty means the body is the
-	// array. HasMorePath is the path of a has-more flag (Stripe's
-	// "has_more"); empty means none.
-	ItemsPath   string
-	HasMorePath string
-
-	// Decode, when set, reads responses instead of the paths above (see
-	// [Response]).
-	Decode func(*http.Response) (Response[T], error)
-
 	lazy lazy[T]
 }
 
 // cursorToken is a cursor position, stored as JSON in Position.Token.
 type cursorToken struct {
-	V string     `json:"v,omitempty"` // the value sent in Param
+	V string     `json:"v,omitempty"` // the value sent at CursorParam
 	P url.Values `json:"p,omitempty"` // the parameters sent, from Params
 	K []string   `json:"k,omitempty"` // keys delivered at value V (Inclusive)
 	N int        `json:"n,omitempty"` // records in the response before (Inclusive)
 	C int        `json:"c,omitempty"` // the page size the server caps at, once seen (Inclusive)
+	U string     `json:"u,omitempty"` // the window's end
 }
 
-func (c *Cursor[T]) state() (*state[T], error) {
-	return c.lazy.get(func() (*state[T], error) {
-		switch {
-		case c.Params == nil && (c.Param == "" || c.Value == nil):
-			return nil, fmt.Errorf("%w: Cursor needs Param and Value, or Params", ErrConfig)
-		case c.Params != nil && c.Inclusive:
-			return nil, fmt.Errorf("%w: Cursor.Params is a compound cursor for an exclusive filter; it cannot be Inclusive", ErrConfig)
-		case c.Inclusive && (c.Key == nil || c.Size <= 0):
-			return nil, fmt.Errorf("%w: an Inclusive Cursor needs Key, to drop the records it delivered, and Size, to tell the end of the data from a page of ties", ErrConfig)
-		case c.Size < 0:
-			return nil, fmt.Errorf("%w: Cursor.Size must not be negative", ErrConfig)
-		}
-		cl, err := c.HTTP.compile(c.Param, c.sizeParam(), c.SinceParam)
-		if err != nil {
-			return nil, err
-		}
-		src, err := sourceSpec[T]{
-			paths:  [numSlots]string{c.ItemsPath, "", "", "", c.HasMorePath, ""},
-			decode: c.Decode,
-		}.compile()
-		if err != nil {
-			return nil, err
-		}
-		return &state[T]{c: cl, src: src}, nil
-	})
-}
+func (c *Cursor[T]) state() (*state[T], error) { return c.lazy.get(c.compile) }
 
-func (c *Cursor[T]) sizeParam() string {
-	if c.SizeParam == "" {
-		return "limit"
+func (c *Cursor[T]) compile() (*state[T], error) {
+	switch {
+	case c.Params == nil && (!c.CursorParam.sent() || c.Value == nil):
+		return nil, fmt.Errorf("%w: Cursor needs CursorParam and Value, or Params", ErrConfig)
+	case c.Params != nil && c.Inclusive:
+		return nil, fmt.Errorf("%w: Cursor.Params is a compound cursor for an exclusive filter; it cannot be Inclusive", ErrConfig)
+	case c.Inclusive && (c.Key == nil || c.Size <= 0):
+		return nil, fmt.Errorf("%w: an Inclusive Cursor needs Key, to drop the records it delivered, and Size, to tell the end of the data from a page of ties", ErrConfig)
+	case c.Params != nil && c.CursorParam.In == InPath:
+		return nil, fmt.Errorf("%w: Cursor.Params cannot go in the path", ErrConfig)
 	}
-	return c.SizeParam
+	var params [numRoles]Param
+	c.windowParams(&params)
+	if c.sinceIsCursor() {
+		params[roleSince] = Param{}
+	}
+	if c.Params == nil {
+		params[rolePos] = c.CursorParam
+	}
+	return compileState(&c.HTTP, &c.Paging, params, [numRoles]bool{roleSize: true}, c.CursorParam.In, "", "", "", "")
 }
+
+// sinceIsCursor reports whether the since bound is the cursor's first
+// value.
+func (c *Cursor[T]) sinceIsCursor() bool {
+	return c.Params == nil && c.CursorParam.sent() && c.SinceParam == c.CursorParam
+}
+
+// Validate reports what is wrong with the configuration, as the first
+// Fetch would; paginate.Run calls it before the first request.
+func (c *Cursor[T]) Validate() error { return c.lazy.validate(c.compile) }
 
 // Fetch fetches the page after the cursor in pos.Token, or the first page.
 func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[T], error) {
@@ -150,27 +131,36 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 		if err := json.Unmarshal([]byte(pos.Token), &tok); err != nil {
 			return paginate.Page[T]{}, badPosition("cursor", pos)
 		}
-	} else if c.Param != "" && c.SinceParam == c.Param {
-		tok.V = since(pos, c.SinceDefault)
+	} else if c.sinceIsCursor() {
+		if tok.V, err = c.lower(pos); err != nil {
+			return paginate.Page[T]{}, err
+		}
 	}
 
-	kv := make([]string, 0, 8)
-	if c.SinceParam != c.Param && !tok.P.Has(c.SinceParam) {
-		kv = append(kv, c.SinceParam, since(pos, c.SinceDefault))
+	var vals [numRoles]string
+	end, err := c.bounds(&vals, pos, tok.U)
+	if err != nil {
+		return paginate.Page[T]{}, err
 	}
-	if c.Size > 0 && !c.FixedSize {
-		kv = append(kv, c.sizeParam(), strconv.Itoa(c.Size))
+	if c.SinceParam.sent() && tok.P.Has(c.SinceParam.Name) {
+		vals[roleSince] = "" // the compound cursor carries it
 	}
+	vals[roleSize] = c.size()
+	var extra []kv
 	if c.Params == nil {
-		kv = append(kv, c.Param, tok.V)
+		vals[rolePos] = tok.V
 	} else {
 		for _, k := range slices.Sorted(maps.Keys(tok.P)) {
 			for _, v := range tok.P[k] {
-				kv = append(kv, k, v)
+				extra = append(extra, kv{k, v})
 			}
 		}
 	}
-	resp, br, err := st.c.send(ctx, request{method: st.c.method, url: st.c.buildURL(kv...)})
+	req, err := st.pl.build(vals, extra, "")
+	if err != nil {
+		return paginate.Page[T]{}, paginate.Permanent(err)
+	}
+	resp, br, err := st.c.send(ctx, req)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
@@ -178,22 +168,35 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	raw := r.Items
+	raw, below, err := c.cut(r.Items, pos)
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
 	if len(raw) == 0 {
+		if below {
+			return paginate.Page[T]{Items: raw, Stop: paginate.StopLastPage}, nil
+		}
 		return paginate.Page[T]{Stop: paginate.StopEmptyPage}, nil
 	}
 	items := raw
 	if c.Inclusive && len(tok.K) > 0 {
 		items = c.dropDelivered(raw, tok)
 	}
-	out := paginate.Page[T]{Items: items}
-	if len(items) == len(raw) {
+	out := paginate.Page[T]{Items: items, TotalItems: r.TotalItems, TotalPages: r.TotalPages}
+	if len(items) == len(r.Items) {
 		// The raw records' fingerprint, unless some were dropped: then
 		// the runner fingerprints those delivered.
 		out.Fingerprint = r.print
 	}
+	if below {
+		out.Stop = paginate.StopLastPage
+		return out, nil
+	}
 	last := raw[len(raw)-1]
 	var next cursorToken
+	if c.keepsEnd() {
+		next.U = end
+	}
 	if c.Params != nil {
 		next.P = c.Params(last)
 		if len(next.P) == 0 {
@@ -228,7 +231,7 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 				return paginate.Page[T]{}, responseError(resp, fmt.Errorf(
 					"%w: all %d records of the page have %s=%q and the server's filter is inclusive, so the next request would return them again; "+
 						"the API needs a tie-breaker (a compound cursor, see Cursor.Params) or a page larger than the tie",
-					ErrTieTooLarge, len(raw), c.Param, next.V))
+					ErrTieTooLarge, len(raw), c.CursorParam.Name, next.V))
 			}
 			// Fewer than a page: these were all the records left.
 			out.Stop = paginate.StopLastPage

@@ -35,8 +35,14 @@ func TestCursorShortPageEnds(t *testing.T) {
 				writeJSON(w, 200, map[string]any{"data": page})
 			}))
 			c := &strategies.Cursor[user]{
-				HTTP:  strategies.HTTP{URL: srv.URL, Client: srv.Client()},
-				Param: "after", Value: userKey, Size: 10, ShortPageEnds: tt.short, ItemsPath: "data",
+				HTTP: strategies.HTTP{URL: srv.URL, Client: srv.Client()},
+				Paging: strategies.Paging[user]{
+					Size:      10,
+					ItemsPath: "data",
+				},
+				CursorParam:   strategies.Query("after"),
+				Value:         userKey,
+				ShortPageEnds: tt.short,
 			}
 			sink := new(paginate.MemorySink[user])
 			res, err := paginate.Run(context.Background(), c, sink, paginate.Options[user]{Retry: fast})

@@ -88,50 +88,132 @@ func TestCursor(t *testing.T) {
 		wantErr   error
 	}{
 		{name: "starting_after with has_more", api: keysetAPI{users: all, hasMore: true},
-			c:         strategies.Cursor[user]{Param: "starting_after", Value: userKey, Size: 50, HasMorePath: "has_more"},
+			c: strategies.Cursor[user]{
+				CursorParam: strategies.Query("starting_after"),
+				Value:       userKey,
+				Paging: strategies.Paging[user]{
+					Size:        50,
+					HasMorePath: "has_more",
+				},
+			},
 			wantItems: all, wantStop: paginate.StopHasMoreFalse,
 			wantQuery: []string{"limit=50", "limit=50&starting_after=u0050", "limit=50&starting_after=u0100"}},
 		{name: "first page empty", api: keysetAPI{users: nil, hasMore: true},
-			c:         strategies.Cursor[user]{Param: "starting_after", Value: userKey, Size: 50, HasMorePath: "has_more"},
+			c: strategies.Cursor[user]{
+				CursorParam: strategies.Query("starting_after"),
+				Value:       userKey,
+				Paging: strategies.Paging[user]{
+					Size:        50,
+					HasMorePath: "has_more",
+				},
+			},
 			wantItems: nil, wantStop: paginate.StopEmptyPage, wantQuery: []string{"limit=50"}},
 		{name: "exclusive updated_since, no has_more", api: keysetAPI{users: all, strict: true},
-			c:         strategies.Cursor[user]{Param: "updated_since", Value: userUpdatedAt, Size: 50},
+			c: strategies.Cursor[user]{
+				CursorParam: strategies.Query("updated_since"),
+				Value:       userUpdatedAt,
+				Paging: strategies.Paging[user]{
+					Size: 50,
+				},
+			},
 			wantItems: all, wantStop: paginate.StopEmptyPage,
 			wantQuery: []string{"limit=50", "limit=50&updated_since=2024-01-01T00%3A49%3A00Z",
 				"limit=50&updated_since=2024-01-01T01%3A39%3A00Z", "limit=50&updated_since=2024-01-01T01%3A59%3A00Z"}},
 		{name: "inclusive, unique values", api: keysetAPI{users: all},
-			c:         strategies.Cursor[user]{Param: "updated_since", Value: userUpdatedAt, Key: userKey, Inclusive: true, Size: 50},
+			c: strategies.Cursor[user]{
+				CursorParam: strategies.Query("updated_since"),
+				Value:       userUpdatedAt,
+				Key:         userKey,
+				Inclusive:   true,
+				Paging: strategies.Paging[user]{
+					Size: 50,
+				},
+			},
 			wantItems: all, wantStop: paginate.StopLastPage,
 			wantQuery: []string{"limit=50", "limit=50&updated_since=2024-01-01T00%3A49%3A00Z",
 				"limit=50&updated_since=2024-01-01T01%3A38%3A00Z", "limit=50&updated_since=2024-01-01T01%3A59%3A00Z"}},
 		{name: "inclusive, ties across page edges", api: keysetAPI{users: tied},
-			c:         strategies.Cursor[user]{Param: "updated_since", Value: userUpdatedAt, Key: userKey, Inclusive: true, Size: 50},
+			c: strategies.Cursor[user]{
+				CursorParam: strategies.Query("updated_since"),
+				Value:       userUpdatedAt,
+				Key:         userKey,
+				Inclusive:   true,
+				Paging: strategies.Paging[user]{
+					Size: 50,
+				},
+			},
 			wantItems: tied, wantStop: paginate.StopLastPage,
 			wantQuery: []string{"limit=50", "limit=50&updated_since=2024-01-01T00%3A12%3A00Z",
 				"limit=50&updated_since=2024-01-01T00%3A24%3A00Z", "limit=50&updated_since=2024-01-01T00%3A29%3A00Z"}},
 		{name: "inclusive, since as the first cursor", api: keysetAPI{users: all},
-			c: strategies.Cursor[user]{Param: "updated_since", SinceParam: "updated_since", SinceDefault: "2024-01-01T01:30:00Z",
-				Value: userUpdatedAt, Key: userKey, Inclusive: true, Size: 50},
+			c: strategies.Cursor[user]{
+				CursorParam: strategies.Query("updated_since"),
+				Value:       userUpdatedAt,
+				Key:         userKey,
+				Inclusive:   true,
+				Paging: strategies.Paging[user]{
+					SinceParam:   strategies.Query("updated_since"),
+					SinceDefault: "2024-01-01T01:30:00Z",
+					Size:         50,
+				},
+			},
 			wantItems: all[90:], wantStop: paginate.StopLastPage,
 			wantQuery: []string{"limit=50&updated_since=2024-01-01T01%3A30%3A00Z", "limit=50&updated_since=2024-01-01T01%3A59%3A00Z"}},
 		{name: "inclusive, page size capped by the server", api: keysetAPI{users: tied, cap: 20},
-			c:         strategies.Cursor[user]{Param: "updated_since", Value: userUpdatedAt, Key: userKey, Inclusive: true, Size: 100},
+			c: strategies.Cursor[user]{
+				CursorParam: strategies.Query("updated_since"),
+				Value:       userUpdatedAt,
+				Key:         userKey,
+				Inclusive:   true,
+				Paging: strategies.Paging[user]{
+					Size: 100,
+				},
+			},
 			wantItems: tied, wantStop: paginate.StopLastPage},
 		{name: "inclusive, a whole page of ties", api: keysetAPI{users: tiedUsers(120, 60)},
-			c:         strategies.Cursor[user]{Param: "updated_since", Value: userUpdatedAt, Key: userKey, Inclusive: true, Size: 50},
+			c: strategies.Cursor[user]{
+				CursorParam: strategies.Query("updated_since"),
+				Value:       userUpdatedAt,
+				Key:         userKey,
+				Inclusive:   true,
+				Paging: strategies.Paging[user]{
+					Size: 50,
+				},
+			},
 			wantItems: tiedUsers(120, 60)[:50], wantStop: paginate.StopError, wantErr: strategies.ErrTieTooLarge,
 			wantQuery: []string{"limit=50", "limit=50&updated_since=2024-01-01T00%3A00%3A00Z"}},
 		{name: "inclusive, a tie as large as the page the server caps at", api: keysetAPI{users: withTie(120, 40, 65), cap: 20},
-			c:         strategies.Cursor[user]{Param: "updated_since", Value: userUpdatedAt, Key: userKey, Inclusive: true, Size: 100},
+			c: strategies.Cursor[user]{
+				CursorParam: strategies.Query("updated_since"),
+				Value:       userUpdatedAt,
+				Key:         userKey,
+				Inclusive:   true,
+				Paging: strategies.Paging[user]{
+					Size: 100,
+				},
+			},
 			wantItems: withTie(120, 40, 65)[:58], wantStop: paginate.StopError, wantErr: strategies.ErrTieTooLarge},
 		{name: "inclusive, a small data set all at one value", api: keysetAPI{users: tiedUsers(20, 20)},
-			c:         strategies.Cursor[user]{Param: "updated_since", Value: userUpdatedAt, Key: userKey, Inclusive: true, Size: 50},
+			c: strategies.Cursor[user]{
+				CursorParam: strategies.Query("updated_since"),
+				Value:       userUpdatedAt,
+				Key:         userKey,
+				Inclusive:   true,
+				Paging: strategies.Paging[user]{
+					Size: 50,
+				},
+			},
 			wantItems: tiedUsers(20, 20), wantStop: paginate.StopLastPage,
 			wantQuery: []string{"limit=50", "limit=50&updated_since=2024-01-01T00%3A00%3A00Z"}},
 		{name: "compound cursor gets past a whole page of ties", api: keysetAPI{users: tiedUsers(120, 60), compound: true},
-			c: strategies.Cursor[user]{Size: 50, Params: func(u user) url.Values {
-				return url.Values{"updated_since": {u.UpdatedAt}, "after_id": {u.ID}}
-			}},
+			c: strategies.Cursor[user]{
+				Params: func(u user) url.Values {
+					return url.Values{"updated_since": {u.UpdatedAt}, "after_id": {u.ID}}
+				},
+				Paging: strategies.Paging[user]{
+					Size: 50,
+				},
+			},
 			wantItems: tiedUsers(120, 60), wantStop: paginate.StopEmptyPage,
 			wantQuery: []string{"limit=50", "limit=50&after_id=u0050&updated_since=2024-01-01T00%3A00%3A00Z",
 				"limit=50&after_id=u0100&updated_since=2024-01-01T00%3A01%3A00Z", "limit=50&after_id=u0120&updated_since=2024-01-01T00%3A01%3A00Z"}},
@@ -171,8 +253,17 @@ func TestCursor(t *testing.T) {
 func TestCursorResumeInsideTie(t *testing.T) {
 	tied := tiedUsers(120, 7)
 	srv, _ := serve(t, &keysetAPI{users: tied, cap: 30})
-	c := &strategies.Cursor[user]{HTTP: strategies.HTTP{URL: srv.URL}, ItemsPath: "data",
-		Param: "updated_since", Value: userUpdatedAt, Key: userKey, Inclusive: true, Size: 30}
+	c := &strategies.Cursor[user]{
+		HTTP: strategies.HTTP{URL: srv.URL},
+		Paging: strategies.Paging[user]{
+			ItemsPath: "data",
+			Size:      30,
+		},
+		CursorParam: strategies.Query("updated_since"),
+		Value:       userUpdatedAt,
+		Key:         userKey,
+		Inclusive:   true,
+	}
 	sink := new(paginate.MemorySink[user])
 	runs := 0
 	for ; runs < 20; runs++ {
@@ -193,7 +284,11 @@ func TestCursorResumeInsideTie(t *testing.T) {
 }
 
 func TestCursorBadPosition(t *testing.T) {
-	c := &strategies.Cursor[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"}, Param: "after", Value: userKey}
+	c := &strategies.Cursor[user]{
+		HTTP:        strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+		CursorParam: strategies.Query("after"),
+		Value:       userKey,
+	}
 	for _, pos := range []paginate.Position{{Page: 2}, {Offset: 3}, {Token: "not json"}} {
 		if _, err := c.Fetch(context.Background(), pos); !errors.Is(err, strategies.ErrBadPosition) {
 			t.Errorf("Fetch(%v) error = %v, want ErrBadPosition", pos, err)
@@ -203,7 +298,14 @@ func TestCursorBadPosition(t *testing.T) {
 
 func TestCursorEmptyValue(t *testing.T) {
 	srv, _ := serve(t, respond(200, nil, `{"data":[{"id":""}]}`))
-	c := &strategies.Cursor[user]{HTTP: strategies.HTTP{URL: srv.URL}, ItemsPath: "data", Param: "after", Value: userKey}
+	c := &strategies.Cursor[user]{
+		HTTP: strategies.HTTP{URL: srv.URL},
+		Paging: strategies.Paging[user]{
+			ItemsPath: "data",
+		},
+		CursorParam: strategies.Query("after"),
+		Value:       userKey,
+	}
 	if _, err := c.Fetch(context.Background(), paginate.Position{}); err == nil || !paginate.IsPermanent(err) {
 		t.Fatalf("error = %v, want a permanent error for an empty cursor", err)
 	}

@@ -7,18 +7,28 @@
 // their pages in parallel once a total is known.
 //
 //	p := &strategies.PageNumber[User]{
-//		HTTP:      strategies.HTTP{URL: "http://127.0.0.1:5001/pagination/page_number"},
-//		Size:      50,
-//		ItemsPath: "data", TotalPagesPath: "total_pages",
+//		HTTP:   strategies.HTTP{URL: "http://127.0.0.1:5001/pagination/page_number"},
+//		Paging: strategies.Paging[User]{Size: 50, SizeParam: strategies.Query("per_page"),
+//			ItemsPath: "data", TotalPagesPath: "total_pages"},
 //	}
 //	res, err := paginate.Run(ctx, p, sink, paginate.Options[User]{Stream: "users"})
 //
 // # Requests
 //
-// The settings every strategy shares are in the embedded [HTTP]: the
-// client, URL, static query parameters and headers, an Auth hook called on
-// every attempt, a rate limiter, a body size limit, and the hosts next URLs
-// may lead to. Statuses 408, 425, 429 and 5xx (but 501 and 505), a 403 that
+// The settings every strategy shares are in two embedded structs. [HTTP]
+// holds the client, URL (with {name} path placeholders), static query
+// parameters, headers and JSON body, an Auth hook called on every attempt,
+// a rate limiter, a body size limit, and the hosts next URLs may lead to.
+// [Paging] holds the page size, the incremental window (since, until,
+// lookback, newest-first) and where a response keeps its records, totals
+// and has-more flag.
+//
+// Every value a strategy sends (page number, offset, size, since, until,
+// cursor, token) is placed by a [Param]: a query parameter, a header, a
+// field of the JSON body at a dotted path, or a {name} of the URL's path.
+// Each has a default (the query parameters "page", "offset" and "limit");
+// Validate reports a configuration that cannot work before any request,
+// and paginate.Run calls it. Statuses 408, 425, 429 and 5xx (but 501 and 505), a 403 that
 // a rate-limit header explains, and network errors are retried by the
 // runner; Retry-After, RateLimit-Reset and X-RateLimit-Reset set the wait.
 // Other statuses fail at once. Every failure is an *[HTTPError] naming the

@@ -26,9 +26,14 @@ func Example() {
 			URL:   srv.URL + mockapi.PathPageNumber,
 			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Size:       50,
-		SinceParam: "updated_since",
-		ItemsPath:  "data", TotalPagesPath: "total_pages", TotalItemsPath: "total_items",
+		Paging: strategies.Paging[User]{
+			Size:           50,
+			SizeParam:      strategies.Query("per_page"),
+			SinceParam:     strategies.Query("updated_since"),
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+			TotalItemsPath: "total_items",
+		},
 	}
 	ctx := context.Background()
 	sink := new(paginate.MemorySink[User])

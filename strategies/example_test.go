@@ -48,9 +48,16 @@ func ExamplePageNumber() {
 			URL:   srv.URL + "/pagination/page_number",
 			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		SizeParam: "per_page", Size: 3,
-		SinceParam: "updated_since", SinceDefault: "0001-01-01T00:00:00Z",
-		ItemsPath: "data", PagePath: "page", TotalPagesPath: "total_pages", TotalItemsPath: "total_items",
+		Paging: strategies.Paging[User]{
+			SizeParam:      strategies.Query("per_page"),
+			Size:           3,
+			SinceParam:     strategies.Query("updated_since"),
+			SinceDefault:   "0001-01-01T00:00:00Z",
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+			TotalItemsPath: "total_items",
+		},
+		PagePath: "page",
 	}
 	sink := new(paginate.MemorySink[User])
 	res, err := paginate.Run(context.Background(), p, sink, paginate.Options[User]{
@@ -82,9 +89,13 @@ func ExampleOffset() {
 	defer srv.Close()
 
 	o := &strategies.Offset[User]{
-		HTTP:        strategies.HTTP{URL: srv.URL + "/users"},
-		OffsetParam: "_start", LimitParam: "_limit", Limit: 100,
-		TotalItemsHeader: "X-Total-Count",
+		HTTP: strategies.HTTP{URL: srv.URL + "/users"},
+		Paging: strategies.Paging[User]{
+			SizeParam:        strategies.Query("_limit"),
+			Size:             100,
+			TotalItemsHeader: "X-Total-Count",
+		},
+		OffsetParam: strategies.Query("_start"),
 	}
 	for page, err := range paginate.Pages(context.Background(), o, paginate.Options[User]{}) {
 		if err != nil {
@@ -118,10 +129,14 @@ func ExampleCursor() {
 	defer srv.Close()
 
 	c := &strategies.Cursor[User]{
-		HTTP:  strategies.HTTP{URL: srv.URL + "/v1/customers"},
-		Param: "starting_after", Value: func(u User) string { return u.ID },
-		Size:      2,
-		ItemsPath: "data", HasMorePath: "has_more",
+		HTTP: strategies.HTTP{URL: srv.URL + "/v1/customers"},
+		Paging: strategies.Paging[User]{
+			Size:        2,
+			ItemsPath:   "data",
+			HasMorePath: "has_more",
+		},
+		CursorParam: strategies.Query("starting_after"),
+		Value:       func(u User) string { return u.ID },
 	}
 	var ids []string
 	for u, err := range paginate.All(context.Background(), c, paginate.Options[User]{}) {
@@ -156,8 +171,8 @@ func ExampleNextToken() {
 	defer srv.Close()
 
 	n := &strategies.NextToken[User]{
-		HTTP:       strategies.HTTP{URL: srv.URL + "/users", Header: http.Header{"Accept": {"application/vnd.github+json"}}},
-		LinkHeader: true,
+		HTTP:    strategies.HTTP{URL: srv.URL + "/users", Header: http.Header{"Accept": {"application/vnd.github+json"}}},
+		LinkRel: "next",
 	}
 	sink := new(paginate.MemorySink[User])
 	res, err := paginate.Run(context.Background(), n, sink, paginate.Options[User]{})

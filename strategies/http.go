@@ -41,9 +41,23 @@ type HTTP struct {
 	// sent with every request the paginator builds.
 	URL string
 
-	// Method is the request method. Empty means GET, or POST for a
-	// NextToken that sends a JSON body.
+	// Method is the request method. Empty means GET, or POST when the
+	// request has a JSON body (Body, or a value placed InBody).
 	Method string
+
+	// PathValues fills the {name} placeholders of URL's path that no
+	// parameter fills, such as {"account": "acme"} for
+	// https://api.example.com/v1/accounts/{account}/items. Values are
+	// escaped as path segments. A paginator made for one parent record
+	// of a child stream (/users/{id}/orders) sets its id here.
+	PathValues map[string]string
+
+	// Body, when set, is encoded as JSON and sent with every request
+	// built from URL (by POST unless Method says otherwise), with the
+	// values placed InBody set in it. Its values are sent byte for byte
+	// as they encode: numbers are never rounded through float64, and the
+	// order of keys is kept.
+	Body any
 
 	// Query holds parameters added to every request the paginator builds
 	// from URL (next URLs served by the API are used as they are).
@@ -291,12 +305,13 @@ func (h *HTTP) compile(dynamic ...string) (*client, error) {
 	return c, nil
 }
 
-// buildURL returns the base URL with the static query and then the given
-// key-value pairs, in order; empty values are left out.
-func (c *client) buildURL(kv ...string) string {
+// buildURL returns prefix (the base URL without its query, its path
+// template filled) with the static query and then the given key-value
+// pairs, in order; empty values are left out.
+func (c *client) buildURL(prefix string, kv ...string) string {
 	var b strings.Builder
-	b.Grow(len(c.prefix) + len(c.static) + 64)
-	b.WriteString(c.prefix)
+	b.Grow(len(prefix) + len(c.static) + 64)
+	b.WriteString(prefix)
 	sep := byte('?')
 	if c.static != "" {
 		b.WriteByte('?')
@@ -350,9 +365,9 @@ type request struct {
 	method string
 	url    string
 	body   []byte
-	// header and value, when set, are one more header to send, such as
-	// a page token.
-	header, value string
+	// headers are more headers to send, as name and value pairs, such
+	// as a page token.
+	headers []string
 	// missing names the secret parameters of a stored next URL that the
 	// client could not restore: Auth must set them, or the request fails.
 	missing []string
@@ -479,8 +494,8 @@ func (c *client) newRequest(ex *exchange, r request) (*http.Request, error) {
 	if r.body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if r.header != "" {
-		req.Header.Set(r.header, r.value)
+	for i := 0; i+1 < len(r.headers); i += 2 {
+		req.Header.Set(r.headers[i], r.headers[i+1])
 	}
 	if c.auth != nil {
 		if err := c.auth(req); err != nil {

@@ -22,7 +22,13 @@ import (
 
 // simple returns a page-number paginator over srv with the usual paths.
 func simple(srv string) *strategies.PageNumber[user] {
-	return &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv}, ItemsPath: "data", TotalPagesPath: "total_pages"}
+	return &strategies.PageNumber[user]{
+		HTTP: strategies.HTTP{URL: srv},
+		Paging: strategies.Paging[user]{
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
+	}
 }
 
 func respond(status int, header http.Header, body string) http.HandlerFunc {
@@ -319,15 +325,17 @@ func TestHTTPRedirects(t *testing.T) {
 func TestHTTPDecode(t *testing.T) {
 	srv, _ := serve(t, respond(200, http.Header{"X-Total-Count": {"9"}}, "a\nb\n"))
 	p := &strategies.PageNumber[string]{
-		HTTP:             strategies.HTTP{URL: srv.URL},
-		TotalItemsHeader: "X-Total-Count",
-		Decode: func(resp *http.Response) (strategies.Response[string], error) {
-			var r strategies.Response[string]
-			sc := bufio.NewScanner(resp.Body)
-			for sc.Scan() {
-				r.Items = append(r.Items, sc.Text())
-			}
-			return r, sc.Err()
+		HTTP: strategies.HTTP{URL: srv.URL},
+		Paging: strategies.Paging[string]{
+			TotalItemsHeader: "X-Total-Count",
+			Decode: func(resp *http.Response) (strategies.Response[string], error) {
+				var r strategies.Response[string]
+				sc := bufio.NewScanner(resp.Body)
+				for sc.Scan() {
+					r.Items = append(r.Items, sc.Text())
+				}
+				return r, sc.Err()
+			},
 		},
 	}
 	page, err := p.Fetch(context.Background(), paginate.Position{})
@@ -338,10 +346,14 @@ func TestHTTPDecode(t *testing.T) {
 	if diff := cmp.Diff(want, page); diff != "" {
 		t.Errorf("page mismatch (-want +got):\n%s", diff)
 	}
-	p2 := &strategies.PageNumber[string]{HTTP: strategies.HTTP{URL: srv.URL},
-		Decode: func(*http.Response) (strategies.Response[string], error) {
-			return strategies.Response[string]{}, errors.New("not my format")
-		}}
+	p2 := &strategies.PageNumber[string]{
+		HTTP: strategies.HTTP{URL: srv.URL},
+		Paging: strategies.Paging[string]{
+			Decode: func(*http.Response) (strategies.Response[string], error) {
+				return strategies.Response[string]{}, errors.New("not my format")
+			},
+		},
+	}
 	if _, err := p2.Fetch(context.Background(), paginate.Position{}); err == nil || !paginate.IsPermanent(err) || !strings.Contains(err.Error(), "decode: not my format") {
 		t.Errorf("Decode error = %v, want it permanent and named", err)
 	}
@@ -362,7 +374,15 @@ func TestHTTPStormKeepsCheckpoint(t *testing.T) {
 		api.ServeHTTP(w, r)
 	}))
 	storm.Store(true)
-	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv.URL}, Size: 50, ItemsPath: "data", TotalPagesPath: "total_pages"}
+	p := &strategies.PageNumber[user]{
+		HTTP: strategies.HTTP{URL: srv.URL},
+		Paging: strategies.Paging[user]{
+			Size:           50,
+			SizeParam:      strategies.Query("per_page"),
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
+	}
 	sink := new(paginate.MemorySink[user])
 	opts := paginate.Options[user]{Stream: "users", Retry: paginate.Retry{MaxAttempts: 3, InitialInterval: time.Millisecond, Jitter: -1}, Concurrency: 1}
 	res, err := paginate.Run(context.Background(), p, sink, opts)
@@ -396,16 +416,40 @@ func TestHTTPStormKeepsCheckpoint(t *testing.T) {
 func TestEveryStrategyBadResponses(t *testing.T) {
 	strats := map[string]func(url string) paginate.Paginator[user]{
 		"page number": func(u string) paginate.Paginator[user] {
-			return &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: u}, ItemsPath: "data"}
+			return &strategies.PageNumber[user]{
+				HTTP: strategies.HTTP{URL: u},
+				Paging: strategies.Paging[user]{
+					ItemsPath: "data",
+				},
+			}
 		},
 		"offset": func(u string) paginate.Paginator[user] {
-			return &strategies.Offset[user]{HTTP: strategies.HTTP{URL: u}, ItemsPath: "data"}
+			return &strategies.Offset[user]{
+				HTTP: strategies.HTTP{URL: u},
+				Paging: strategies.Paging[user]{
+					ItemsPath: "data",
+				},
+			}
 		},
 		"cursor": func(u string) paginate.Paginator[user] {
-			return &strategies.Cursor[user]{HTTP: strategies.HTTP{URL: u}, ItemsPath: "data", Param: "after", Value: userKey}
+			return &strategies.Cursor[user]{
+				HTTP: strategies.HTTP{URL: u},
+				Paging: strategies.Paging[user]{
+					ItemsPath: "data",
+				},
+				CursorParam: strategies.Query("after"),
+				Value:       userKey,
+			}
 		},
 		"next token": func(u string) paginate.Paginator[user] {
-			return &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: u}, ItemsPath: "data", TokenPath: "next", TokenParam: "t"}
+			return &strategies.NextToken[user]{
+				HTTP: strategies.HTTP{URL: u},
+				Paging: strategies.Paging[user]{
+					ItemsPath: "data",
+				},
+				TokenPath:  "next",
+				TokenParam: strategies.Query("t"),
+			}
 		},
 	}
 	bad := []struct {

@@ -21,39 +21,58 @@ import (
 // not invalidate a checkpoint. Settings that do not move positions
 // (client, retries, rate limits, timeouts, headers, auth) are left out.
 
-// sent is one value a strategy sends: its role (page, size, since,
-// token...), where it goes, and under what name.
-type sent struct {
-	role, where, name string
-}
-
 // identity returns the parts every strategy shares: its kind, the
-// endpoint, the method, the static query and the values it sends. A
-// configuration that does not compile names only its kind; the run then
-// fails at its first fetch with the configuration error.
-func (c *client) identity(kind string, params ...sent) paginate.Identity {
+// endpoint, the method, the static query and body, the values it sends and
+// where, and the settings of Paging that select the records positions
+// count. A configuration that does not compile names only its kind; the
+// run then fails before its first request with the configuration error.
+func identity[T any](kind, pos string, st *state[T], pg *Paging[T]) paginate.Identity {
 	id := paginate.Identity{"paginator": kind}
-	if c == nil {
+	if st == nil {
 		return id
 	}
+	pl, c := st.pl, st.c
 	// The endpoint is its path, without the scheme and host: the same
 	// API's positions mean the same whichever host serves it (a server
 	// restarted on another port, a moved host, a proxy), which is also
 	// why NextToken stores next URLs relative to the origin.
 	u := url.URL{Path: c.base.Path, RawPath: c.base.RawPath}
 	id["url"] = u.String()
-	if c.method != "" {
-		id["method"] = strings.ToUpper(c.method)
+	if pl.method != "" && pl.method != "GET" {
+		id["method"] = pl.method
 	}
 	id["query"] = c.redactedStatic()
+	if pl.body != nil {
+		id["body"] = c.redactBody(pl.body)
+	}
+	if len(pl.path.staticValues()) > 0 {
+		id["path"] = c.redactedValues(pl.path.staticValues())
+	}
 	var ps []string
-	for _, p := range params {
-		if p.name != "" {
-			ps = append(ps, p.role+"="+p.where+":"+p.name)
+	for r, p := range pl.params {
+		if p.sent() {
+			name := roleNames[r]
+			if role(r) == rolePos {
+				name = pos
+			}
+			ps = append(ps, name+"="+p.String())
 		}
 	}
 	slices.Sort(ps)
 	id["params"] = strings.Join(ps, ",")
+	id["size"] = strconv.Itoa(pg.Size)
+	if pg.SinceDefault != "" {
+		id["since-default"] = pg.SinceDefault
+	}
+	if pg.Lookback > 0 {
+		id["lookback"] = pg.Lookback.String()
+	}
+	if pg.NewestFirst != nil {
+		id["newest-first"] = "true"
+	}
+	if pg.BoundsOnFirstOnly {
+		id["bounds"] = "first"
+	}
 	return id
 }
 
@@ -62,11 +81,10 @@ func (c *client) identity(kind string, params ...sent) paginate.Identity {
 // first page number and the parameters it sends.
 func (p *PageNumber[T]) Identity() paginate.Identity {
 	st, _ := p.state()
-	id := st.client().identity("page-number",
-		sent{"page", "query", p.pageParam()}, sent{"size", "query", p.sizeParam()}, sent{"since", "query", p.SinceParam})
-	id["size"] = strconv.Itoa(p.Size)
-	id["first"] = strconv.FormatInt(p.firstPage(), 10)
-	sinceDefault(id, p.SinceParam, p.SinceDefault)
+	id := identity("page-number", "page", st, &p.Paging)
+	if st != nil {
+		id["first"] = strconv.FormatInt(p.firstPage(), 10)
+	}
 	return id
 }
 
@@ -75,13 +93,10 @@ func (p *PageNumber[T]) Identity() paginate.Identity {
 // the overlap and the parameters it sends.
 func (o *Offset[T]) Identity() paginate.Identity {
 	st, _ := o.state()
-	id := st.client().identity("offset",
-		sent{"offset", "query", o.offsetParam()}, sent{"size", "query", o.limitParam()}, sent{"since", "query", o.SinceParam})
-	id["size"] = strconv.Itoa(o.Limit)
-	if o.Overlap > 0 {
+	id := identity("offset", "offset", st, &o.Paging)
+	if st != nil && o.Overlap > 0 {
 		id["overlap"] = strconv.Itoa(o.Overlap)
 	}
-	sinceDefault(id, o.SinceParam, o.SinceDefault)
 	return id
 }
 
@@ -90,18 +105,14 @@ func (o *Offset[T]) Identity() paginate.Identity {
 // cursor parameters and whether the filter is inclusive.
 func (c *Cursor[T]) Identity() paginate.Identity {
 	st, _ := c.state()
-	cursor := sent{"cursor", "query", c.Param}
+	id := identity("cursor", "cursor", st, &c.Paging)
+	if st == nil {
+		return id
+	}
 	if c.Params != nil {
-		cursor = sent{"cursor", "query", "(Params)"}
+		id["params"] = strings.TrimPrefix(id["params"]+",cursor="+c.CursorParam.In.String()+":(Params)", ",")
 	}
-	size := sent{"size", "query", c.sizeParam()}
-	if c.FixedSize {
-		size.name = ""
-	}
-	id := st.client().identity("cursor", cursor, size, sent{"since", "query", c.SinceParam})
-	id["size"] = strconv.Itoa(c.Size)
 	id["inclusive"] = strconv.FormatBool(c.Inclusive)
-	sinceDefault(id, c.SinceParam, c.SinceDefault)
 	return id
 }
 
@@ -110,18 +121,10 @@ func (c *Cursor[T]) Identity() paginate.Identity {
 // size, where the next token comes from and where it goes.
 func (n *NextToken[T]) Identity() paginate.Identity {
 	st, _ := n.state()
-	token := sent{"token", "query", n.TokenParam}
-	switch {
-	case n.TokenRequestHeader != "":
-		token = sent{"token", "header", n.TokenRequestHeader}
-	case n.TokenBodyField != "":
-		token = sent{"token", "body", n.TokenBodyField}
+	id := identity("next-token", "token", st, &n.Paging)
+	if st == nil {
+		return id
 	}
-	id := st.client().identity("next-token", token, sent{"size", "query", n.sizeParam()}, sent{"since", "query", n.SinceParam})
-	if st != nil && n.extra.method != "" {
-		id["method"] = strings.ToUpper(n.extra.method)
-	}
-	id["size"] = strconv.Itoa(n.Size)
 	switch {
 	case n.TokenPath != "":
 		id["next"] = "body:" + n.TokenPath
@@ -129,36 +132,36 @@ func (n *NextToken[T]) Identity() paginate.Identity {
 		id["next"] = "header:" + n.TokenHeader
 	case n.NextURLPath != "":
 		id["next"] = "url:" + n.NextURLPath
-	case n.LinkHeader:
-		id["next"] = "link"
+	case n.LinkRel != "":
+		id["next"] = "link:" + lowerASCII(n.LinkRel)
 	default:
 		id["next"] = "decode"
 	}
 	if n.FirstToken != "" {
-		id["first"] = n.FirstToken
+		id["first-token"] = n.FirstToken
 	}
-	if st != nil && n.extra.body != nil {
-		id["body"] = st.c.redactBody(n.extra.body)
-	}
-	sinceDefault(id, n.SinceParam, n.SinceDefault)
 	return id
 }
 
-// sinceDefault adds the incremental bound a first sync sends, which
-// selects the records that page positions count.
-func sinceDefault(id paginate.Identity, param, def string) {
-	if param != "" && def != "" {
-		id["since-default"] = def
-	}
-}
-
-// client returns the compiled client, or nil for a configuration that did
-// not compile.
-func (s *state[T]) client() *client {
-	if s == nil {
+// staticValues returns HTTP.PathValues, or nil without a template.
+func (t *pathTemplate) staticValues() map[string]string {
+	if t == nil {
 		return nil
 	}
-	return s.c
+	return t.static
+}
+
+// redactedValues returns the values as a sorted query, with those of
+// secret names replaced by "REDACTED".
+func (c *client) redactedValues(m map[string]string) string {
+	q := make(url.Values, len(m))
+	for k, v := range m {
+		if c.names.is(k) {
+			v = "REDACTED"
+		}
+		q.Set(k, v)
+	}
+	return q.Encode()
 }
 
 // redactedStatic returns the static query, sorted, with the values of

@@ -26,6 +26,10 @@ func TestIdentity(t *testing.T) {
 	other.Header = http.Header{"Authorization": {"Bearer x"}}
 	other.Auth = func(*http.Request) error { return nil }
 	other.MaxBody = 1
+	withBody := func(h strategies.HTTP, secret string) strategies.HTTP {
+		h.Body = map[string]any{"filter": map[string]any{"n": 9007199254740993}, "client_secret": secret}
+		return h
+	}
 
 	tests := []struct {
 		name   string
@@ -35,39 +39,106 @@ func TestIdentity(t *testing.T) {
 	}{
 		{
 			name: "page number",
-			p:    &strategies.PageNumber[user]{HTTP: h, Size: 50, SinceParam: "since", ItemsPath: "data"},
-			q:    &strategies.PageNumber[user]{HTTP: other, Size: 50, SinceParam: "since", ItemsPath: "items", MaxPage: 3},
+			p: &strategies.PageNumber[user]{
+				HTTP: h,
+				Paging: strategies.Paging[user]{
+					Size:       50,
+					SizeParam:  strategies.Query("per_page"),
+					SinceParam: strategies.Query("since"),
+					ItemsPath:  "data",
+				},
+			},
+			q: &strategies.PageNumber[user]{
+				HTTP: other,
+				Paging: strategies.Paging[user]{
+					Size:       50,
+					SizeParam:  strategies.Query("per_page"),
+					SinceParam: strategies.Query("since"),
+					ItemsPath:  "items",
+				},
+				MaxPage: 3,
+			},
 			want: paginate.Identity{"paginator": "page-number", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
 				"params": "page=query:page,since=query:since,size=query:per_page", "size": "50", "first": "1"},
-			differ: &strategies.PageNumber[user]{HTTP: h, Size: 100, SinceParam: "since"},
+			differ: &strategies.PageNumber[user]{
+				HTTP: h,
+				Paging: strategies.Paging[user]{
+					Size:       100,
+					SizeParam:  strategies.Query("per_page"),
+					SinceParam: strategies.Query("since"),
+				},
+			},
 		},
 		{
 			name: "offset",
-			p:    &strategies.Offset[user]{HTTP: h, Limit: 20, OffsetParam: "_start", LimitParam: "_limit"},
-			q:    &strategies.Offset[user]{HTTP: other, Limit: 20, OffsetParam: "_start", LimitParam: "_limit", MaxOffset: 10},
+			p: &strategies.Offset[user]{
+				HTTP: h,
+				Paging: strategies.Paging[user]{
+					Size:      20,
+					SizeParam: strategies.Query("_limit"),
+				},
+				OffsetParam: strategies.Query("_start"),
+			},
+			q: &strategies.Offset[user]{
+				HTTP: other,
+				Paging: strategies.Paging[user]{
+					Size:      20,
+					SizeParam: strategies.Query("_limit"),
+				},
+				OffsetParam: strategies.Query("_start"),
+				MaxOffset:   10,
+			},
 			want: paginate.Identity{"paginator": "offset", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
 				"params": "offset=query:_start,size=query:_limit", "size": "20"},
-			differ: &strategies.Offset[user]{HTTP: h, Limit: 25, OffsetParam: "_start", LimitParam: "_limit"},
+			differ: &strategies.Offset[user]{
+				HTTP: h,
+				Paging: strategies.Paging[user]{
+					Size:      25,
+					SizeParam: strategies.Query("_limit"),
+				},
+				OffsetParam: strategies.Query("_start"),
+			},
 		},
 		{
 			name: "cursor",
-			p:    &strategies.Cursor[user]{HTTP: h, Param: "after", Value: userKey, Size: 10},
-			q:    &strategies.Cursor[user]{HTTP: other, Param: "after", Value: userUpdatedAt, Size: 10},
+			p: &strategies.Cursor[user]{
+				HTTP: h,
+				Paging: strategies.Paging[user]{
+					Size: 10,
+				},
+				CursorParam: strategies.Query("after"),
+				Value:       userKey,
+			},
+			q: &strategies.Cursor[user]{
+				HTTP: other,
+				Paging: strategies.Paging[user]{
+					Size: 10,
+				},
+				CursorParam: strategies.Query("after"),
+				Value:       userUpdatedAt,
+			},
 			want: paginate.Identity{"paginator": "cursor", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
 				"params": "cursor=query:after,size=query:limit", "size": "10", "inclusive": "false"},
-			differ: &strategies.Cursor[user]{HTTP: h, Param: "after", Value: userKey, Size: 11},
+			differ: &strategies.Cursor[user]{
+				HTTP: h,
+				Paging: strategies.Paging[user]{
+					Size: 11,
+				},
+				CursorParam: strategies.Query("after"),
+				Value:       userKey,
+			},
 		},
 		{
 			name: "next token",
-			p: &strategies.NextToken[user]{HTTP: h, TokenPath: "next", TokenBodyField: "page.cursor", Size: 5, ItemsPath: "items",
-				Body: map[string]any{"filter": map[string]any{"n": 9007199254740993}, "client_secret": "x"}},
-			q: &strategies.NextToken[user]{HTTP: other, TokenPath: "next", TokenBodyField: "page.cursor", Size: 5, ItemsPath: "items",
-				Body: map[string]any{"filter": map[string]any{"n": 9007199254740993}, "client_secret": "y"}},
+			p: &strategies.NextToken[user]{HTTP: withBody(h, "x"), Paging: strategies.Paging[user]{Size: 5, ItemsPath: "items"},
+				TokenPath: "next", TokenParam: strategies.Body("page.cursor")},
+			q: &strategies.NextToken[user]{HTTP: withBody(other, "y"), Paging: strategies.Paging[user]{Size: 5, ItemsPath: "items"},
+				TokenPath: "next", TokenParam: strategies.Body("page.cursor")},
 			want: paginate.Identity{"paginator": "next-token", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
 				"method": "POST", "params": "size=query:limit,token=body:page.cursor", "size": "5", "next": "body:next",
 				"body": `{"client_secret":"REDACTED","filter":{"n":9007199254740993}}`},
-			differ: &strategies.NextToken[user]{HTTP: h, TokenPath: "next", TokenBodyField: "page.cursor", Size: 6, ItemsPath: "items",
-				Body: map[string]any{"filter": map[string]any{"n": 9007199254740993}, "client_secret": "x"}},
+			differ: &strategies.NextToken[user]{HTTP: withBody(h, "x"), Paging: strategies.Paging[user]{Size: 6, ItemsPath: "items"},
+				TokenPath: "next", TokenParam: strategies.Body("page.cursor")},
 		},
 	}
 	for _, tt := range tests {
@@ -94,7 +165,9 @@ func TestIdentity(t *testing.T) {
 // A configuration that does not compile still describes its kind; the run
 // then fails at its first fetch.
 func TestIdentityBadConfig(t *testing.T) {
-	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: "::"}}
+	p := &strategies.PageNumber[user]{
+		HTTP: strategies.HTTP{URL: "::"},
+	}
 	if got := p.Identity(); got["paginator"] != "page-number" {
 		t.Errorf("Identity = %v", got)
 	}

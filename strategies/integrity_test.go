@@ -143,8 +143,14 @@ func serveMock(t *testing.T, cfg mockapi.Config) (*mockapi.Server, string) {
 func pageNumberOf(base string, size int) *strategies.PageNumber[mockapi.User] {
 	return &strategies.PageNumber[mockapi.User]{
 		HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber},
-		Size: size, SinceParam: "updated_since",
-		ItemsPath: "data", TotalPagesPath: "total_pages", TotalItemsPath: "total_items",
+		Paging: strategies.Paging[mockapi.User]{
+			Size:           size,
+			SizeParam:      strategies.Query("per_page"),
+			SinceParam:     strategies.Query("updated_since"),
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+			TotalItemsPath: "total_items",
+		},
 	}
 }
 
@@ -288,7 +294,12 @@ func clampedRuns(t *testing.T, opts paginate.Options[mockapi.User], check func(t
 	s := openTable(t, db, "user")
 	p := &strategies.PageNumber[mockapi.User]{
 		HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber},
-		Size: 50, SinceParam: "updated_since", ItemsPath: "data",
+		Paging: strategies.Paging[mockapi.User]{
+			Size:       50,
+			SizeParam:  strategies.Query("per_page"),
+			SinceParam: strategies.Query("updated_since"),
+			ItemsPath:  "data",
+		},
 	}
 	opts.HighWater = stamp
 	since := ""

@@ -170,13 +170,23 @@ func memoryChild(t *testing.T, name string) {
 		}
 	}()
 
-	p := &strategies.PageNumber[tiny]{HTTP: strategies.HTTP{URL: srv.URL + "/x"}, ItemsPath: "data"}
+	p := &strategies.PageNumber[tiny]{
+		HTTP: strategies.HTTP{URL: srv.URL + "/x"},
+		Paging: strategies.Paging[tiny]{
+			ItemsPath: "data",
+		},
+	}
 	if strings.HasPrefix(tc.body.prefix, "[") {
 		p.ItemsPath = ""
 	}
 	// Warm up: the first request sets up the client and server.
 	warm := httptest.NewServer(hostileBody{`{"data":[]}`, " ", "", 11})
-	if _, err := (&strategies.PageNumber[tiny]{HTTP: strategies.HTTP{URL: warm.URL}, ItemsPath: "data"}).Fetch(context.Background(), paginate.Position{}); err != nil {
+	if _, err := (&strategies.PageNumber[tiny]{
+		HTTP: strategies.HTTP{URL: warm.URL},
+		Paging: strategies.Paging[tiny]{
+			ItemsPath: "data",
+		},
+	}).Fetch(context.Background(), paginate.Position{}); err != nil {
 		t.Fatal(err)
 	}
 	warm.Close()
@@ -229,7 +239,12 @@ func TestSpaceRunsOutsideStrings(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	p := &strategies.PageNumber[tiny]{HTTP: strategies.HTTP{URL: srv.URL}, ItemsPath: "data"}
+	p := &strategies.PageNumber[tiny]{
+		HTTP: strategies.HTTP{URL: srv.URL},
+		Paging: strategies.Paging[tiny]{
+			ItemsPath: "data",
+		},
+	}
 	page, err := p.Fetch(context.Background(), paginate.Position{})
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +275,12 @@ func TestItemLimit(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Write([]byte(body(tt.n)))
 		}))
-		p := &strategies.PageNumber[tiny]{HTTP: strategies.HTTP{URL: srv.URL, MaxItems: tt.max}, ItemsPath: "data"}
+		p := &strategies.PageNumber[tiny]{
+			HTTP: strategies.HTTP{URL: srv.URL, MaxItems: tt.max},
+			Paging: strategies.Paging[tiny]{
+				ItemsPath: "data",
+			},
+		}
 		page, err := p.Fetch(context.Background(), paginate.Position{Page: 3})
 		srv.Close()
 		switch {

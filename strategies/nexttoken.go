@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/pagekit/pagekit/paginate"
@@ -39,6 +37,7 @@ import (
 // it afterwards.
 type NextToken[T any] struct {
 	HTTP
+	Paging[T]
 
 	// Where the next page's token or URL comes from: set one, or set
 	// Decode to fill Response.Next.
@@ -46,151 +45,78 @@ type NextToken[T any] struct {
 	// TokenPath is the body path of a token, such as "nextPageToken".
 	// TokenHeader is a response header with a token. NextURLPath is the
 	// body path of a next URL, absolute or relative to the request URL.
-	// LinkHeader follows the Link header's rel="next" URL.
+	// LinkRel follows the URL of the Link header's link with this
+	// relation, such as "next".
 	TokenPath   string
 	TokenHeader string
 	NextURLPath string
-	LinkHeader  bool
+	LinkRel     string
 
-	// Where a token goes on the next request: set one of these for a
-	// token (none for a next URL, which is requested as it is).
-	//
-	// TokenParam is a query parameter, such as "pageToken" or "cursor".
-	// TokenRequestHeader is a request header. TokenBodyField is the
-	// dotted path of a field of the JSON request body, which is Body with
-	// the token set, sent by POST.
-	TokenParam         string
-	TokenRequestHeader string
-	TokenBodyField     string
-	// Body, when set, is encoded as JSON and sent by POST (or
-	// HTTP.Method) with every request.
-	Body any
+	// TokenParam is where a token goes on the next request, such as
+	// Query("pageToken"), Header("X-Page-Token") or
+	// Body("page.start_cursor"). A next URL is requested as it is, and
+	// takes no TokenParam.
+	TokenParam Param
 	// FirstToken is the token sent with the first request, such as "*"
 	// for Solr's cursorMark; empty sends no token then.
 	FirstToken string
 
-	// SizeParam is the page size's query parameter; empty means "limit".
-	// It is sent only when Size is positive, and not with next URLs.
-	SizeParam string
-	Size      int
-
-	// SinceParam, when set, is the query parameter of the incremental
-	// lower bound: requests built from HTTP.URL send the position's Since
-	// there, or SinceDefault when Since is empty. Next URLs are expected
-	// to carry it.
-	SinceParam   string
-	SinceDefault string
-
-	// ItemsPath is the path of the records; empty means the body is the
-	// array. HasMorePath and TotalItemsPath are the paths of a has-more
-	// flag and of the total; TotalItemsHeader names a header with the
-	// total. Empty ones are not read.
-	ItemsPath        string
-	HasMorePath      string
-	TotalItemsPath   string
-	TotalItemsHeader string
-
-	// Decode, when set, reads responses instead of the paths above (see
-	// [Response]); its Response.Next is the token, or the next URL when
-	// no token placement is set.
-	Decode func(*http.Response) (Response[T], error)
-
-	lazy  lazy[T]
-	extra tokenState
+	lazy lazy[T]
 }
 
-// tokenState is what NextToken compiles beyond the shared state.
-type tokenState struct {
-	urlMode   bool
-	method    string
-	body      []byte        // Body encoded, sent when there is no token
-	bodyTmpl  *bodyTemplate // Body with the token field to set
-	fieldKeys []string
+// tokenBox is a token position that also carries the window's end, stored
+// as JSON in Position.Token when the window's upper bound is sent on
+// every request.
+type tokenBox struct {
+	T string `json:"t"`
+	U string `json:"u,omitempty"`
 }
 
-func (n *NextToken[T]) state() (*state[T], error) {
-	return n.lazy.get(func() (*state[T], error) {
-		sources := count(n.TokenPath != "", n.TokenHeader != "", n.NextURLPath != "", n.LinkHeader)
-		placements := count(n.TokenParam != "", n.TokenRequestHeader != "", n.TokenBodyField != "")
-		switch {
-		case sources > 1:
-			return nil, fmt.Errorf("%w: NextToken takes one of TokenPath, TokenHeader, NextURLPath and LinkHeader", ErrConfig)
-		case sources == 0 && n.Decode == nil:
-			return nil, fmt.Errorf("%w: NextToken needs TokenPath, TokenHeader, NextURLPath, LinkHeader or Decode", ErrConfig)
-		case placements > 1:
-			return nil, fmt.Errorf("%w: NextToken takes one of TokenParam, TokenRequestHeader and TokenBodyField", ErrConfig)
-		case placements == 0 && (n.TokenPath != "" || n.TokenHeader != ""):
-			return nil, fmt.Errorf("%w: NextToken needs TokenParam, TokenRequestHeader or TokenBodyField to send the token back", ErrConfig)
-		case placements > 0 && (n.NextURLPath != "" || n.LinkHeader):
-			return nil, fmt.Errorf("%w: a next URL is requested as it is; drop TokenParam, TokenRequestHeader and TokenBodyField", ErrConfig)
-		case n.Size < 0:
-			return nil, fmt.Errorf("%w: NextToken.Size must not be negative", ErrConfig)
-		case n.FirstToken != "" && placements == 0:
-			return nil, fmt.Errorf("%w: NextToken.FirstToken needs a token placement", ErrConfig)
-		}
-		x := &n.extra
-		x.urlMode = placements == 0
-		x.method = n.Method
-		if n.Body != nil || n.TokenBodyField != "" {
-			if x.method == "" {
-				x.method = http.MethodPost
-			}
-			b := []byte("{}")
-			var err error
-			if n.Body != nil {
-				b, err = json.Marshal(n.Body)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%w: NextToken.Body: %v", ErrConfig, err)
-			}
-			x.body = b
-			if n.TokenBodyField != "" {
-				if x.fieldKeys, err = parseKeys(n.TokenBodyField); err != nil {
-					return nil, fmt.Errorf("%w: NextToken.TokenBodyField %q is not a field path", ErrConfig, n.TokenBodyField)
-				}
-				if x.bodyTmpl, err = compileBody(b, [][]string{x.fieldKeys}); err != nil {
-					return nil, fmt.Errorf("%w: NextToken.Body must encode as a JSON object to take TokenBodyField: %v", ErrConfig, err)
-				}
-			}
-		}
-		c, err := n.HTTP.compile(n.TokenParam, n.sizeParam(), n.SinceParam)
-		if err != nil {
-			return nil, err
-		}
-		nextPath, nextHeader := n.TokenPath, n.TokenHeader
-		if n.NextURLPath != "" {
-			nextPath = n.NextURLPath
-		}
-		src, err := sourceSpec[T]{
-			paths:       [numSlots]string{n.ItemsPath, n.TotalItemsPath, "", "", n.HasMorePath, nextPath},
-			decode:      n.Decode,
-			totalHeader: n.TotalItemsHeader,
-			nextHeader:  nextHeader,
-			linkNext:    n.LinkHeader,
-		}.compile()
-		if err != nil {
-			return nil, err
-		}
-		return &state[T]{c: c, src: src}, nil
-	})
+func (n *NextToken[T]) state() (*state[T], error) { return n.lazy.get(n.compile) }
+
+func (n *NextToken[T]) compile() (*state[T], error) {
+	sources := count(n.TokenPath != "", n.TokenHeader != "", n.NextURLPath != "", n.LinkRel != "")
+	placed := n.TokenParam.sent()
+	switch {
+	case sources > 1:
+		return nil, fmt.Errorf("%w: NextToken takes one of TokenPath, TokenHeader, NextURLPath and LinkRel", ErrConfig)
+	case sources == 0 && n.Decode == nil:
+		return nil, fmt.Errorf("%w: NextToken needs TokenPath, TokenHeader, NextURLPath, LinkRel or Decode", ErrConfig)
+	case !placed && (n.TokenPath != "" || n.TokenHeader != ""):
+		return nil, fmt.Errorf("%w: NextToken needs TokenParam to send the token back", ErrConfig)
+	case placed && (n.NextURLPath != "" || n.LinkRel != ""):
+		return nil, fmt.Errorf("%w: a next URL is requested as it is; drop TokenParam", ErrConfig)
+	case n.FirstToken != "" && !placed:
+		return nil, fmt.Errorf("%w: NextToken.FirstToken needs TokenParam", ErrConfig)
+	case n.TokenParam.In == Nowhere && n.TokenParam.Name != "":
+		return nil, fmt.Errorf("%w: NextToken.TokenParam %q goes nowhere", ErrConfig, n.TokenParam.Name)
+	}
+	var params [numRoles]Param
+	n.windowParams(&params)
+	params[rolePos] = n.TokenParam
+	nextPath := n.TokenPath
+	if n.NextURLPath != "" {
+		nextPath = n.NextURLPath
+	}
+	return compileState(&n.HTTP, &n.Paging, params, [numRoles]bool{roleSize: true}, InQuery, "", nextPath, n.TokenHeader, n.LinkRel)
 }
+
+// urlMode reports whether positions hold next URLs rather than tokens.
+func (n *NextToken[T]) urlMode() bool { return !n.TokenParam.sent() }
 
 func count(bs ...bool) int {
-	n := 0
+	c := 0
 	for _, b := range bs {
 		if b {
-			n++
+			c++
 		}
 	}
-	return n
+	return c
 }
 
-func (n *NextToken[T]) sizeParam() string {
-	if n.SizeParam == "" {
-		return "limit"
-	}
-	return n.SizeParam
-}
+// Validate reports what is wrong with the configuration, as the first
+// Fetch would; paginate.Run calls it before the first request.
+func (n *NextToken[T]) Validate() error { return n.lazy.validate(n.compile) }
 
 // Fetch fetches the page for the token or next URL in pos.Token, or the
 // first page.
@@ -202,10 +128,24 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 	if pos.Page != 0 || pos.Offset != 0 {
 		return paginate.Page[T]{}, badPosition("next-token", pos)
 	}
-	x := &n.extra
-	req := request{method: x.method, body: x.body}
-	if x.urlMode && pos.Token != "" {
-		u, err := url.Parse(pos.Token)
+	token, end := pos.Token, ""
+	if n.keepsEnd() && token != "" {
+		var box tokenBox
+		if err := json.Unmarshal([]byte(token), &box); err != nil {
+			return paginate.Page[T]{}, badPosition("next-token", pos)
+		}
+		token, end = box.T, box.U
+	}
+	var vals [numRoles]string
+	end, err = n.bounds(&vals, pos, end)
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
+	vals[roleSize] = n.size()
+	var next string
+	var missing []string
+	if n.urlMode() && token != "" {
+		u, err := url.Parse(token)
 		if err != nil {
 			return paginate.Page[T]{}, badPosition("next-URL", pos)
 		}
@@ -213,33 +153,19 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		if err := st.c.checkOrigin(u, "next URL"); err != nil {
 			return paginate.Page[T]{}, paginate.Permanent(err)
 		}
-		req.missing = st.c.restoreNext(u)
-		req.url = u.String()
-	} else {
-		token := pos.Token
+		missing = st.c.restoreNext(u)
+		next = u.String()
+	} else if !n.urlMode() {
 		if token == "" {
 			token = n.FirstToken
 		}
-		var size string
-		if n.Size > 0 {
-			size = strconv.Itoa(n.Size)
-		}
-		var param string
-		if n.TokenParam != "" {
-			param = token
-		}
-		req.url = st.c.buildURL(n.SinceParam, since(pos, n.SinceDefault), n.sizeParam(), size, n.TokenParam, param)
-		if n.TokenRequestHeader != "" && token != "" {
-			req.header, req.value = n.TokenRequestHeader, token
-		}
-		if n.TokenBodyField != "" && token != "" {
-			tok, err := json.Marshal(token)
-			if err != nil {
-				return paginate.Page[T]{}, paginate.Permanent(fmt.Errorf("encoding the request body: %w", err))
-			}
-			req.body = x.bodyTmpl.render([][]byte{tok})
-		}
+		vals[rolePos] = token
 	}
+	req, err := st.pl.build(vals, nil, next)
+	if err != nil {
+		return paginate.Page[T]{}, paginate.Permanent(err)
+	}
+	req.missing = missing
 	resp, br, err := st.c.send(ctx, req)
 	if err != nil {
 		return paginate.Page[T]{}, err
@@ -248,28 +174,44 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	next := strings.TrimSpace(r.Next)
-	if x.urlMode && next != "" {
-		ref, err := url.Parse(next)
+	nextTok := strings.TrimSpace(r.Next)
+	if n.urlMode() && nextTok != "" {
+		ref, err := url.Parse(nextTok)
 		if err != nil {
-			return paginate.Page[T]{}, responseError(resp, fmt.Errorf("%w: next URL %q: %v", ErrBadJSON, redactString(next), err))
+			return paginate.Page[T]{}, responseError(resp, fmt.Errorf("%w: next URL %q: %v", ErrBadJSON, redactString(nextTok), err))
 		}
 		abs := resp.Request.URL.ResolveReference(ref)
 		if err := st.c.checkOrigin(abs, "next URL"); err != nil {
 			return paginate.Page[T]{}, responseError(resp, err)
 		}
 		st.c.storeNext(resp.Request, abs)
-		next = st.c.relative(abs)
+		nextTok = st.c.relative(abs)
 	}
-	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems, Fingerprint: r.print}
+	items, below, err := n.cut(r.Items, pos)
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
+	out := paginate.Page[T]{Items: items, TotalItems: r.TotalItems, TotalPages: r.TotalPages}
+	if len(items) == len(r.Items) {
+		out.Fingerprint = r.print
+	}
 	switch {
+	case below:
+		out.Stop = paginate.StopLastPage
 	case r.HasMore != nil && !*r.HasMore:
 		out.Stop = paginate.StopHasMoreFalse
-	case next == "":
+	case nextTok == "":
 		out.Stop = paginate.StopNoNextToken
 	default:
 		out.More = true
-		out.Next = paginate.Position{Token: next}
+		out.Next = paginate.Position{Token: nextTok}
+		if n.keepsEnd() {
+			b, err := json.Marshal(tokenBox{T: nextTok, U: end})
+			if err != nil {
+				return paginate.Page[T]{}, paginate.Permanent(fmt.Errorf("encoding the token: %w", err))
+			}
+			out.Next.Token = string(b)
+		}
 	}
 	return out, nil
 }

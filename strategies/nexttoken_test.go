@@ -89,17 +89,37 @@ func TestNextToken(t *testing.T) {
 		wantReqs  []string // request query strings, when checked
 	}{
 		{name: "body token in a query parameter", api: tokenAPI{pages: pages, tokens: toks, read: param("pageToken"), write: bodyToken},
-			p:         strategies.NextToken[user]{TokenPath: "nextPageToken", TokenParam: "pageToken", ItemsPath: "items", Size: 20, SizeParam: "maxResults"},
+			p: strategies.NextToken[user]{
+				TokenPath:  "nextPageToken",
+				TokenParam: strategies.Query("pageToken"),
+				Paging: strategies.Paging[user]{
+					ItemsPath: "items",
+					Size:      20,
+					SizeParam: strategies.Query("maxResults"),
+				},
+			},
 			wantItems: all, wantStop: paginate.StopNoNextToken,
 			wantReqs: []string{"maxResults=20", "maxResults=20&pageToken=t2", "maxResults=20&pageToken=t3"}},
 		{name: "first page empty", api: tokenAPI{pages: [][]user{{}}, tokens: []string{""}, read: param("pageToken"), write: bodyToken},
-			p:         strategies.NextToken[user]{TokenPath: "nextPageToken", TokenParam: "pageToken", ItemsPath: "items"},
+			p: strategies.NextToken[user]{
+				TokenPath:  "nextPageToken",
+				TokenParam: strategies.Query("pageToken"),
+				Paging: strategies.Paging[user]{
+					ItemsPath: "items",
+				},
+			},
 			wantItems: nil, wantStop: paginate.StopNoNextToken, wantReqs: []string{""}},
 		{name: "Slack: empty next_cursor ends it", api: tokenAPI{pages: pages, tokens: toks, read: param("cursor"),
 			write: func(w http.ResponseWriter, _ *http.Request, items []user, next string) {
 				writeJSON(w, 200, map[string]any{"ok": true, "members": items, "response_metadata": map[string]string{"next_cursor": next}})
 			}},
-			p:         strategies.NextToken[user]{TokenPath: "response_metadata.next_cursor", TokenParam: "cursor", ItemsPath: "members"},
+			p: strategies.NextToken[user]{
+				TokenPath:  "response_metadata.next_cursor",
+				TokenParam: strategies.Query("cursor"),
+				Paging: strategies.Paging[user]{
+					ItemsPath: "members",
+				},
+			},
 			wantItems: all, wantStop: paginate.StopNoNextToken},
 		{name: "token missing ends it", api: tokenAPI{pages: pages, tokens: toks, read: param("t"),
 			write: func(w http.ResponseWriter, _ *http.Request, items []user, next string) {
@@ -109,7 +129,13 @@ func TestNextToken(t *testing.T) {
 				}
 				writeJSON(w, 200, body)
 			}},
-			p:         strategies.NextToken[user]{TokenPath: "meta.next", TokenParam: "t", ItemsPath: "items"},
+			p: strategies.NextToken[user]{
+				TokenPath:  "meta.next",
+				TokenParam: strategies.Query("t"),
+				Paging: strategies.Paging[user]{
+					ItemsPath: "items",
+				},
+			},
 			wantItems: all, wantStop: paginate.StopNoNextToken},
 		{name: "token in a header, sent in a header", api: tokenAPI{pages: pages, tokens: toks,
 			read: func(r *http.Request) string { return r.Header.Get("X-Page-Token") },
@@ -119,22 +145,45 @@ func TestNextToken(t *testing.T) {
 				}
 				writeJSON(w, 200, items)
 			}},
-			p:         strategies.NextToken[user]{TokenHeader: "X-Next-Token", TokenRequestHeader: "X-Page-Token"},
+			p: strategies.NextToken[user]{
+				TokenHeader: "X-Next-Token",
+				TokenParam:  strategies.Header("X-Page-Token"),
+			},
 			wantItems: all, wantStop: paginate.StopNoNextToken},
 		{name: "has_more false wins over a token", api: tokenAPI{pages: pages, tokens: toks, read: param("t"),
 			write: func(w http.ResponseWriter, _ *http.Request, items []user, next string) {
 				writeJSON(w, 200, map[string]any{"items": items, "next": next, "has_more": next != "x"})
 			}, next: []string{"t2", "t3", "x"}},
-			p:         strategies.NextToken[user]{TokenPath: "next", TokenParam: "t", ItemsPath: "items", HasMorePath: "has_more"},
+			p: strategies.NextToken[user]{
+				TokenPath:  "next",
+				TokenParam: strategies.Query("t"),
+				Paging: strategies.Paging[user]{
+					ItemsPath:   "items",
+					HasMorePath: "has_more",
+				},
+			},
 			wantItems: all, wantStop: paginate.StopHasMoreFalse},
 		{name: "an empty page with a token goes on", api: tokenAPI{pages: [][]user{pages[0], {}, pages[1]}, tokens: toks, read: param("pageToken"), write: bodyToken},
-			p:         strategies.NextToken[user]{TokenPath: "nextPageToken", TokenParam: "pageToken", ItemsPath: "items"},
+			p: strategies.NextToken[user]{
+				TokenPath:  "nextPageToken",
+				TokenParam: strategies.Query("pageToken"),
+				Paging: strategies.Paging[user]{
+					ItemsPath: "items",
+				},
+			},
 			wantItems: all[:40], wantStop: paginate.StopNoNextToken},
 		{name: "first token", api: tokenAPI{pages: pages, tokens: []string{"*", "AoE1", "AoE2"}, read: param("cursorMark"),
 			write: func(w http.ResponseWriter, _ *http.Request, items []user, next string) {
 				writeJSON(w, 200, map[string]any{"response": map[string]any{"docs": items}, "nextCursorMark": next})
 			}},
-			p:         strategies.NextToken[user]{TokenPath: "nextCursorMark", TokenParam: "cursorMark", FirstToken: "*", ItemsPath: "response.docs"},
+			p: strategies.NextToken[user]{
+				TokenPath:  "nextCursorMark",
+				TokenParam: strategies.Query("cursorMark"),
+				FirstToken: "*",
+				Paging: strategies.Paging[user]{
+					ItemsPath: "response.docs",
+				},
+			},
 			wantItems: all, wantStop: paginate.StopNoNextToken,
 			wantReqs: []string{"cursorMark=%2A", "cursorMark=AoE1", "cursorMark=AoE2"}},
 		{name: "absolute next URL in the body", api: tokenAPI{pages: pages, tokens: toks, read: nextURL,
@@ -145,7 +194,14 @@ func TestNextToken(t *testing.T) {
 				}
 				writeJSON(w, 200, map[string]any{"data": items, "next_page_url": u})
 			}},
-			p:         strategies.NextToken[user]{NextURLPath: "next_page_url", ItemsPath: "data", Size: 20, SizeParam: "per_page"},
+			p: strategies.NextToken[user]{
+				NextURLPath: "next_page_url",
+				Paging: strategies.Paging[user]{
+					ItemsPath: "data",
+					Size:      20,
+					SizeParam: strategies.Query("per_page"),
+				},
+			},
 			wantItems: all, wantStop: paginate.StopNoNextToken,
 			wantReqs: []string{"per_page=20", "page=t2", "page=t3"}},
 		{name: "relative next URL in the body", api: tokenAPI{pages: pages, tokens: toks, read: nextURL,
@@ -156,7 +212,12 @@ func TestNextToken(t *testing.T) {
 				}
 				writeJSON(w, 200, map[string]any{"data": items, "links": map[string]any{"next": u}})
 			}},
-			p:         strategies.NextToken[user]{NextURLPath: "links.next", ItemsPath: "data"},
+			p: strategies.NextToken[user]{
+				NextURLPath: "links.next",
+				Paging: strategies.Paging[user]{
+					ItemsPath: "data",
+				},
+			},
 			wantItems: all, wantStop: paginate.StopNoNextToken},
 		{name: "Link header", api: tokenAPI{pages: pages, tokens: toks, read: nextURL,
 			write: func(w http.ResponseWriter, r *http.Request, items []user, next string) {
@@ -166,40 +227,68 @@ func TestNextToken(t *testing.T) {
 				}
 				writeJSON(w, 200, items)
 			}},
-			p:         strategies.NextToken[user]{LinkHeader: true},
+			p: strategies.NextToken[user]{
+				LinkRel: "next",
+			},
 			wantItems: all, wantStop: paginate.StopNoNextToken,
 			wantReqs: []string{"", "page=t2&ids=1,2", "page=t3&ids=1,2"}},
 		{name: "token cycle A, B, A", api: tokenAPI{pages: pages, tokens: []string{"", "A", "B"}, next: []string{"A", "B", "A"}, read: param("t"), write: bodyToken},
-			p:         strategies.NextToken[user]{TokenPath: "nextPageToken", TokenParam: "t", ItemsPath: "items"},
+			p: strategies.NextToken[user]{
+				TokenPath:  "nextPageToken",
+				TokenParam: strategies.Query("t"),
+				Paging: strategies.Paging[user]{
+					ItemsPath: "items",
+				},
+			},
 			wantItems: all, wantStop: paginate.StopLoopDetected, wantErr: paginate.ErrLoop},
 		{name: "next link to itself", api: tokenAPI{pages: pages[:2], tokens: []string{"", "p2"}, next: []string{"p2", "p2"}, read: nextURL,
 			write: func(w http.ResponseWriter, r *http.Request, items []user, next string) {
 				w.Header().Set("Link", `<?page=`+next+`>; rel=next`)
 				writeJSON(w, 200, items)
 			}},
-			p:         strategies.NextToken[user]{LinkHeader: true},
+			p: strategies.NextToken[user]{
+				LinkRel: "next",
+			},
 			wantItems: all[:40], wantStop: paginate.StopLoopDetected, wantErr: paginate.ErrLoop},
 		{name: "same page under two tokens", api: tokenAPI{pages: [][]user{pages[0], pages[1], pages[1]}, tokens: toks, read: param("pageToken"), write: bodyToken},
-			p: strategies.NextToken[user]{TokenPath: "nextPageToken", TokenParam: "pageToken", ItemsPath: "items"}, key: true,
+			p: strategies.NextToken[user]{
+				TokenPath:  "nextPageToken",
+				TokenParam: strategies.Query("pageToken"),
+				Paging: strategies.Paging[user]{
+					ItemsPath: "items",
+				},
+			}, key: true,
 			wantItems: all[:40], wantStop: paginate.StopLoopDetected, wantErr: paginate.ErrLoop},
 		{name: "next URL to another host", api: tokenAPI{pages: pages, tokens: toks, read: nextURL,
 			write: func(w http.ResponseWriter, r *http.Request, items []user, next string) {
 				writeJSON(w, 200, map[string]any{"data": items, "next": "http://evil.test/steal?page=" + next})
 			}},
-			p:         strategies.NextToken[user]{NextURLPath: "next", ItemsPath: "data"},
+			p: strategies.NextToken[user]{
+				NextURLPath: "next",
+				Paging: strategies.Paging[user]{
+					ItemsPath: "data",
+				},
+			},
 			wantItems: nil, wantStop: paginate.StopError, wantErr: strategies.ErrOtherOrigin},
 		{name: "next URL to another scheme", api: tokenAPI{pages: pages, tokens: toks, read: nextURL,
 			write: func(w http.ResponseWriter, r *http.Request, items []user, next string) {
 				w.Header().Set("Link", "<https://"+r.Host+"/x?page="+next+">; rel=next")
 				writeJSON(w, 200, items)
 			}},
-			p:         strategies.NextToken[user]{LinkHeader: true},
+			p: strategies.NextToken[user]{
+				LinkRel: "next",
+			},
 			wantItems: nil, wantStop: paginate.StopError, wantErr: strategies.ErrOtherOrigin},
 		{name: "malformed next URL", api: tokenAPI{pages: pages, tokens: toks, read: nextURL,
 			write: func(w http.ResponseWriter, r *http.Request, items []user, next string) {
 				writeJSON(w, 200, map[string]any{"data": items, "next": "http://[::1"})
 			}},
-			p:         strategies.NextToken[user]{NextURLPath: "next", ItemsPath: "data"},
+			p: strategies.NextToken[user]{
+				NextURLPath: "next",
+				Paging: strategies.Paging[user]{
+					ItemsPath: "data",
+				},
+			},
 			wantItems: nil, wantStop: paginate.StopError, wantErr: strategies.ErrBadJSON},
 	}
 	for i := range tests {
@@ -236,8 +325,14 @@ func TestNextTokenAllowHosts(t *testing.T) {
 	srv, q := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"data": []user{{ID: "here"}}, "next": other.URL + "/p2"})
 	}))
-	p := &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: srv.URL, AllowHosts: []string{strings.TrimPrefix(other.URL, "http://")},
-		Header: http.Header{"X-Api-Key": {"k"}}}, NextURLPath: "next", ItemsPath: "data"}
+	p := &strategies.NextToken[user]{
+		HTTP: strategies.HTTP{URL: srv.URL, AllowHosts: []string{strings.TrimPrefix(other.URL, "http://")},
+			Header: http.Header{"X-Api-Key": {"k"}}},
+		Paging: strategies.Paging[user]{
+			ItemsPath: "data",
+		},
+		NextURLPath: "next",
+	}
 	got, res, err := runAll(t, p, paginate.Options[user]{})
 	if err != nil || res.Stop != paginate.StopNoNextToken {
 		t.Fatalf("Run = %v, %v", res.Stop, err)
@@ -268,8 +363,13 @@ func TestNextTokenSecretsStayOutOfCheckpoints(t *testing.T) {
 			writeJSON(w, 200, map[string]any{"data": items, "next": u})
 		}}
 	srv, q := serve(t, api)
-	p := &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: srv.URL + "/x", Query: url.Values{"api_key": {"s3cret"}}},
-		NextURLPath: "next", ItemsPath: "data"}
+	p := &strategies.NextToken[user]{
+		HTTP: strategies.HTTP{URL: srv.URL + "/x", Query: url.Values{"api_key": {"s3cret"}}},
+		Paging: strategies.Paging[user]{
+			ItemsPath: "data",
+		},
+		NextURLPath: "next",
+	}
 	first, err := p.Fetch(context.Background(), paginate.Position{})
 	if err != nil {
 		t.Fatal(err)
@@ -307,9 +407,17 @@ func TestNextTokenBodyField(t *testing.T) {
 			writeJSON(w, 200, map[string]any{"results": items, "next_cursor": next, "has_more": next != ""})
 		}}
 	srv, _ := serve(t, api)
-	p := &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: srv.URL + "/v1/databases/d/query"},
-		Body:      map[string]any{"filter": map[string]any{"property": "Done"}, "page": map[string]any{"page_size": 20}},
-		TokenPath: "next_cursor", TokenBodyField: "page.start_cursor", ItemsPath: "results", HasMorePath: "has_more"}
+	p := &strategies.NextToken[user]{
+		HTTP: strategies.HTTP{URL: srv.URL + "/v1/databases/d/query",
+			Body: map[string]any{"filter": map[string]any{"property": "Done"}, "page": map[string]any{"page_size": 20}},
+		},
+		Paging: strategies.Paging[user]{
+			ItemsPath:   "results",
+			HasMorePath: "has_more",
+		},
+		TokenPath:  "next_cursor",
+		TokenParam: strategies.Body("page.start_cursor"),
+	}
 	got, res, err := runAll(t, p, paginate.Options[user]{Concurrency: 1})
 	if err != nil || len(got) != 60 || res.Stop != paginate.StopHasMoreFalse {
 		t.Fatalf("Run: %d items, %v, %v", len(got), res.Stop, err)
@@ -325,7 +433,10 @@ func TestNextTokenBodyField(t *testing.T) {
 }
 
 func TestNextTokenBadPosition(t *testing.T) {
-	p := &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"}, LinkHeader: true}
+	p := &strategies.NextToken[user]{
+		HTTP:    strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+		LinkRel: "next",
+	}
 	for _, pos := range []paginate.Position{{Page: 2}, {Offset: 3}, {Token: "http://[::1"}, {Token: "%zz"}} {
 		if _, err := p.Fetch(context.Background(), pos); !errors.Is(err, strategies.ErrBadPosition) {
 			t.Errorf("Fetch(%v) error = %v, want ErrBadPosition", pos, err)
@@ -352,14 +463,20 @@ func TestNextTokenCheckpointSurvivesNewHost(t *testing.T) {
 		}}
 	a, _ := serve(t, api)
 	b, qb := serve(t, api)
-	first, err := (&strategies.NextToken[user]{HTTP: strategies.HTTP{URL: a.URL + "/v1/users"}, LinkHeader: true}).Fetch(context.Background(), paginate.Position{})
+	first, err := (&strategies.NextToken[user]{
+		HTTP:    strategies.HTTP{URL: a.URL + "/v1/users"},
+		LinkRel: "next",
+	}).Fetch(context.Background(), paginate.Position{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.Next.Token != "/v1/users?page=2" {
 		t.Fatalf("stored next URL %q, want it relative to the origin", first.Next.Token)
 	}
-	second, err := (&strategies.NextToken[user]{HTTP: strategies.HTTP{URL: b.URL + "/v1/users"}, LinkHeader: true}).Fetch(context.Background(), first.Next)
+	second, err := (&strategies.NextToken[user]{
+		HTTP:    strategies.HTTP{URL: b.URL + "/v1/users"},
+		LinkRel: "next",
+	}).Fetch(context.Background(), first.Next)
 	if err != nil || len(second.Items) != 20 || second.More {
 		t.Fatalf("resumed on the new host: %+v, %v", second, err)
 	}

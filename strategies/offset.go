@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"net/http"
 	"strconv"
 
 	"github.com/pagekit/pagekit/paginate"
@@ -26,44 +25,21 @@ import (
 // afterwards.
 type Offset[T any] struct {
 	HTTP
+	Paging[T]
 
-	// OffsetParam is the offset's query parameter; empty means "offset".
-	OffsetParam string
-	// LimitParam is the page size's query parameter; empty means "limit".
-	// It is sent only when Limit is positive.
-	LimitParam string
-	// Limit is the page size to ask for; zero leaves it to the server.
-	Limit int
-
-	// SinceParam, when set, is the query parameter of the incremental
-	// lower bound: every request sends the position's Since there, or
-	// SinceDefault when Since is empty.
-	SinceParam   string
-	SinceDefault string
-
-	// ItemsPath is the path of the records; empty means the body is the
-	// array. TotalItemsPath and HasMorePath are the paths of the total
-	// and of a has-more flag; empty ones are not read.
-	ItemsPath      string
-	TotalItemsPath string
-	HasMorePath    string
-	// TotalItemsHeader names a response header with the total, such as
-	// "X-Total-Count" or "Content-Range", read when the body gave none.
-	TotalItemsHeader string
-
-	// Decode, when set, reads responses instead of the paths above (see
-	// [Response]).
-	Decode func(*http.Response) (Response[T], error)
+	// OffsetParam is where the offset goes; the zero Param is the query
+	// parameter "offset".
+	OffsetParam Param
 
 	// MaxOffset, when positive, is an offset the run does not go past,
 	// such as an API's depth limit of 10000; the run ends with
 	// StopDepthLimit when the next offset would reach it.
 	MaxOffset int64
-	// ShortPageEnds says a page with fewer than Limit items is the last.
+	// ShortPageEnds says a page with fewer than Size items is the last.
 	ShortPageEnds bool
 
 	// Overlap, when positive, makes every page after the first start
-	// Overlap records early (offset-Overlap, limit+Overlap) and check
+	// Overlap records early (offset-Overlap, size+Overlap) and check
 	// that the records there include the last ones of the previous page,
 	// found by OverlapKey. The page then goes on right after the last of
 	// them it finds, so that records shifted by fewer than Overlap places
@@ -81,43 +57,66 @@ type Offset[T any] struct {
 	lazy lazy[T]
 }
 
-func (o *Offset[T]) state() (*state[T], error) {
-	return o.lazy.get(func() (*state[T], error) {
-		if o.Limit < 0 || o.MaxOffset < 0 || o.Overlap < 0 {
-			return nil, fmt.Errorf("%w: Offset Limit, MaxOffset and Overlap must not be negative", ErrConfig)
-		}
-		if o.Overlap > 0 && (o.OverlapKey == nil || o.Limit == 0) {
-			return nil, fmt.Errorf("%w: Offset.Overlap needs OverlapKey and Limit", ErrConfig)
-		}
-		c, err := o.HTTP.compile(o.offsetParam(), o.limitParam(), o.SinceParam)
-		if err != nil {
-			return nil, err
-		}
-		src, err := sourceSpec[T]{
-			paths:       [numSlots]string{o.ItemsPath, o.TotalItemsPath, "", "", o.HasMorePath, ""},
-			decode:      o.Decode,
-			totalHeader: o.TotalItemsHeader,
-		}.compile()
-		if err != nil {
-			return nil, err
-		}
-		return &state[T]{c: c, src: src}, nil
-	})
+// offsetToken is what an offset position's Token carries: the window's
+// end and the overlap's keys. Keys alone are stored as a JSON array, the
+// window's end alone as it is.
+type offsetToken struct {
+	U string   `json:"u,omitempty"`
+	A []string `json:"a,omitempty"`
 }
 
-func (o *Offset[T]) offsetParam() string {
-	if o.OffsetParam == "" {
-		return "offset"
+func (t offsetToken) String() (string, error) {
+	var b []byte
+	var err error
+	switch {
+	case t.U == "" && len(t.A) == 0:
+		return "", nil
+	case len(t.A) == 0:
+		return t.U, nil
+	case t.U == "":
+		b, err = json.Marshal(t.A)
+	default:
+		b, err = json.Marshal(t)
 	}
-	return o.OffsetParam
+	return string(b), err
 }
 
-func (o *Offset[T]) limitParam() string {
-	if o.LimitParam == "" {
-		return "limit"
+func parseOffsetToken(s string) (offsetToken, bool) {
+	var t offsetToken
+	switch {
+	case s == "":
+		return t, true
+	case s[0] == '[':
+		return t, json.Unmarshal([]byte(s), &t.A) == nil && len(t.A) > 0
+	case s[0] == '{':
+		return t, json.Unmarshal([]byte(s), &t) == nil
 	}
-	return o.LimitParam
+	t.U = s
+	return t, true
 }
+
+func (o *Offset[T]) state() (*state[T], error) { return o.lazy.get(o.compile) }
+
+func (o *Offset[T]) compile() (*state[T], error) {
+	switch {
+	case o.MaxOffset < 0 || o.Overlap < 0:
+		return nil, fmt.Errorf("%w: Offset MaxOffset and Overlap must not be negative", ErrConfig)
+	case o.Overlap > 0 && (o.OverlapKey == nil || o.Size == 0):
+		return nil, fmt.Errorf("%w: Offset.Overlap needs OverlapKey and Size", ErrConfig)
+	case o.OffsetParam.In == Nowhere:
+		return nil, fmt.Errorf("%w: Offset must send the offset", ErrConfig)
+	}
+	var params [numRoles]Param
+	o.windowParams(&params)
+	params[rolePos] = o.offsetParam()
+	return compileState(&o.HTTP, &o.Paging, params, [numRoles]bool{roleSize: true, rolePos: true}, InQuery, "", "", "", "")
+}
+
+func (o *Offset[T]) offsetParam() Param { return o.OffsetParam.or(Query("offset")) }
+
+// Validate reports what is wrong with the configuration, as the first
+// Fetch would; paginate.Run calls it before the first request.
+func (o *Offset[T]) Validate() error { return o.lazy.validate(o.compile) }
 
 // Fetch fetches the page at pos.Offset.
 func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[T], error) {
@@ -125,33 +124,39 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	if pos.Page != 0 || pos.Offset < 0 || pos.Token != "" && o.Overlap <= 0 {
+	tok, ok := parseOffsetToken(pos.Token)
+	if pos.Page != 0 || pos.Offset < 0 || !ok || len(tok.A) > 0 && o.Overlap <= 0 || tok.U != "" && !o.keepsEnd() {
 		return paginate.Page[T]{}, badPosition("offset", pos)
 	}
-	var anchors []string
-	if pos.Token != "" {
-		if err := json.Unmarshal([]byte(pos.Token), &anchors); err != nil || len(anchors) == 0 {
-			return paginate.Page[T]{}, badPosition("offset", pos)
-		}
-	}
+	anchors := tok.A
 	// back is how many records before pos.Offset are read again.
 	back := min(int64(len(anchors)), pos.Offset)
 	from := pos.Offset - back
-	var limit string
-	if o.Limit > 0 {
-		limit = strconv.Itoa(o.Limit + int(back))
-	}
-	u := st.c.buildURL(o.SinceParam, since(pos, o.SinceDefault), o.limitParam(), limit,
-		o.offsetParam(), strconv.FormatInt(from, 10))
-	resp, br, err := st.c.send(ctx, request{method: st.c.method, url: u})
+	var vals [numRoles]string
+	end, err := o.bounds(&vals, pos, tok.U)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	r, err := st.src.read(resp, br, o.Limit+int(back))
+	if o.Size > 0 {
+		vals[roleSize] = strconv.Itoa(o.Size + int(back))
+	}
+	vals[rolePos] = strconv.FormatInt(from, 10)
+	req, err := st.pl.build(vals, nil, "")
+	if err != nil {
+		return paginate.Page[T]{}, paginate.Permanent(err)
+	}
+	resp, br, err := st.c.send(ctx, req)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	raw := r.Items
+	r, err := st.src.read(resp, br, o.Size+int(back))
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
+	raw, below, err := o.cut(r.Items, pos)
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
 	out := paginate.Page[T]{Items: raw, TotalItems: r.TotalItems}
 	if back > 0 {
 		// Go on after the last of the previous page's records found: the
@@ -167,7 +172,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 			}
 		}
 		switch {
-		case last < 0, last == len(raw)-1 && len(raw) == o.Limit+int(back):
+		case last < 0, last == len(raw)-1 && len(raw) == o.Size+int(back):
 			// None of them, or nothing after them in a full window:
 			// records shifted by more than the overlap, or a server
 			// that serves one page again. Deliver it all, so that a
@@ -177,37 +182,42 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 			out.Items = raw[last+1:]
 		}
 	}
-	if len(out.Items) == len(raw) {
-		// The raw records' fingerprint, unless the overlap was cut off:
-		// then the runner fingerprints the records delivered.
+	if len(out.Items) == len(r.Items) {
+		// The raw records' fingerprint, unless some were cut off (the
+		// overlap, or those below the window): then the runner
+		// fingerprints the records delivered.
 		out.Fingerprint = r.print
 	}
-	next := from + int64(len(raw))
+	next := from + int64(len(r.Items))
 	switch {
-	case len(out.Items) == 0:
+	case len(out.Items) == 0 && !below:
 		out.Stop = paginate.StopEmptyPage
+	case below:
+		out.Stop = paginate.StopLastPage
 	case r.HasMore != nil && !*r.HasMore:
 		out.Stop = paginate.StopHasMoreFalse
 	case r.TotalItems > 0 && next >= r.TotalItems:
 		out.Stop = paginate.StopTotalReached
 	case o.MaxOffset > 0 && next >= o.MaxOffset:
 		out.Stop = paginate.StopDepthLimit
-	case o.ShortPageEnds && o.Limit > 0 && len(raw)-int(back) < o.Limit:
+	case o.ShortPageEnds && o.Size > 0 && len(r.Items)-int(back) < o.Size:
 		out.Stop = paginate.StopShortPage
 	default:
 		out.More = true
 		out.Next = paginate.Position{Offset: next}
+		nt := offsetToken{}
+		if o.keepsEnd() {
+			nt.U = end
+		}
 		if o.Overlap > 0 {
 			k := min(o.Overlap, len(raw))
-			keys := make([]string, 0, k)
+			nt.A = make([]string, 0, k)
 			for _, it := range raw[len(raw)-k:] {
-				keys = append(keys, o.OverlapKey(it))
+				nt.A = append(nt.A, o.OverlapKey(it))
 			}
-			b, err := json.Marshal(keys)
-			if err != nil {
-				return paginate.Page[T]{}, paginate.Permanent(fmt.Errorf("encoding the overlap keys: %w", err))
-			}
-			out.Next.Token = string(b)
+		}
+		if out.Next.Token, err = nt.String(); err != nil {
+			return paginate.Page[T]{}, paginate.Permanent(fmt.Errorf("encoding the overlap keys: %w", err))
 		}
 	}
 	return out, nil
@@ -232,9 +242,10 @@ func (o *Offset[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Se
 	if from >= end {
 		return nil
 	}
+	tok := first.Next.Token // the window's end, which every page carries
 	return func(yield func(paginate.Position) bool) {
 		for off := from; off < end; off += stride {
-			if !yield(paginate.Position{Offset: off}) {
+			if !yield(paginate.Position{Offset: off, Token: tok}) {
 				return
 			}
 		}

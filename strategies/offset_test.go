@@ -87,7 +87,7 @@ func TestOffset(t *testing.T) {
 		{name: "total lies smaller", api: offsetAPI{users: all, total: func(int) int { return 60 }},
 			wantItems: all[:100], wantStop: paginate.StopTotalReached, wantOffsets: []string{"0", "50"}},
 		{name: "limit capped by the server", api: offsetAPI{users: all, cap: 30, total: same},
-			setup:     func(o *strategies.Offset[user]) { o.Limit = 100 },
+			setup:     func(o *strategies.Offset[user]) { o.Size = 100 },
 			wantItems: all, wantStop: paginate.StopTotalReached, wantOffsets: []string{"0", "30", "60", "90"}},
 		{name: "out-of-range offset serves the last page again", api: offsetAPI{users: all, lastAgain: true}, key: true,
 			wantItems: all, wantStop: paginate.StopLoopDetected, wantOffsets: []string{"0", "50", "100", "120"}, wantErr: paginate.ErrLoop},
@@ -96,7 +96,7 @@ func TestOffset(t *testing.T) {
 			wantItems: all, wantStop: paginate.StopTotalReached, wantOffsets: []string{"0", "50", "100"}},
 		{name: "_start and _limit, bare array", api: offsetAPI{users: all, offsetParam: "_start", limitParam: "_limit", array: true, total: same, header: true},
 			setup: func(o *strategies.Offset[user]) {
-				o.OffsetParam, o.LimitParam, o.ItemsPath, o.TotalItemsPath, o.TotalItemsHeader = "_start", "_limit", "", "", "X-Total-Count"
+				o.OffsetParam, o.SizeParam, o.ItemsPath, o.TotalItemsPath, o.TotalItemsHeader = strategies.Query("_start"), strategies.Query("_limit"), "", "", "X-Total-Count"
 			},
 			wantItems: all, wantStop: paginate.StopTotalReached, wantOffsets: []string{"0", "50", "100"}},
 		{name: "max offset", api: offsetAPI{users: all, total: same},
@@ -107,10 +107,12 @@ func TestOffset(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, q := serve(t, &tt.api)
 			o := &strategies.Offset[user]{
-				HTTP:           strategies.HTTP{URL: srv.URL + "/pagination/offset"},
-				Limit:          50,
-				ItemsPath:      "data",
-				TotalItemsPath: "total",
+				HTTP: strategies.HTTP{URL: srv.URL + "/pagination/offset"},
+				Paging: strategies.Paging[user]{
+					Size:           50,
+					ItemsPath:      "data",
+					TotalItemsPath: "total",
+				},
 			}
 			if tt.setup != nil {
 				tt.setup(o)
@@ -142,7 +144,9 @@ func TestOffset(t *testing.T) {
 }
 
 func TestOffsetPlan(t *testing.T) {
-	o := &strategies.Offset[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"}}
+	o := &strategies.Offset[user]{
+		HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+	}
 	offs := func(ns ...int64) []paginate.Position {
 		var ps []paginate.Position
 		for _, n := range ns {
@@ -163,7 +167,10 @@ func TestOffsetPlan(t *testing.T) {
 		{"no total", o, paginate.Position{}, paginate.PageInfo{Items: 50, More: true, Next: paginate.Position{Offset: 50}}, nil},
 		{"last page", o, paginate.Position{}, paginate.PageInfo{Items: 50, TotalItems: 50}, nil},
 		{"huge total, planned lazily", o, paginate.Position{}, paginate.PageInfo{Items: 1, More: true, Next: paginate.Position{Offset: 1}, TotalItems: 1 << 62}, offs(1, 2, 3)},
-		{"max offset", &strategies.Offset[user]{HTTP: o.HTTP, MaxOffset: 120}, paginate.Position{},
+		{"max offset", &strategies.Offset[user]{
+			HTTP:      o.HTTP,
+			MaxOffset: 120,
+		}, paginate.Position{},
 			paginate.PageInfo{Items: 50, More: true, Next: paginate.Position{Offset: 50}, TotalItems: 1000}, offs(50, 100)},
 	}
 	for _, tt := range tests {
@@ -177,7 +184,14 @@ func TestOffsetPlan(t *testing.T) {
 // that Fetch reports for the page before it, with a capped page size.
 func TestOffsetPlanMatchesFetch(t *testing.T) {
 	srv, _ := serve(t, &offsetAPI{users: users(95), cap: 20, total: func(n int) int { return n }})
-	o := &strategies.Offset[user]{HTTP: strategies.HTTP{URL: srv.URL}, Limit: 100, ItemsPath: "data", TotalItemsPath: "total"}
+	o := &strategies.Offset[user]{
+		HTTP: strategies.HTTP{URL: srv.URL},
+		Paging: strategies.Paging[user]{
+			Size:           100,
+			ItemsPath:      "data",
+			TotalItemsPath: "total",
+		},
+	}
 	ctx := context.Background()
 	first, err := o.Fetch(ctx, paginate.Position{})
 	if err != nil {
@@ -202,7 +216,9 @@ func TestOffsetPlanMatchesFetch(t *testing.T) {
 }
 
 func TestOffsetBadPosition(t *testing.T) {
-	o := &strategies.Offset[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"}}
+	o := &strategies.Offset[user]{
+		HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+	}
 	for _, pos := range []paginate.Position{{Page: 2}, {Token: "x"}, {Offset: -1}} {
 		if _, err := o.Fetch(context.Background(), pos); !errors.Is(err, strategies.ErrBadPosition) {
 			t.Errorf("Fetch(%v) error = %v, want ErrBadPosition", pos, err)

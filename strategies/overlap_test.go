@@ -95,10 +95,13 @@ func TestOffsetOverlap(t *testing.T) {
 			api := &shiftingAPI{data: users(30), after: 1, change: tt.change}
 			srv, _ := serve(t, api)
 			o := &strategies.Offset[user]{
-				HTTP:    strategies.HTTP{URL: srv.URL, Client: srv.Client()},
-				Limit:   10,
-				Overlap: tt.overlap, OverlapKey: versionKey,
-				ItemsPath: "data",
+				HTTP: strategies.HTTP{URL: srv.URL, Client: srv.Client()},
+				Paging: strategies.Paging[user]{
+					Size:      10,
+					ItemsPath: "data",
+				},
+				Overlap:    tt.overlap,
+				OverlapKey: versionKey,
 			}
 			sink := new(paginate.MemorySink[user])
 			res, err := paginate.Run(context.Background(), o, sink, paginate.Options[user]{HighWater: userUpdatedAt, Retry: fast})
@@ -132,7 +135,7 @@ func TestOffsetOverlap(t *testing.T) {
 
 func TestOffsetOverlapConfig(t *testing.T) {
 	for _, o := range []*strategies.Offset[user]{
-		{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/"}, Limit: 10, Overlap: 2},
+		{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/"}, Paging: strategies.Paging[user]{Size: 10}, Overlap: 2},
 		{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/"}, Overlap: 2, OverlapKey: userKey},
 	} {
 		if _, err := o.Fetch(context.Background(), paginate.Position{}); !errors.Is(err, strategies.ErrConfig) {

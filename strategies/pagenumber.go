@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/http"
 	"strconv"
 
 	"github.com/pagekit/pagekit/paginate"
@@ -30,48 +29,25 @@ import (
 // afterwards.
 type PageNumber[T any] struct {
 	HTTP
+	Paging[T]
 
-	// PageParam is the page number's query parameter; empty means "page".
-	PageParam string
-	// ZeroBased says the first page is page 0; by default it is page 1.
+	// PageParam is where the page number goes; the zero Param is the
+	// query parameter "page".
+	PageParam Param
+	// FirstPage is the number of the first page. Zero means 1, or 0 with
+	// ZeroBased.
+	FirstPage int64
+	// ZeroBased says the first page is page 0.
 	ZeroBased bool
 	// OmitFirstPage leaves the page parameter out of the first page's
-	// request, which then relies on the server's default, as the
-	// Connector SDK's page-number example does.
+	// request, which then relies on the server's default, as the seed
+	// connector does.
 	OmitFirstPage bool
 
-	// SizeParam is the page size's query parameter; empty means
-	// "per_page". It is sent only when Size is positive.
-	SizeParam string
-	// Size is the page size to ask for; zero leaves it to the server.
-	Size int
-
-	// SinceParam, when set, is the query parameter of the incremental
-	// lower bound (such as "updated_since"): every request sends the
-	// position's Since there, or SinceDefault when Since is empty.
-	SinceParam   string
-	SinceDefault string
-
-	// ItemsPath is the path of the records in the body (see the package
-	// documentation for paths); empty means the body is the array.
-	ItemsPath string
-	// TotalItemsPath, TotalPagesPath, PagePath and HasMorePath are the
-	// paths of the total items, total pages, current page number and
-	// has-more flag; empty ones are not read. An absent or null value is
-	// unknown.
-	TotalItemsPath string
-	TotalPagesPath string
-	PagePath       string
-	HasMorePath    string
-	// TotalItemsHeader and TotalPagesHeader name response headers with the
-	// totals, such as "X-Total-Count" or "Content-Range"; they are read when
-	// the body gave none.
-	TotalItemsHeader string
-	TotalPagesHeader string
-
-	// Decode, when set, reads responses instead of the paths above (see
-	// [Response]).
-	Decode func(*http.Response) (Response[T], error)
+	// PagePath is the path of the page number the server says it served;
+	// empty means it is not read. A page other than the one asked for
+	// fails with ErrPageMismatch.
+	PagePath string
 
 	// MaxPage, when positive, is the last page number fetched; the run
 	// then ends with StopDepthLimit.
@@ -82,48 +58,41 @@ type PageNumber[T any] struct {
 	lazy lazy[T]
 }
 
-func (p *PageNumber[T]) state() (*state[T], error) {
-	return p.lazy.get(func() (*state[T], error) {
-		if p.Size < 0 || p.MaxPage < 0 {
-			return nil, fmt.Errorf("%w: PageNumber Size and MaxPage must not be negative", ErrConfig)
-		}
-		c, err := p.HTTP.compile(p.pageParam(), p.sizeParam(), p.SinceParam)
-		if err != nil {
-			return nil, err
-		}
-		src, err := sourceSpec[T]{
-			paths:            [numSlots]string{p.ItemsPath, p.TotalItemsPath, p.TotalPagesPath, p.PagePath, p.HasMorePath, ""},
-			decode:           p.Decode,
-			totalHeader:      p.TotalItemsHeader,
-			totalPagesHeader: p.TotalPagesHeader,
-		}.compile()
-		if err != nil {
-			return nil, err
-		}
-		return &state[T]{c: c, src: src}, nil
-	})
+func (p *PageNumber[T]) state() (*state[T], error) { return p.lazy.get(p.compile) }
+
+func (p *PageNumber[T]) compile() (*state[T], error) {
+	switch {
+	case p.MaxPage < 0 || p.FirstPage < 0:
+		return nil, fmt.Errorf("%w: PageNumber FirstPage and MaxPage must not be negative", ErrConfig)
+	case p.ZeroBased && p.FirstPage != 0:
+		return nil, fmt.Errorf("%w: PageNumber takes FirstPage or ZeroBased, not both", ErrConfig)
+	case p.MaxPage > 0 && p.MaxPage < p.firstPage():
+		return nil, fmt.Errorf("%w: PageNumber.MaxPage %d is before the first page %d", ErrConfig, p.MaxPage, p.firstPage())
+	case p.PageParam.In == Nowhere:
+		return nil, fmt.Errorf("%w: PageNumber must send the page number", ErrConfig)
+	}
+	var params [numRoles]Param
+	p.windowParams(&params)
+	params[rolePos] = p.pageParam()
+	return compileState(&p.HTTP, &p.Paging, params, [numRoles]bool{roleSize: true, rolePos: true}, InQuery,
+		p.PagePath, "", "", "")
 }
 
-func (p *PageNumber[T]) pageParam() string {
-	if p.PageParam == "" {
-		return "page"
-	}
-	return p.PageParam
-}
-
-func (p *PageNumber[T]) sizeParam() string {
-	if p.SizeParam == "" {
-		return "per_page"
-	}
-	return p.SizeParam
-}
+func (p *PageNumber[T]) pageParam() Param { return p.PageParam.or(Query("page")) }
 
 func (p *PageNumber[T]) firstPage() int64 {
+	if p.FirstPage > 0 {
+		return p.FirstPage
+	}
 	if p.ZeroBased {
 		return 0
 	}
 	return 1
 }
+
+// Validate reports what is wrong with the configuration, as the first
+// Fetch would; paginate.Run calls it before the first request.
+func (p *PageNumber[T]) Validate() error { return p.lazy.validate(p.compile) }
 
 // Fetch fetches the page at pos.Page, or the first page for the zero
 // Position.
@@ -137,18 +106,23 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 	if pos.IsStart() {
 		page = first
 	}
-	if pos.Offset < 0 || pos.Token != "" || page < first {
+	if pos.Offset < 0 || page < first || pos.Token != "" && !p.keepsEnd() {
 		return paginate.Page[T]{}, badPosition("page-number", pos)
 	}
-	var pageValue, sizeValue string
+	var vals [numRoles]string
+	end, err := p.bounds(&vals, pos, pos.Token)
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
+	vals[roleSize] = p.size()
 	if !p.OmitFirstPage || page != first {
-		pageValue = strconv.FormatInt(page, 10)
+		vals[rolePos] = strconv.FormatInt(page, 10)
 	}
-	if p.Size > 0 {
-		sizeValue = strconv.Itoa(p.Size)
+	req, err := st.pl.build(vals, nil, "")
+	if err != nil {
+		return paginate.Page[T]{}, paginate.Permanent(err)
 	}
-	u := st.c.buildURL(p.SinceParam, since(pos, p.SinceDefault), p.sizeParam(), sizeValue, p.pageParam(), pageValue)
-	resp, br, err := st.c.send(ctx, request{method: st.c.method, url: u})
+	resp, br, err := st.c.send(ctx, req)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
@@ -159,12 +133,21 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 	if r.Page != 0 && r.Page != page {
 		return paginate.Page[T]{}, responseError(resp, fmt.Errorf("%w: asked for page %d, got page %d", ErrPageMismatch, page, r.Page))
 	}
-	out := paginate.Page[T]{Items: r.Items, TotalItems: r.TotalItems, TotalPages: r.TotalPages, Fingerprint: r.print}
+	items, below, err := p.cut(r.Items, pos)
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
+	out := paginate.Page[T]{Items: items, TotalItems: r.TotalItems, TotalPages: r.TotalPages}
+	if len(items) == len(r.Items) {
+		out.Fingerprint = r.print
+	}
 	n := page - first + 1 // this page's rank: 1 for the first page
 	after := pos.Offset + int64(len(r.Items))
 	switch {
 	case len(r.Items) == 0:
 		out.Stop = paginate.StopEmptyPage
+	case below:
+		out.Stop = paginate.StopLastPage
 	case r.HasMore != nil && !*r.HasMore:
 		out.Stop = paginate.StopHasMoreFalse
 	case r.TotalPages > 0 && n >= r.TotalPages,
@@ -177,6 +160,9 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 	default:
 		out.More = true
 		out.Next = paginate.Position{Page: page + 1, Offset: after}
+		if p.keepsEnd() {
+			out.Next.Token = end
+		}
 	}
 	return out, nil
 }
@@ -207,9 +193,10 @@ func (p *PageNumber[T]) Plan(pos paginate.Position, first paginate.PageInfo) ite
 	if last < from {
 		return nil
 	}
+	end := first.Next.Token // the window's end, which every page carries
 	return func(yield func(paginate.Position) bool) {
 		for n := from; n <= last; n++ {
-			if !yield(paginate.Position{Page: n, Offset: before + (n-from)*stride}) {
+			if !yield(paginate.Position{Page: n, Offset: before + (n-from)*stride, Token: end}) {
 				return
 			}
 		}

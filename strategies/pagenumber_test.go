@@ -75,11 +75,14 @@ func TestPageNumber(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, q := serve(t, &tt.api)
 			p := &strategies.PageNumber[user]{
-				HTTP:           strategies.HTTP{URL: srv.URL + "/users"},
-				Size:           50,
-				ItemsPath:      "data",
-				TotalPagesPath: "total_pages",
-				TotalItemsPath: "total_items",
+				HTTP: strategies.HTTP{URL: srv.URL + "/users"},
+				Paging: strategies.Paging[user]{
+					Size:           50,
+					ItemsPath:      "data",
+					TotalPagesPath: "total_pages",
+					TotalItemsPath: "total_items",
+					SizeParam:      strategies.Query("per_page"),
+				},
 			}
 			if tt.setup != nil {
 				tt.setup(p)
@@ -137,10 +140,17 @@ func seedPaginator(base string) *strategies.PageNumber[user] {
 			URL:   base + "/pagination/page_number",
 			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		SizeParam: "per_page", Size: 50,
-		SinceParam: "updated_since", SinceDefault: "0001-01-01T00:00:00Z",
+		Paging: strategies.Paging[user]{
+			SizeParam:      strategies.Query("per_page"),
+			Size:           50,
+			SinceParam:     strategies.Query("updated_since"),
+			SinceDefault:   "0001-01-01T00:00:00Z",
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+			TotalItemsPath: "total_items",
+		},
 		OmitFirstPage: true,
-		ItemsPath:     "data", TotalPagesPath: "total_pages", TotalItemsPath: "total_items", PagePath: "page",
+		PagePath:      "page",
 	}
 }
 
@@ -179,7 +189,9 @@ func TestPageNumberSeedRequests(t *testing.T) {
 }
 
 func TestPageNumberPlan(t *testing.T) {
-	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"}}
+	p := &strategies.PageNumber[user]{
+		HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+	}
 	// pages returns the positions of pages from..to of size items, the
 	// first of them after before records.
 	pages := func(from, to, size, before int64) []paginate.Position {
@@ -204,9 +216,15 @@ func TestPageNumberPlan(t *testing.T) {
 		{"no total", p, paginate.Position{}, paginate.PageInfo{Items: 50, More: true, Next: next(2, 50)}, nil},
 		{"last page", p, paginate.Position{}, paginate.PageInfo{Items: 50, TotalPages: 1}, nil},
 		{"huge total, planned lazily", p, paginate.Position{}, paginate.PageInfo{Items: 1, More: true, Next: next(2, 1), TotalPages: 1 << 62}, pages(2, 5, 1, 1)},
-		{"max page", &strategies.PageNumber[user]{HTTP: p.HTTP, MaxPage: 3}, paginate.Position{},
+		{"max page", &strategies.PageNumber[user]{
+			HTTP:    p.HTTP,
+			MaxPage: 3,
+		}, paginate.Position{},
 			paginate.PageInfo{Items: 50, More: true, Next: next(2, 50), TotalPages: 9}, pages(2, 3, 50, 50)},
-		{"zero-based", &strategies.PageNumber[user]{HTTP: p.HTTP, ZeroBased: true}, paginate.Position{},
+		{"zero-based", &strategies.PageNumber[user]{
+			HTTP:      p.HTTP,
+			ZeroBased: true,
+		}, paginate.Position{},
 			paginate.PageInfo{Items: 50, More: true, Next: next(1, 50), TotalPages: 3}, pages(1, 2, 50, 50)},
 	}
 	for _, tt := range tests {
@@ -220,7 +238,15 @@ func TestPageNumberPlan(t *testing.T) {
 // Next that Fetch reports for the page before it.
 func TestPageNumberPlanMatchesFetch(t *testing.T) {
 	srv, _ := serve(t, &pageAPI{users: users(120), cap: 25, totalItems: func(n int) int { return n }})
-	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv.URL}, Size: 100, ItemsPath: "data", TotalItemsPath: "total_items"}
+	p := &strategies.PageNumber[user]{
+		HTTP: strategies.HTTP{URL: srv.URL},
+		Paging: strategies.Paging[user]{
+			Size:           100,
+			ItemsPath:      "data",
+			TotalItemsPath: "total_items",
+			SizeParam:      strategies.Query("per_page"),
+		},
+	}
 	ctx := context.Background()
 	first, err := p.Fetch(ctx, paginate.Position{})
 	if err != nil {
@@ -245,7 +271,9 @@ func TestPageNumberPlanMatchesFetch(t *testing.T) {
 }
 
 func TestPageNumberBadPosition(t *testing.T) {
-	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"}}
+	p := &strategies.PageNumber[user]{
+		HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+	}
 	for _, pos := range []paginate.Position{{Offset: -3}, {Token: "x"}, {Page: -1}} {
 		_, err := p.Fetch(context.Background(), pos)
 		if !errors.Is(err, strategies.ErrBadPosition) || !paginate.IsPermanent(err) {
@@ -262,35 +290,64 @@ func TestConfigErrors(t *testing.T) {
 			return err
 		},
 		"relative URL": func() error {
-			_, err := (&strategies.Offset[user]{HTTP: strategies.HTTP{URL: "/x"}}).Fetch(ctx, paginate.Position{})
+			_, err := (&strategies.Offset[user]{
+				HTTP: strategies.HTTP{URL: "/x"},
+			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"bad path": func() error {
-			_, err := (&strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"}, ItemsPath: "a..b"}).Fetch(ctx, paginate.Position{})
+			_, err := (&strategies.PageNumber[user]{
+				HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"},
+				Paging: strategies.Paging[user]{
+					ItemsPath: "a..b",
+				},
+			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"cursor without value": func() error {
-			_, err := (&strategies.Cursor[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"}, Param: "after"}).Fetch(ctx, paginate.Position{})
+			_, err := (&strategies.Cursor[user]{
+				HTTP:        strategies.HTTP{URL: "http://127.0.0.1:1"},
+				CursorParam: strategies.Query("after"),
+			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"inclusive cursor without size": func() error {
-			_, err := (&strategies.Cursor[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"}, Param: "since", Value: userUpdatedAt, Key: userKey, Inclusive: true}).Fetch(ctx, paginate.Position{})
+			_, err := (&strategies.Cursor[user]{
+				HTTP:        strategies.HTTP{URL: "http://127.0.0.1:1"},
+				CursorParam: strategies.Query("since"),
+				Value:       userUpdatedAt,
+				Key:         userKey,
+				Inclusive:   true,
+			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"next token without a source": func() error {
-			_, err := (&strategies.NextToken[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"}}).Fetch(ctx, paginate.Position{})
+			_, err := (&strategies.NextToken[user]{
+				HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"},
+			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"token without placement": func() error {
-			_, err := (&strategies.NextToken[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"}, TokenPath: "next"}).Fetch(ctx, paginate.Position{})
+			_, err := (&strategies.NextToken[user]{
+				HTTP:      strategies.HTTP{URL: "http://127.0.0.1:1"},
+				TokenPath: "next",
+			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"two sources": func() error {
-			_, err := (&strategies.NextToken[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"}, NextURLPath: "next", LinkHeader: true}).Fetch(ctx, paginate.Position{})
+			_, err := (&strategies.NextToken[user]{
+				HTTP:        strategies.HTTP{URL: "http://127.0.0.1:1"},
+				NextURLPath: "next",
+				LinkRel:     "next",
+			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"URL with placement": func() error {
-			_, err := (&strategies.NextToken[user]{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"}, LinkHeader: true, TokenParam: "t"}).Fetch(ctx, paginate.Position{})
+			_, err := (&strategies.NextToken[user]{
+				HTTP:       strategies.HTTP{URL: "http://127.0.0.1:1"},
+				LinkRel:    "next",
+				TokenParam: strategies.Query("t"),
+			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 	}

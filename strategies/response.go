@@ -47,7 +47,8 @@ type source[T any] struct {
 	totalHeader      string
 	totalPagesHeader string
 	nextHeader       string
-	linkNext         bool
+	linkRel          string
+	hasMoreIf        HasMoreRule
 }
 
 // sourceSpec is the uncompiled form of a source.
@@ -57,7 +58,8 @@ type sourceSpec[T any] struct {
 	totalHeader      string
 	totalPagesHeader string
 	nextHeader       string
-	linkNext         bool
+	linkRel          string // the Link header relation of the next URL
+	hasMoreIf        HasMoreRule
 }
 
 func (s sourceSpec[T]) compile() (*source[T], error) {
@@ -66,7 +68,8 @@ func (s sourceSpec[T]) compile() (*source[T], error) {
 		totalHeader:      http.CanonicalHeaderKey(s.totalHeader),
 		totalPagesHeader: http.CanonicalHeaderKey(s.totalPagesHeader),
 		nextHeader:       http.CanonicalHeaderKey(s.nextHeader),
-		linkNext:         s.linkNext,
+		linkRel:          lowerASCII(s.linkRel),
+		hasMoreIf:        s.hasMoreIf,
 	}
 	if s.decode == nil {
 		env, err := compileEnvelope(s.paths)
@@ -181,6 +184,9 @@ func (s *source[T]) readBody(br *bodyReader, sizeHint, maxItems int) (Response[T
 				r.Page = n
 			}
 		case slotHasMore:
+			if s.hasMoreIf == MoreIfNotNull {
+				continue // read below: any value but null
+			}
 			var b bool
 			b, err = boolValue(raw)
 			if errors.Is(err, errNull) {
@@ -193,6 +199,18 @@ func (s *source[T]) readBody(br *bodyReader, sizeHint, maxItems int) (Response[T
 		}
 		if err != nil {
 			err = fmt.Errorf("%w: %s at %q: %v", ErrBadJSON, slotNames[sl], s.env.paths[sl], err)
+		}
+	}
+	if s.env.paths[slotHasMore] != "" {
+		switch s.hasMoreIf {
+		case MoreIfFalse:
+			if r.HasMore != nil {
+				more := !*r.HasMore
+				r.HasMore = &more
+			}
+		case MoreIfNotNull:
+			more := v.seen[slotHasMore] && string(v.raw[slotHasMore]) != "null"
+			r.HasMore = &more
 		}
 	}
 	return r, err
@@ -217,8 +235,8 @@ func (s *source[T]) readHeaders(h http.Header, r *Response[T]) error {
 		switch {
 		case s.nextHeader != "":
 			r.Next = strings.TrimSpace(h.Get(s.nextHeader))
-		case s.linkNext:
-			r.Next = findRel(ParseLinkHeader(h.Values("Link")...), "next")
+		case s.linkRel != "":
+			r.Next = findRel(ParseLinkHeader(h.Values("Link")...), s.linkRel)
 		}
 	}
 	return nil

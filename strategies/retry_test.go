@@ -72,8 +72,13 @@ func TestRetryAfterWaits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: "http://api.test/users", Client: memDoer{throttled(tt.status, tt.header)}},
-					ItemsPath: "data", TotalPagesPath: "total_pages"}
+				p := &strategies.PageNumber[user]{
+					HTTP: strategies.HTTP{URL: "http://api.test/users", Client: memDoer{throttled(tt.status, tt.header)}},
+					Paging: strategies.Paging[user]{
+						ItemsPath:      "data",
+						TotalPagesPath: "total_pages",
+					},
+				}
 				var delays []time.Duration
 				sink := new(paginate.MemorySink[user])
 				start := time.Now()
@@ -105,7 +110,12 @@ func TestStormExhaustsDefaultRetries(t *testing.T) {
 			calls.Add(1)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "down"})
 		})
-		p := &strategies.Offset[user]{HTTP: strategies.HTTP{URL: "http://api.test/users", Client: memDoer{h}}, ItemsPath: "data"}
+		p := &strategies.Offset[user]{
+			HTTP: strategies.HTTP{URL: "http://api.test/users", Client: memDoer{h}},
+			Paging: strategies.Paging[user]{
+				ItemsPath: "data",
+			},
+		}
 		start := time.Now()
 		res, err := paginate.Run(context.Background(), p, new(paginate.MemorySink[user]), paginate.Options[user]{})
 		var fe *paginate.FetchError
@@ -130,8 +140,16 @@ func TestStormExhaustsDefaultRetries(t *testing.T) {
 func TestLimiterSharedAcrossFetches(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := &pageAPI{users: users(50), totalPages: func(n int) int { return n }}
-		p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: "http://api.test/users", Client: memDoer{api},
-			Limiter: rate.NewLimiter(rate.Every(time.Second), 1)}, Size: 10, ItemsPath: "data", TotalPagesPath: "total_pages"}
+		p := &strategies.PageNumber[user]{
+			HTTP: strategies.HTTP{URL: "http://api.test/users", Client: memDoer{api},
+				Limiter: rate.NewLimiter(rate.Every(time.Second), 1)},
+			Paging: strategies.Paging[user]{
+				Size:           10,
+				ItemsPath:      "data",
+				TotalPagesPath: "total_pages",
+				SizeParam:      strategies.Query("per_page"),
+			},
+		}
 		start := time.Now()
 		_, err := paginate.Run(context.Background(), p, new(paginate.MemorySink[user]), paginate.Options[user]{})
 		if err != nil {

@@ -106,7 +106,7 @@ var secretWays = []secretWay{
 		api.issue = func(*http.Request) (string, bool) { return "/x?page=2&access_token=issued-token-8", false }
 	}},
 	{"Link header issued by the API, odd case", []string{"issued-sig-9", "issued-9b"}, func(p *strategies.NextToken[user], api *echoAPI) {
-		p.NextURLPath, p.LinkHeader = "", true
+		p.NextURLPath, p.LinkRel = "", "next"
 		api.issue = func(r *http.Request) (string, bool) {
 			return "http://" + r.Host + "/x?X-Amz-Signature=issued-sig-9&page=2&ACCESS-TOKEN=issued-9b", true
 		}
@@ -139,7 +139,13 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			t.Run(way.name+", "+store, func(t *testing.T) {
 				api := &echoAPI{issue: func(*http.Request) (string, bool) { return "/x?page=2", false }}
 				srv, _ := serve(t, api)
-				p := &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: srv.URL + "/x"}, NextURLPath: "next", ItemsPath: "data"}
+				p := &strategies.NextToken[user]{
+					HTTP: strategies.HTTP{URL: srv.URL + "/x"},
+					Paging: strategies.Paging[user]{
+						ItemsPath: "data",
+					},
+					NextURLPath: "next",
+				}
 				way.setup(p, api)
 				outputs := syncOutputs(t, p, store)
 				for channel, text := range outputs {
@@ -269,7 +275,13 @@ func TestIssuedSecretsAfterResume(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"data": users(1)})
 	}))
 	newP := func() *strategies.NextToken[user] {
-		return &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: srv.URL + "/x"}, NextURLPath: "next", ItemsPath: "data"}
+		return &strategies.NextToken[user]{
+			HTTP: strategies.HTTP{URL: srv.URL + "/x"},
+			Paging: strategies.Paging[user]{
+				ItemsPath: "data",
+			},
+			NextURLPath: "next",
+		}
 	}
 	ctx := context.Background()
 	p := newP()

@@ -11,25 +11,51 @@ import (
 // state is what a strategy compiles from its configuration on first use.
 type state[T any] struct {
 	c   *client
+	pl  *plan
 	src *source[T]
+}
+
+// compileState compiles the plan of params (by role, defaults resolved)
+// and the source of a strategy.
+func compileState[T any](h *HTTP, pg *Paging[T], params [numRoles]Param, numbers [numRoles]bool, extra Where,
+	page, next, nextHeader, linkRel string) (*state[T], error) {
+	if err := pg.check(); err != nil {
+		return nil, err
+	}
+	pl, err := h.compilePlan(params, numbers, extra)
+	if err != nil {
+		return nil, err
+	}
+	src, err := pg.source(page, next, nextHeader, linkRel)
+	if err != nil {
+		return nil, err
+	}
+	return &state[T]{c: pl.c, pl: pl, src: src}, nil
 }
 
 // lazy compiles a strategy's state once, on first use, so that a
 // configuration literal needs no constructor.
 type lazy[T any] struct {
-	once sync.Once
-	st   *state[T]
-	err  error
+	once     sync.Once
+	st       *state[T]
+	raw, err error // the configuration error, and it marked permanent
 }
 
 func (l *lazy[T]) get(compile func() (*state[T], error)) (*state[T], error) {
 	l.once.Do(func() {
-		l.st, l.err = compile()
-		if l.err != nil {
-			l.err = paginate.Permanent(l.err)
+		l.st, l.raw = compile()
+		if l.raw != nil {
+			l.err = paginate.Permanent(l.raw)
 		}
 	})
 	return l.st, l.err
+}
+
+// validate compiles the state and returns its configuration error, for a
+// strategy's Validate method.
+func (l *lazy[T]) validate(compile func() (*state[T], error)) error {
+	l.get(compile)
+	return l.raw
 }
 
 // since returns the incremental lower bound to send: the position's, or the

@@ -78,7 +78,12 @@ func TestTimeoutsHold(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				srv := stallServer(t, tt.head)
-				p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv, Client: client, Timeouts: tt.timeouts}, ItemsPath: "data"}
+				p := &strategies.PageNumber[user]{
+					HTTP: strategies.HTTP{URL: srv, Client: client, Timeouts: tt.timeouts},
+					Paging: strategies.Paging[user]{
+						ItemsPath: "data",
+					},
+				}
 				start := time.Now()
 				_, err := p.Fetch(context.Background(), paginate.Position{})
 				took := time.Since(start)
@@ -107,7 +112,12 @@ func TestIdleTimeoutIsPerRead(t *testing.T) {
 			time.Sleep(25 * time.Millisecond) // 9 writes: longer in all than the idle limit
 		}
 	}))
-	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv.URL, Timeouts: strategies.Timeouts{Idle: 150 * time.Millisecond}}, ItemsPath: "data"}
+	p := &strategies.PageNumber[user]{
+		HTTP: strategies.HTTP{URL: srv.URL, Timeouts: strategies.Timeouts{Idle: 150 * time.Millisecond}},
+		Paging: strategies.Paging[user]{
+			ItemsPath: "data",
+		},
+	}
 	page, err := p.Fetch(context.Background(), paginate.Position{})
 	if err != nil || len(page.Items) != 2 {
 		t.Fatalf("Fetch = %d items, %v", len(page.Items), err)
@@ -119,7 +129,12 @@ func TestIdleTimeoutIsPerRead(t *testing.T) {
 // with a *FetchError that wraps ErrTimeout.
 func TestRunStopsWithinMaxElapsed(t *testing.T) {
 	srv := stallServer(t, "")
-	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv, Timeouts: strategies.Timeouts{Header: 150 * time.Millisecond}}, ItemsPath: "data"}
+	p := &strategies.PageNumber[user]{
+		HTTP: strategies.HTTP{URL: srv, Timeouts: strategies.Timeouts{Header: 150 * time.Millisecond}},
+		Paging: strategies.Paging[user]{
+			ItemsPath: "data",
+		},
+	}
 	start := time.Now()
 	_, _, err := runAll(t, paginate.Paginator[user](p), paginate.Options[user]{
 		Retry: paginate.Retry{MaxAttempts: 100, InitialInterval: 10 * time.Millisecond, Jitter: -1, MaxElapsed: 400 * time.Millisecond},

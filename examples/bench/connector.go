@@ -80,7 +80,12 @@ func fanoutConnector(base string, lim *connector.Limiter, perPage int, orders *a
 	client := lim.Client()
 	users := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
 		HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber, Client: client, Query: seedQuery()},
-		Size: 50, ItemsPath: "data", TotalPagesPath: "total_pages",
+		Paging: strategies.Paging[mockapi.User]{
+			Size:           50,
+			SizeParam:      strategies.Query("per_page"),
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
 	}, count[mockapi.User](new(atomic.Int64)), paginate.Options[mockapi.User]{Store: nullStore{}})
 	child := connector.NewChild("orders", connector.ChildOf[mockapi.User, mockapi.Order]{
 		Parent: users,
@@ -88,7 +93,12 @@ func fanoutConnector(base string, lim *connector.Limiter, perPage int, orders *a
 		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 			return &strategies.PageNumber[mockapi.Order]{
 				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
-				Size: perPage, ItemsPath: "data", TotalPagesPath: "total_pages",
+				Paging: strategies.Paging[mockapi.Order]{
+					Size:           perPage,
+					SizeParam:      strategies.Query("per_page"),
+					ItemsPath:      "data",
+					TotalPagesPath: "total_pages",
+				},
 			}, nil
 		},
 	}, count[mockapi.Order](orders), paginate.Options[mockapi.Order]{Store: nullStore{}})
@@ -172,7 +182,12 @@ func hostRate(ctx context.Context, cfg config) (row, error) {
 	for i := range streams {
 		ss = append(ss, connector.NewStream(fmt.Sprintf("events%d", i), &strategies.NextToken[mockapi.Event]{
 			HTTP: strategies.HTTP{URL: ts.URL + mockapi.PathEvents, Client: lim.Client()},
-			Size: 20, TokenPath: "next_token", TokenParam: "next_token", ItemsPath: "data",
+			Paging: strategies.Paging[mockapi.Event]{
+				Size:      20,
+				ItemsPath: "data",
+			},
+			TokenPath:  "next_token",
+			TokenParam: strategies.Query("next_token"),
 		}, count[mockapi.Event](new(atomic.Int64)), paginate.Options[mockapi.Event]{Store: nullStore{}}))
 	}
 	c, err := connector.New(connector.Config{Limiter: lim}, ss...)

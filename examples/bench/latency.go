@@ -20,10 +20,13 @@ func latencyBound(ctx context.Context, cfg config) ([]row, error) {
 	defer srv.Close()
 	sync := func(conc int) (time.Duration, error) {
 		p := &strategies.PageNumber[mockapi.User]{
-			HTTP:           strategies.HTTP{URL: srv.URL + mockapi.PathPageNumber, Client: srv.Client(), Query: seedQuery()},
-			Size:           perPage,
-			ItemsPath:      "data",
-			TotalPagesPath: "total_pages",
+			HTTP: strategies.HTTP{URL: srv.URL + mockapi.PathPageNumber, Client: srv.Client(), Query: seedQuery()},
+			Paging: strategies.Paging[mockapi.User]{
+				Size:           perPage,
+				SizeParam:      strategies.Query("per_page"),
+				ItemsPath:      "data",
+				TotalPagesPath: "total_pages",
+			},
 		}
 		n := 0
 		sink := paginate.SinkFunc[mockapi.User](func(_ context.Context, users []mockapi.User) error {

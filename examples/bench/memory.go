@@ -156,10 +156,13 @@ func runChild(args []string) {
 	defer devnull.Close()
 	sink := jsonl.New[mockapi.User](devnull, jsonl.Config{})
 	p := &strategies.PageNumber[mockapi.User]{
-		HTTP:           strategies.HTTP{URL: *url, Query: seedQuery()},
-		Size:           50,
-		ItemsPath:      "data",
-		TotalPagesPath: "total_pages",
+		HTTP: strategies.HTTP{URL: *url, Query: seedQuery()},
+		Paging: strategies.Paging[mockapi.User]{
+			Size:           50,
+			SizeParam:      strategies.Query("per_page"),
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
 	}
 	res, err := paginate.Run(context.Background(), p, sink, paginate.Options[mockapi.User]{})
 	close(stop)

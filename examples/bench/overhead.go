@@ -25,10 +25,13 @@ func overhead(ctx context.Context, cfg config) ([]row, error) {
 	hand := func() (int, error) { return handLoop(ctx, client, url, cfg.perPage) }
 	runner := func() (int, error) {
 		p := &strategies.PageNumber[mockapi.User]{
-			HTTP:           strategies.HTTP{URL: url, Client: client, Query: seedQuery()},
-			Size:           cfg.perPage,
-			ItemsPath:      "data",
-			TotalPagesPath: "total_pages",
+			HTTP: strategies.HTTP{URL: url, Client: client, Query: seedQuery()},
+			Paging: strategies.Paging[mockapi.User]{
+				Size:           cfg.perPage,
+				SizeParam:      strategies.Query("per_page"),
+				ItemsPath:      "data",
+				TotalPagesPath: "total_pages",
+			},
 		}
 		n := 0
 		sink := paginate.SinkFunc[mockapi.User](func(_ context.Context, users []mockapi.User) error {

@@ -217,11 +217,14 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 			Client: client,
 			Query:  url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Size:           50,
-		SinceParam:     "updated_since",
-		ItemsPath:      "data",
-		TotalPagesPath: "total_pages",
-		TotalItemsPath: "total_items",
+		Paging: strategies.Paging[User]{
+			Size:           50,
+			SizeParam:      strategies.Query("per_page"),
+			SinceParam:     strategies.Query("updated_since"),
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+			TotalItemsPath: "total_items",
+		},
 	}, dst.users, paginate.Options[User]{
 		// The incremental mark, sent as updated_since next time; the
 		// filter is inclusive, so the records at the mark come again
@@ -241,12 +244,15 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 		Key:    func(u User) string { return u.ID },
 		Paginator: func(u User) (paginate.Paginator[Order], error) {
 			return &strategies.PageNumber[Order]{
-				HTTP:           strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
-				Size:           50,
-				SinceParam:     "updated_since",
-				ItemsPath:      "data",
-				TotalPagesPath: "total_pages",
-				TotalItemsPath: "total_items",
+				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
+				Paging: strategies.Paging[Order]{
+					Size:           50,
+					SizeParam:      strategies.Query("per_page"),
+					SinceParam:     strategies.Query("updated_since"),
+					ItemsPath:      "data",
+					TotalPagesPath: "total_pages",
+					TotalItemsPath: "total_items",
+				},
 			}, nil
 		},
 		Every: cfg.EveryUser,
@@ -260,12 +266,14 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 	// An append-only log behind an opaque next token, incremental by
 	// created_since.
 	events := connector.NewStream("events", &strategies.NextToken[Event]{
-		HTTP:       strategies.HTTP{URL: base + mockapi.PathEvents, Client: client},
-		Size:       50,
+		HTTP: strategies.HTTP{URL: base + mockapi.PathEvents, Client: client},
+		Paging: strategies.Paging[Event]{
+			Size:       50,
+			SinceParam: strategies.Query("created_since"),
+			ItemsPath:  "data",
+		},
 		TokenPath:  "next_token",
-		TokenParam: "next_token",
-		SinceParam: "created_since",
-		ItemsPath:  "data",
+		TokenParam: strategies.Query("next_token"),
 	}, dst.events, paginate.Options[Event]{
 		HighWater: func(e Event) string { return mark(e.CreatedAt) },
 		Key:       func(e Event) string { return e.ID },

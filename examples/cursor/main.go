@@ -147,15 +147,17 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
 		},
-		Param:        "updated_since",
-		Value:        updated,
-		SinceParam:   "updated_since",
-		SinceDefault: "0001-01-01T00:00:00Z",
-		Inclusive:    true, // the API's filter is >=: drop the records already delivered
-		Key:          func(u User) string { return u.ID },
-		SizeParam:    "per_page",
-		Size:         cfg.PerPage,
-		ItemsPath:    "data",
+		Paging: strategies.Paging[User]{
+			SinceParam:   strategies.Query("updated_since"),
+			SinceDefault: "0001-01-01T00:00:00Z",
+			SizeParam:    strategies.Query("per_page"),
+			Size:         cfg.PerPage,
+			ItemsPath:    "data",
+		},
+		CursorParam: strategies.Query("updated_since"),
+		Value:       updated,
+		Inclusive:   true, // the API's filter is >=: drop the records already delivered
+		Key:         func(u User) string { return u.ID },
 	}
 
 	prog := console.NewProgress(stderr, stream, cfg.Verbose)

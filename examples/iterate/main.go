@@ -83,9 +83,12 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error)
 			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
 		},
-		Size:           cfg.PerPage,
-		ItemsPath:      "data",
-		TotalPagesPath: "total_pages",
+		Paging: strategies.Paging[User]{
+			Size:           cfg.PerPage,
+			SizeParam:      strategies.Query("per_page"),
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
 	}
 
 	w := bufio.NewWriter(stdout)

@@ -105,38 +105,44 @@ func paginator(variant, endpoint, base string, perPage int) (*strategies.NextTok
 		// next_page_url as served, with its per_page, page and
 		// updated_since.
 		return &strategies.NextToken[User]{
-			HTTP:           strategies.HTTP{URL: or(endpoint, base+mockapi.PathNextPageURL), Query: sorted},
-			NextURLPath:    "next_page_url",
-			SizeParam:      "per_page",
-			Size:           perPage,
-			SinceParam:     "updated_since",
-			SinceDefault:   "0001-01-01T00:00:00Z",
-			ItemsPath:      "data",
-			TotalItemsPath: "total_items",
+			HTTP: strategies.HTTP{URL: or(endpoint, base+mockapi.PathNextPageURL), Query: sorted},
+			Paging: strategies.Paging[User]{
+				SizeParam:      strategies.Query("per_page"),
+				Size:           perPage,
+				SinceParam:     strategies.Query("updated_since"),
+				SinceDefault:   "0001-01-01T00:00:00Z",
+				ItemsPath:      "data",
+				TotalItemsPath: "total_items",
+			},
+			NextURLPath: "next_page_url",
 		}, true, nil
 	case "link":
 		// The body is a bare array (ItemsPath ""); the total is in
 		// X-Total-Count, the next page in Link: <...>; rel="next".
 		return &strategies.NextToken[User]{
-			HTTP:             strategies.HTTP{URL: or(endpoint, base+mockapi.PathLinkHeader), Query: sorted},
-			LinkHeader:       true,
-			SizeParam:        "per_page",
-			Size:             perPage,
-			SinceParam:       "updated_since",
-			SinceDefault:     "0001-01-01T00:00:00Z",
-			TotalItemsHeader: "X-Total-Count",
+			HTTP: strategies.HTTP{URL: or(endpoint, base+mockapi.PathLinkHeader), Query: sorted},
+			Paging: strategies.Paging[User]{
+				SizeParam:        strategies.Query("per_page"),
+				Size:             perPage,
+				SinceParam:       strategies.Query("updated_since"),
+				SinceDefault:     "0001-01-01T00:00:00Z",
+				TotalItemsHeader: "X-Total-Count",
+			},
+			LinkRel: "next",
 		}, true, nil
 	case "token":
 		// ?limit=50&updated_since=...&next_token=<token from the last page>.
 		return &strategies.NextToken[User]{
-			HTTP:         strategies.HTTP{URL: or(endpoint, base+mockapi.PathNextToken)},
-			TokenPath:    "next_token",
-			TokenParam:   "next_token",
-			SizeParam:    "limit",
-			Size:         perPage,
-			SinceParam:   "updated_since",
-			SinceDefault: "0001-01-01T00:00:00Z",
-			ItemsPath:    "data",
+			HTTP: strategies.HTTP{URL: or(endpoint, base+mockapi.PathNextToken)},
+			Paging: strategies.Paging[User]{
+				SizeParam:    strategies.Query("limit"),
+				Size:         perPage,
+				SinceParam:   strategies.Query("updated_since"),
+				SinceDefault: "0001-01-01T00:00:00Z",
+				ItemsPath:    "data",
+			},
+			TokenPath:  "next_token",
+			TokenParam: strategies.Query("next_token"),
 		}, false, nil
 	}
 	return nil, false, fmt.Errorf("unknown -variant %q: want url, link or token", variant)

@@ -125,11 +125,13 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
 		},
-		Limit:          cfg.Limit,
-		SinceParam:     "updated_since",
-		SinceDefault:   "0001-01-01T00:00:00Z",
-		ItemsPath:      "data",
-		TotalItemsPath: "total",
+		Paging: strategies.Paging[User]{
+			Size:           cfg.Limit,
+			SinceParam:     strategies.Query("updated_since"),
+			SinceDefault:   "0001-01-01T00:00:00Z",
+			ItemsPath:      "data",
+			TotalItemsPath: "total",
+		},
 	}
 
 	prog := console.NewProgress(stderr, stream, cfg.Verbose)

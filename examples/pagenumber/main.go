@@ -157,14 +157,17 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
 		},
-		OmitFirstPage:  true, // page 1 is the server's default: the first request leaves page out
-		Size:           cfg.PerPage,
-		SinceParam:     "updated_since",
-		SinceDefault:   "0001-01-01T00:00:00Z",
-		ItemsPath:      "data",
-		PagePath:       "page",        // a server answering another page than asked is an error
-		TotalPagesPath: "total_pages", // stop at page >= total_pages; plan parallel fetches
-		TotalItemsPath: "total_items", // for the progress bar
+		Paging: strategies.Paging[User]{
+			Size:           cfg.PerPage,
+			SizeParam:      strategies.Query("per_page"),
+			SinceParam:     strategies.Query("updated_since"),
+			SinceDefault:   "0001-01-01T00:00:00Z",
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages", // stop at page >= total_pages; plan parallel fetches
+			TotalItemsPath: "total_items", // for the progress bar
+		},
+		OmitFirstPage: true,   // page 1 is the server's default: the first request leaves page out
+		PagePath:      "page", // a server answering another page than asked is an error
 	}
 
 	prog := console.NewProgress(stderr, stream, cfg.Verbose)

@@ -30,8 +30,11 @@ func ExampleAPI() {
 	defer srv.Close()
 
 	p := &strategies.PageNumber[User]{
-		HTTP:      strategies.HTTP{URL: srv.URL + "/users"},
-		ItemsPath: "data", TotalPagesPath: "total_pages",
+		HTTP: strategies.HTTP{URL: srv.URL + "/users"},
+		Paging: strategies.Paging[User]{
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
 	}
 	sink := new(paginate.MemorySink[User])
 	res, err := paginate.Run(context.Background(), p, sink, paginate.Options[User]{Concurrency: 1})
