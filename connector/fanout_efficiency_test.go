@@ -33,7 +33,12 @@ func TestFanoutKeepsTheBudgetBusy(t *testing.T) {
 		const base = "http://api.test"
 		users := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
 			HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber, Client: client},
-			Size: 50, ItemsPath: "data", TotalPagesPath: "total_pages",
+			Paging: strategies.Paging[mockapi.User]{
+				Size:           50,
+				SizeParam:      strategies.Query("per_page"),
+				ItemsPath:      "data",
+				TotalPagesPath: "total_pages",
+			},
 		}, newTable[mockapi.User]("users", "id"), paginate.Options[mockapi.User]{})
 		orders := connector.NewChild("orders", connector.ChildOf[mockapi.User, mockapi.Order]{
 			Parent: users,
@@ -41,7 +46,12 @@ func TestFanoutKeepsTheBudgetBusy(t *testing.T) {
 			Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 				return &strategies.PageNumber[mockapi.Order]{
 					HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
-					Size: perPage, ItemsPath: "data", TotalPagesPath: "total_pages",
+					Paging: strategies.Paging[mockapi.Order]{
+						Size:           perPage,
+						SizeParam:      strategies.Query("per_page"),
+						ItemsPath:      "data",
+						TotalPagesPath: "total_pages",
+					},
 				}, nil
 			},
 		}, newTable[mockapi.Order]("orders", "id"), paginate.Options[mockapi.Order]{})

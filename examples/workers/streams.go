@@ -138,10 +138,13 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 			Header: header,
 			Query:  url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Size:           50,
-		SinceParam:     "updated_since",
-		ItemsPath:      "data",
-		TotalPagesPath: "total_pages",
+		Paging: strategies.Paging[User]{
+			Size:           50,
+			SizeParam:      strategies.Query("per_page"),
+			SinceParam:     strategies.Query("updated_since"),
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
 	}, dst.users, paginate.Options[User]{
 		// The incremental mark, sent as updated_since next time; the
 		// filter is inclusive, so the records at the mark come again
@@ -160,11 +163,14 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 		Key:    func(u User) string { return u.ID },
 		Paginator: func(u User) (paginate.Paginator[Order], error) {
 			return &strategies.PageNumber[Order]{
-				HTTP:           strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client, Header: header},
-				Size:           cfg.OrdersPage,
-				SinceParam:     "updated_since",
-				ItemsPath:      "data",
-				TotalPagesPath: "total_pages",
+				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client, Header: header},
+				Paging: strategies.Paging[Order]{
+					Size:           cfg.OrdersPage,
+					SizeParam:      strategies.Query("per_page"),
+					SinceParam:     strategies.Query("updated_since"),
+					ItemsPath:      "data",
+					TotalPagesPath: "total_pages",
+				},
 			}, nil
 		},
 	}, dst.orders, paginate.Options[Order]{
@@ -174,12 +180,14 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 	})
 
 	events := connector.NewStream("events", &strategies.NextToken[Event]{
-		HTTP:       strategies.HTTP{URL: base + mockapi.PathEvents, Client: client, Header: header},
-		Size:       50,
+		HTTP: strategies.HTTP{URL: base + mockapi.PathEvents, Client: client, Header: header},
+		Paging: strategies.Paging[Event]{
+			Size:       50,
+			SinceParam: strategies.Query("created_since"),
+			ItemsPath:  "data",
+		},
 		TokenPath:  "next_token",
-		TokenParam: "next_token",
-		SinceParam: "created_since",
-		ItemsPath:  "data",
+		TokenParam: strategies.Query("next_token"),
 	}, dst.events, paginate.Options[Event]{
 		HighWater: func(e Event) string { return mark(e.CreatedAt) },
 		Key:       func(e Event) string { return e.ID },
