@@ -68,11 +68,14 @@ type HTTP struct {
 	// Header holds headers sent with every request.
 	Header http.Header
 
-	// Auth, when set, is called on every request, each retry included,
-	// after Header is applied, to set credentials. Because the runner
-	// rebuilds the request for every attempt, a token refreshed by Auth
-	// is used at once. An error from Auth fails the attempt.
-	Auth func(*http.Request) error
+	// Auth, when set, sets credentials on every request, each retry
+	// included, after Header is applied: Bearer, Basic, APIKeyHeader,
+	// APIKeyQuery, OAuth2, ClientCredentials, RefreshToken, or an
+	// AuthFunc of your own (see [Auth]). Because the runner rebuilds the
+	// request for every attempt, a refreshed token is used at once. An
+	// error from Auth fails the attempt; a 401 gets one more attempt
+	// after a refresh when Auth is a [Refresher].
+	Auth Auth
 
 	// Limiter, when set, is waited on before every request, which caps
 	// the request rate of all the paginator's fetches together. Share one
@@ -217,7 +220,7 @@ type client struct {
 	base     *url.URL
 	method   string
 	header   http.Header
-	auth     func(*http.Request) error
+	auth     Auth
 	limiter  *rate.Limiter
 	maxBody  int64
 	maxItems int
@@ -408,8 +411,22 @@ func (c *client) redactor(req *http.Request) *redactor {
 // send sends r, after the rate limiter, with the static headers and the
 // auth hook applied. For a 2xx status it returns the response with its Body
 // replaced by a bodyReader, which the caller must close. Any other status
-// is an *HTTPError, permanent unless retryable.
+// is an *HTTPError, permanent unless retryable. A 401 is sent once more
+// after a refresh when the Auth is a Refresher.
 func (c *client) send(ctx context.Context, r request) (*http.Response, *bodyReader, error) {
+	resp, br, err := c.sendOnce(ctx, r)
+	ref, ok := c.auth.(Refresher)
+	var herr *HTTPError
+	if !ok || !errors.As(err, &herr) || herr.StatusCode != http.StatusUnauthorized {
+		return resp, br, err
+	}
+	if rerr := ref.Refresh(ctx); rerr != nil {
+		return nil, nil, fmt.Errorf("%v; refreshing the credentials: %w", err, rerr)
+	}
+	return c.sendOnce(ctx, r)
+}
+
+func (c *client) sendOnce(ctx context.Context, r request) (*http.Response, *bodyReader, error) {
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
@@ -498,7 +515,7 @@ func (c *client) newRequest(ex *exchange, r request) (*http.Request, error) {
 		req.Header.Set(r.headers[i], r.headers[i+1])
 	}
 	if c.auth != nil {
-		if err := c.auth(req); err != nil {
+		if err := c.auth.Authenticate(req); err != nil {
 			rd := ex.redactor()
 			return nil, &redactedError{fmt.Errorf("%s %s: auth: %w", method, rd.url(req.URL), err), rd}
 		}

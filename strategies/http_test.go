@@ -166,7 +166,7 @@ func TestHTTPRedactsSecrets(t *testing.T) {
 	p := simple(srv.URL + "/x?access_token=tok123")
 	p.Query = url.Values{"api_key": {"key456"}, "q": {"visible"}}
 	p.Header = http.Header{"X-Api-Key": {"hdr789"}}
-	p.Auth = func(r *http.Request) error { r.Header.Set("Authorization", "Bearer bearer000"); return nil }
+	p.Auth = strategies.AuthFunc(func(r *http.Request) error { r.Header.Set("Authorization", "Bearer bearer000"); return nil })
 	_, err := p.Fetch(context.Background(), paginate.Position{})
 	if err == nil {
 		t.Fatal("no error for a 401")
@@ -219,10 +219,10 @@ func TestHTTPAuthOnEveryAttempt(t *testing.T) {
 		writeJSON(w, http.StatusOK, map[string]any{"data": users(3), "total_pages": 1})
 	}))
 	p := simple(srv.URL)
-	p.Auth = func(r *http.Request) error {
+	p.Auth = strategies.AuthFunc(func(r *http.Request) error {
 		r.Header.Set("Authorization", fmt.Sprintf("Bearer t%d", calls.Add(1)))
 		return nil
-	}
+	})
 	got, res, err := runAll(t, p, paginate.Options[user]{})
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +243,7 @@ func TestHTTPAuthError(t *testing.T) {
 	srv, q := serve(t, respond(200, nil, `{"data":[]}`))
 	p := simple(srv.URL)
 	boom := errors.New("token endpoint down")
-	p.Auth = func(*http.Request) error { return boom }
+	p.Auth = strategies.AuthFunc(func(*http.Request) error { return boom })
 	if _, err := p.Fetch(context.Background(), paginate.Position{}); !errors.Is(err, boom) {
 		t.Fatalf("error = %v, want the auth hook's", err)
 	}

@@ -24,7 +24,7 @@ func TestIdentity(t *testing.T) {
 	other.Client = &http.Client{}
 	other.Limiter = rate.NewLimiter(1, 1)
 	other.Header = http.Header{"Authorization": {"Bearer x"}}
-	other.Auth = func(*http.Request) error { return nil }
+	other.Auth = strategies.AuthFunc(func(*http.Request) error { return nil })
 	other.MaxBody = 1
 	withBody := func(h strategies.HTTP, secret string) strategies.HTTP {
 		h.Body = map[string]any{"filter": map[string]any{"n": 9007199254740993}, "client_secret": secret}

@@ -75,10 +75,10 @@ type secretWay struct {
 
 var secretWays = []secretWay{
 	{"Authorization header set by Auth", []string{"auth-header-secret-1"}, func(p *strategies.NextToken[user], _ *echoAPI) {
-		p.Auth = func(r *http.Request) error { r.Header.Set("Authorization", "Bearer auth-header-secret-1"); return nil }
+		p.Auth = strategies.AuthFunc(func(r *http.Request) error { r.Header.Set("Authorization", "Bearer auth-header-secret-1"); return nil })
 	}},
 	{"Basic credentials", []string{"basic-password-2", base64("bob:basic-password-2")}, func(p *strategies.NextToken[user], _ *echoAPI) {
-		p.Auth = func(r *http.Request) error { r.SetBasicAuth("bob", "basic-password-2"); return nil }
+		p.Auth = strategies.AuthFunc(func(r *http.Request) error { r.SetBasicAuth("bob", "basic-password-2"); return nil })
 	}},
 	{"API key header", []string{"header-key-3"}, func(p *strategies.NextToken[user], _ *echoAPI) {
 		p.Header = http.Header{"X-Api-Key": {"header-key-3"}}
@@ -96,11 +96,11 @@ var secretWays = []secretWay{
 		p.Header = http.Header{"X-Tenant": {"listed-6b"}}
 	}},
 	{"value marked by Auth", []string{"marked-7"}, func(p *strategies.NextToken[user], _ *echoAPI) {
-		p.Auth = func(r *http.Request) error {
+		p.Auth = strategies.AuthFunc(func(r *http.Request) error {
 			r.Header.Set("X-Custom", "marked-7")
 			strategies.MarkSecret(r, "marked-7")
 			return nil
-		}
+		})
 	}},
 	{"next URL issued by the API", []string{"issued-token-8"}, func(_ *strategies.NextToken[user], api *echoAPI) {
 		api.issue = func(*http.Request) (string, bool) { return "/x?page=2&access_token=issued-token-8", false }
@@ -310,12 +310,12 @@ func TestIssuedSecretsAfterResume(t *testing.T) {
 		t.Errorf("resume with HTTP.Query: %v", err)
 	}
 	withAuth := newP()
-	withAuth.Auth = func(r *http.Request) error {
+	withAuth.Auth = strategies.AuthFunc(func(r *http.Request) error {
 		q := r.URL.Query()
 		q.Set("access_token", "from-auth-3")
 		r.URL.RawQuery = q.Encode()
 		return nil
-	}
+	})
 	if _, err := withAuth.Fetch(ctx, stored); err != nil {
 		t.Errorf("resume with HTTP.Auth: %v", err)
 	}
