@@ -3,7 +3,6 @@ package connector_test
 import (
 	"cmp"
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pagekit/pagekit/connector"
+	"github.com/pagekit/pagekit/connector/connectortest"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/memory"
@@ -40,47 +40,12 @@ const sinceLayout = "2006-01-02T15:04:05Z"
 
 var fastRetry = paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxAttempts: 8}
 
-// errCrash is what every commit returns once a crash was simulated.
-var errCrash = errors.New("simulated crash")
-
-// crash simulates a kill -9 after a number of commits: the commit that
-// reaches it lands, and every later commit and save fails, so that the
-// destinations keep exactly what was durable at that moment.
-type crash struct {
-	mu      sync.Mutex
-	after   int // 0: never
-	n       int
-	crashed bool
-	cancel  context.CancelFunc
-}
-
-// commit reports whether a commit may land, and counts it.
-func (c *crash) commit() error {
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.crashed {
-		return errCrash
-	}
-	c.n++
-	if c.after > 0 && c.n >= c.after {
-		c.crashed = true
-		if c.cancel != nil {
-			c.cancel()
-		}
-	}
-	return nil
-}
-
-// table is a destination that can crash: a memory sink (rows by primary
-// key, checkpoints) behind a crash switch.
+// table is a destination: a memory sink (rows by primary key,
+// checkpoints).
 type table[T any] struct {
 	*memory.Sink[T]
-	crash *crash
-	// fail, when set, fails the commits of the streams it returns true
-	// for.
+	// fail, when set, fails the commits of the streams it returns an
+	// error for.
 	fail func(stream string) error
 }
 
@@ -94,17 +59,7 @@ func (t *table[T]) Commit(ctx context.Context, items []T, cp paginate.Checkpoint
 			return err
 		}
 	}
-	if err := t.crash.commit(); err != nil {
-		return err
-	}
 	return t.Sink.Commit(ctx, items, cp)
-}
-
-func (t *table[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
-	if err := t.crash.commit(); err != nil {
-		return err
-	}
-	return t.Sink.Save(ctx, cp)
 }
 
 // env is the mock API on 127.0.0.1 and the destinations of a connector
@@ -157,16 +112,12 @@ func (e *env) fresh() {
 	e.events = newTable[mockapi.Event]("events", "id")
 }
 
-// setCrash makes every destination crash together.
-func (e *env) setCrash(c *crash) {
-	e.users.crash, e.orders.crash, e.events.crash = c, c, c
-}
-
 // streamOpts are the knobs of the env's streams.
 type streamOpts struct {
 	every   bool // orders visits every user
 	perPage int  // users' page size
 	limiter *connector.Limiter
+	crash   *connectortest.Crash // when set, every destination is behind it
 }
 
 // streams returns the env's three streams.
@@ -178,6 +129,16 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 	if o.limiter != nil {
 		client = o.limiter.Client()
 	}
+	var (
+		usersDst  connectortest.Destination[mockapi.User]  = e.users
+		ordersDst connectortest.Destination[mockapi.Order] = e.orders
+		eventsDst connectortest.Destination[mockapi.Event] = e.events
+	)
+	if o.crash != nil {
+		usersDst = connectortest.Wrap(o.crash, usersDst)
+		ordersDst = connectortest.Wrap(o.crash, ordersDst)
+		eventsDst = connectortest.Wrap(o.crash, eventsDst)
+	}
 	users = connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
 		HTTP: strategies.HTTP{URL: e.url + mockapi.PathPageNumber, Client: client, Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
 		Paging: strategies.Paging[mockapi.User]{
@@ -187,7 +148,7 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
-	}, e.users, paginate.Options[mockapi.User]{
+	}, usersDst, paginate.Options[mockapi.User]{
 		HighWater: func(u mockapi.User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
 		Key:       func(u mockapi.User) string { return u.ID },
 		Retry:     fastRetry,
@@ -208,7 +169,7 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 			}, nil
 		},
 		Every: o.every,
-	}, e.orders, paginate.Options[mockapi.Order]{
+	}, ordersDst, paginate.Options[mockapi.Order]{
 		HighWater: func(o mockapi.Order) string { return o.UpdatedAt.UTC().Format(sinceLayout) },
 		Retry:     fastRetry,
 	})
@@ -220,7 +181,7 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 		},
 		TokenPath:  "next_token",
 		TokenParam: strategies.Query("next_token"),
-	}, e.events, paginate.Options[mockapi.Event]{Retry: fastRetry})
+	}, eventsDst, paginate.Options[mockapi.Event]{Retry: fastRetry})
 	return users, orders, events
 }
 

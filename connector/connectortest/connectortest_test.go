@@ -1,0 +1,51 @@
+package connectortest_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/pagekit/pagekit/connector/connectortest"
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/memory"
+	"github.com/pagekit/pagekit/sink/schema"
+)
+
+type rec struct {
+	ID string `pagekit:",pk"`
+}
+
+func TestCrashLandsTheArmedCommitAndNothingAfter(t *testing.T) {
+	dst := memory.New(schema.Must(schema.Derive[rec]("recs")), memory.Config[rec]{})
+	var crash connectortest.Crash
+	w := connectortest.Wrap[rec](&crash, dst)
+	ctx := context.Background()
+	cancelled := false
+	crash.Arm(2, func() { cancelled = true })
+	cp := func(s string) paginate.Checkpoint { return paginate.Checkpoint{Stream: s} }
+	if err := w.Commit(ctx, []rec{{"a"}}, cp("s")); err != nil || cancelled {
+		t.Fatalf("first commit: %v, cancelled %v", err, cancelled)
+	}
+	if err := w.Save(ctx, cp("t")); err != nil || !cancelled || !crash.Crashed() {
+		t.Fatalf("second commit: %v, cancelled %v, crashed %v", err, cancelled, crash.Crashed())
+	}
+	if err := w.Commit(ctx, []rec{{"b"}}, cp("s")); !errors.Is(err, connectortest.ErrCrash) {
+		t.Fatalf("commit after the crash: %v", err)
+	}
+	if err := w.Write(ctx, []rec{{"c"}}); !errors.Is(err, connectortest.ErrCrash) {
+		t.Fatalf("write after the crash: %v", err)
+	}
+	if rows := dst.Rows(); len(rows) != 1 || rows[0].ID != "a" || crash.Commits() != 2 {
+		t.Errorf("rows %v after %d commits: want only a, 2 commits", rows, crash.Commits())
+	}
+	if _, found, _ := w.Load(ctx, "t"); !found {
+		t.Errorf("the save that reached the crash did not land")
+	}
+	crash.Arm(0, nil)
+	if err := w.Commit(ctx, []rec{{"d"}}, cp("s")); err != nil || w.Unwrap() != connectortest.Destination[rec](dst) {
+		t.Errorf("after Arm(0): %v", err)
+	}
+	if w.Identity()["table"] != "recs" {
+		t.Errorf("identity %v, want the destination's", w.Identity())
+	}
+}
