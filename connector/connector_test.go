@@ -3,6 +3,7 @@ package connector_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -375,4 +376,39 @@ func TestCheckpointIdentityThroughTheBudget(t *testing.T) {
 	if !strings.Contains(cp.Identity, "paginator=test-kind") || !strings.Contains(cp.Identity, "table=events") {
 		t.Errorf("checkpoint identity %q, want the paginator's and the table's", cp.Identity)
 	}
+}
+
+// A panic in a stream's code reaches the caller of Run, once every other
+// goroutine of the run has stopped.
+func TestPanicReachesTheCaller(t *testing.T) {
+	e := newEnv(t, mockapi.Config{Records: 30, Seed: 13}, nil)
+	users, _, _ := e.streams(streamOpts{})
+	n := 0
+	orders := connector.NewChild("orders", connector.ChildOf[mockapi.User, mockapi.Order]{
+		Parent: users,
+		Key:    func(u mockapi.User) string { return u.ID },
+		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
+			if n++; n == 7 {
+				panic("boom in partition 7")
+			}
+			return mockPaginatorOf[mockapi.Order](), nil
+		},
+	}, e.orders, paginate.Options[mockapi.Order]{})
+	c, err := connector.New(connector.Config{Runs: 1}, users, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), "boom in partition 7") {
+			t.Errorf("recovered %v, want the partition's panic", v)
+		}
+	}()
+	c.Run(t.Context())
+	t.Error("Run returned")
+}
+
+func mockPaginatorOf[T any]() paginate.Paginator[T] {
+	return paginate.PaginatorFunc[T](func(context.Context, paginate.Position) (paginate.Page[T], error) {
+		return paginate.Page[T]{}, nil
+	})
 }

@@ -60,6 +60,9 @@ func (c *child[P, C]) sync(ctx context.Context, x *execution, s *Stream) StreamR
 	if err != nil {
 		return StreamResult{Stop: stopFor(ctx), Err: err}
 	}
+	// Every partition has ended when sync returns, even when the list's
+	// paginator panics: the partitions are cancelled, then waited for.
+	ctx, cancel := context.WithCancel(ctx)
 	f := &fanout[P, C]{
 		c: c, x: x, name: s.name, store: st, ctx: ctx,
 		state: state, found: found,
@@ -71,6 +74,8 @@ func (c *child[P, C]) sync(ctx context.Context, x *execution, s *Stream) StreamR
 	for i, fp := range f.failed {
 		f.failedAt[fp.Key] = i
 	}
+	defer f.wg.Wait()
+	defer cancel()
 	f.retryFailed(ctx)
 	listRes, listErr := f.list(ctx)
 	f.wg.Wait()
@@ -120,6 +125,7 @@ func (f *fanout[P, C]) list(ctx context.Context) (paginate.Result, error) {
 		// the partitions, and its position advances page by page.
 		Group:       paginate.Group{Pages: 1},
 		Concurrency: po.Concurrency,
+		Restart:     f.c.opts.Restart,
 		Logger:      f.x.logger(nil, f.name, ""),
 		Observe:     f.x.observer(nil, f.name, "", true),
 	}

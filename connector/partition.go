@@ -100,6 +100,7 @@ func (c *child[P, C]) partitions(ctx context.Context, x *execution, s *Stream, a
 		// the partitions, and its position advances page by page.
 		Group:       paginate.Group{Pages: 1},
 		Concurrency: po.Concurrency,
+		Restart:     c.opts.Restart,
 		Logger:      x.logger(nil, s.name, ""),
 		Observe:     x.observer(nil, s.name, "", true),
 	}

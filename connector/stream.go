@@ -85,7 +85,8 @@ type ChildOf[P, C any] struct {
 // paginate.Store.
 //
 // The child reads its parent's list itself, with the parent's paginator
-// and a checkpoint of its own kept under name, so that it never depends on
+// and a checkpoint of its own kept under name (opts.Restart applies to it
+// too), so that it never depends on
 // whether the parent stream ran or how far it got: a sync of the child
 // costs the parent's list pages once more. The list is streamed: parents
 // are turned into partitions as their pages arrive, and only the
