@@ -31,6 +31,7 @@ func (k EventKind) String() string {
 // Event is one step of a connector run, for progress displays and
 // metrics.
 type Event struct {
+	// Kind says what the event reports, and so which fields are set.
 	Kind EventKind
 	// Stream is the stream's name.
 	Stream string

@@ -12,7 +12,9 @@ import (
 // Result is the outcome of a connector run: one StreamResult for each
 // stream run, in the connector's order.
 type Result struct {
-	Streams  []StreamResult
+	// Streams holds the streams' outcomes.
+	Streams []StreamResult
+	// Duration is the run's wall time.
 	Duration time.Duration
 }
 
@@ -105,8 +107,10 @@ func (r StreamResult) Status() string {
 
 // StreamError is the error of one stream in a connector run's error.
 type StreamError struct {
+	// Stream is the stream's name.
 	Stream string
-	Err    error
+	// Err is the stream's error, StreamResult.Err.
+	Err error
 }
 
 // Error names the stream.
@@ -117,6 +121,7 @@ func (e *StreamError) Unwrap() error { return e.Err }
 
 // PartitionError is the error of one partition of a child stream.
 type PartitionError struct {
+	// Stream is the child stream's name.
 	Stream string
 	// Key is the partition key.
 	Key string
