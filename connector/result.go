@@ -129,7 +129,8 @@ type PartitionError struct {
 	// run resumes it from there.
 	Stop       paginate.StopReason
 	Checkpoint paginate.Checkpoint
-	Err        error
+	// Err is the partition's error.
+	Err error
 }
 
 // Error names the stream and the partition.
