@@ -12,8 +12,8 @@ import (
 )
 
 // A Mapping ties a [Table] to the Go record type T and extracts the column
-// values of T's records. T is a struct, a pointer to a struct, or
-// map[string]any (see [Bind]). A Mapping is built once, with reflection,
+// values of T's records. T is a struct, a pointer to a struct,
+// map[string]any, or a scalar that fills a one-column table (see [Bind]). A Mapping is built once, with reflection,
 // into per-column field paths and converters, so extracting a row does no
 // lookups by name. It is safe for concurrent use.
 type Mapping[T any] struct {
@@ -30,6 +30,7 @@ const (
 	structRecord recordKind = iota
 	pointerRecord
 	mapRecord
+	scalarRecord
 )
 
 // field is how one column is read from a record.
@@ -45,8 +46,16 @@ type field struct {
 // describes; embedded structs without a name are flattened, as
 // encoding/json does. The primary key is the columns named in primaryKey,
 // or when there are none, the fields tagged "pk".
+//
+// A scalar T (a string, a boolean, a number, a json.Number or a time.Time)
+// gives a table of one column, named primaryKey[0] or "value", which is
+// its primary key: a list of bare values, such as a registry's
+// repository names, syncs without a wrapper type.
 func Derive[T any](table string, primaryKey ...string) (*Mapping[T], error) {
 	rt := reflect.TypeFor[T]()
+	if isScalar(rt) {
+		return deriveScalar[T](table, primaryKey)
+	}
 	st := rt
 	if st.Kind() == reflect.Pointer {
 		st = st.Elem()
@@ -91,11 +100,17 @@ func Derive[T any](table string, primaryKey ...string) (*Mapping[T], error) {
 // numbers decoded as float64 fill INT and LONG columns when they are
 // integers. A string fills a JSON column as a JSON string, since it is a
 // decoded value, not JSON text (the same holds for interface fields).
+//
+// When T is a scalar (see [Derive]), the table has exactly one column,
+// which the record fills.
 func Bind[T any](t Table) (*Mapping[T], error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
 	rt := reflect.TypeFor[T]()
+	if isScalar(rt) {
+		return bindScalar[T](t)
+	}
 	if rt == reflect.TypeFor[map[string]any]() {
 		m := newMapping[T](t, mapRecord)
 		for i, c := range m.table.Columns {
@@ -202,6 +217,8 @@ func (m *Mapping[T]) Row(rec *T, dst []Value) error {
 	switch m.kind {
 	case mapRecord:
 		mp = *any(rec).(*map[string]any)
+	case scalarRecord:
+		rv = reflect.ValueOf(rec).Elem()
 	case pointerRecord:
 		rv = reflect.ValueOf(rec).Elem()
 		if rv.IsNil() {
@@ -216,6 +233,8 @@ func (m *Mapping[T]) Row(rec *T, dst []Value) error {
 		dst[i] = Value{}
 		var fv reflect.Value
 		switch {
+		case m.kind == scalarRecord:
+			fv = rv
 		case m.kind == mapRecord:
 			x, ok := mp[f.name]
 			if !ok || x == nil {
