@@ -19,6 +19,11 @@
 //	connector a fan-out of 40 partitions of 25 pages at 20 ms within a budget
 //	          of 16; 20 streams on one rate-limited host, counted at the
 //	          server; peak heap with 100,000 parent records against 1,000
+//	workers   a sync of 60 partitions of 20 pages at 20 ms as River jobs on
+//	          three worker processes (examples/workers) against one, 4
+//	          requests in flight each, sharing PostgreSQL (when
+//	          PAGEKIT_POSTGRES_DSN is set); a one-page partition through
+//	          the queue against a direct run, on SQLite and PostgreSQL
 //
 // Usage:
 //
@@ -79,7 +84,7 @@ func main() {
 		return
 	}
 	cfg := config{}
-	rows := flag.String("rows", "e2e,overhead,latency,memory,sinks,connector", "comma-separated rows to measure")
+	rows := flag.String("rows", "e2e,overhead,latency,memory,sinks,connector,workers", "comma-separated rows to measure")
 	flag.BoolVar(&cfg.quick, "quick", false, "a CI-sized run: small sizes, same code paths")
 	flag.IntVar(&cfg.records, "records", 100_000, "e2e, overhead: records to sync")
 	flag.IntVar(&cfg.e2eRounds, "e2e-rounds", 3, "e2e: rounds of each contender; the medians are compared")
@@ -126,6 +131,7 @@ func measureRows(ctx context.Context, cfg config) ([]row, error) {
 		{"memory", memory},
 		{"sinks", sinks},
 		{"connector", connectorRows},
+		{"workers", workersRows},
 	}
 	for _, m := range measure {
 		if !cfg.rows[m.name] {

@@ -106,6 +106,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		cfg.ID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	if cfg.Jobs <= 0 {
+		// Enough partitions to keep the requests in flight busy while
+		// some commit, and few enough not to hold back partitions that
+		// idle workers could run.
 		cfg.Jobs = 2 * max(cfg.InFlight, 1)
 	}
 	if !cfg.Enqueue && !cfg.Work && cfg.UI == "" {

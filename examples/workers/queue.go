@@ -106,6 +106,12 @@ func serve[TTx any](ctx context.Context, cfg config, driver riverdriver.Driver[T
 		// default waits up to 100 ms between fetches.
 		FetchCooldown: 5 * time.Millisecond,
 	}
+	if cfg.Postgres == "" {
+		// SQLite has no LISTEN: River looks for new jobs every 50 ms
+		// and every FetchPollInterval. A query every 10 ms of an idle
+		// worker costs next to nothing on a local file.
+		rcfg.FetchPollInterval = 10 * time.Millisecond
+	}
 	if cfg.Schedule > 0 && !cfg.Work {
 		return errors.New("-schedule needs -work: the worker elected leader inserts the periodic syncs")
 	}
