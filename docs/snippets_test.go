@@ -91,6 +91,10 @@ var imports = map[string]string{
 	"postgres":          "github.com/pagekit/pagekit/sink/postgres",
 	"jsonl":             "github.com/pagekit/pagekit/sink/jsonl",
 	"memory":            "github.com/pagekit/pagekit/sink/memory",
+	"riverjob":          "github.com/pagekit/pagekit/riverjob",
+	"pgx":               "github.com/jackc/pgx/v5",
+	"river":             "github.com/riverqueue/river",
+	"riverpgxv5":        "github.com/riverqueue/river/riverdriver/riverpgxv5",
 }
 
 // source returns a Go file, package name pkg, holding s as it must be
