@@ -302,7 +302,12 @@ func queueOverhead[TTx any](ctx context.Context, cfg config, name string, driver
 	defer ts.Close()
 	c, err := connector.New(connector.Config{}, connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
 		HTTP: strategies.HTTP{URL: ts.URL + mockapi.PathPageNumber, Query: seedQuery()},
-		Size: 50, ItemsPath: "data", TotalPagesPath: "total_pages",
+		Paging: strategies.Paging[mockapi.User]{
+			Size:           50,
+			SizeParam:      strategies.Query("per_page"),
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
 	}, dst, paginate.Options[mockapi.User]{}))
 	if err != nil {
 		return row{}, err
