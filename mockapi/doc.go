@@ -99,6 +99,28 @@
 //     opaque next_token, null on the last page; created_since is
 //     inclusive.
 //
+// Two more serve incremental syncs of other shapes:
+//
+//	path                        request                            200 body
+//	--------------------------  ---------------------------------  ---------------------------------------------
+//	/search/users (POST only)   {"filter": {"updated_since",       {results, total, paging: {next: {after}}}
+//	                            "updated_until"}, "limit", "after"}
+//	/pagination/newest_first    per_page (10), page (1)            {data, page, page_size}
+//
+// In detail:
+//
+//   - search: HubSpot style, the cursor and the window in the JSON body;
+//     records in ascending (updatedAt, id), updated_since inclusive,
+//     updated_until exclusive; "paging" is left out on the last page; an
+//     unknown field: 400.
+//   - newest_first: every record by descending (updatedAt, id), with no
+//     filter, like an activity feed: an incremental client stops once the
+//     records fall below its mark.
+//
+// [Server.InsertLate] adds records whose updatedAt lies behind the latest
+// one, as APIs whose updated_at becomes visible late do: a sync that
+// starts at its last mark misses them unless it looks back.
+//
 // Two modes make the listings behave like other servers: with
 // [Config].ClampPages, a page or offset past the last record is answered
 // with the last page again (as json-server 1.x does) instead of an empty

@@ -36,6 +36,7 @@ var routes = map[string]handler{
 	PathJSONServerV1:  jsonServerV1,
 	PathLinkRelative:  linkRelative,
 	PathIDs:           idList,
+	PathNewestFirst:   newestFirst,
 }
 
 // keysetPageSize is the keyset endpoint's fixed page size.

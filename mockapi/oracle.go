@@ -40,6 +40,7 @@ func (s *Server) WantJSON(r *http.Request) ([]byte, error) {
 			return nil, err
 		}
 	}
+	desc = desc || r.URL.Path == PathNewestFirst
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v := s.data.ordered(byCreated, since)

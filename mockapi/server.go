@@ -178,14 +178,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		h, ok = relatedRoute(r.URL.Path)
 	}
+	post := false
+	if !ok {
+		h, ok = postRoutes[r.URL.Path]
+		post = ok
+	}
 	if !ok {
 		s.stats.bad.Add(1)
 		s.writeError(w, http.StatusNotFound, "Not found")
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	allow := "GET, HEAD"
+	if post {
+		allow = "POST"
+	}
+	if post && r.Method != http.MethodPost || !post && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		s.stats.bad.Add(1)
-		w.Header().Set("Allow", "GET, HEAD")
+		w.Header().Set("Allow", allow)
 		s.writeError(w, http.StatusMethodNotAllowed, "Method not allowed")
 		return
 	}
