@@ -350,3 +350,45 @@ func TestTwoWorkersInTurn(t *testing.T) {
 	}
 	second.checkTables(t)
 }
+
+// TestTimeoutGoesOn checks that a partition that runs out of its job's
+// time after committing pages goes on from its checkpoint in the same job,
+// without an error or a used attempt, and completes.
+func TestTimeoutGoesOn(t *testing.T) { both(t, testTimeoutGoesOn, testTimeoutGoesOn) }
+
+func testTimeoutGoesOn[TTx any](t *testing.T, b *backend[TTx]) {
+	a := newAPI(t)
+	slow := a.userID(4)
+	// Page 1 alone, then pages 2 and 3 at once: the first attempt
+	// commits page 1 and runs out of time while the others are fetched.
+	a.set(func(a *api) {
+		a.before = func(r *http.Request) {
+			if r.URL.Path == mockapi.OrdersPath(slow) {
+				time.Sleep(1400 * time.Millisecond)
+			}
+		}
+	})
+	s := start(t, b, a, func(cfg *river.Config, _ *riverjob.Jobs[TTx]) { cfg.JobTimeout = 2 * time.Second })
+	if _, err := s.jobs.Enqueue(context.Background(), s.client, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	jobs := s.wait(t, time.Minute)
+	if diff := cmp.Diff(wantStates(a, 1, rivertype.JobStateCompleted, nil), states(t, jobs)); diff != "" {
+		t.Errorf("job states (-want +got):\n%s", diff)
+	}
+	for _, j := range jobs {
+		if jobKey(t, j) != riverjob.KindPartition+" orders/"+slow {
+			continue
+		}
+		var md struct {
+			Snoozes int `json:"snoozes"`
+		}
+		if err := json.Unmarshal(j.Metadata, &md); err != nil {
+			t.Fatal(err)
+		}
+		if md.Snoozes == 0 || len(j.Errors) > 0 {
+			t.Errorf("slow partition: %d snoozes, attempt %d, errors %+v; want it snoozed, with no error", md.Snoozes, j.Attempt, j.Errors)
+		}
+	}
+	s.checkTables(t)
+}
