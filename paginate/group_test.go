@@ -334,3 +334,33 @@ func TestGroupCommitBoundsItemsAhead(t *testing.T) {
 		}
 	})
 }
+
+// A cancel while a group is committed stops the run after that group: the
+// Result, the saved checkpoint and the sink agree on the pages committed.
+func TestGroupCommitCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		steps := linear(30, 10)
+		for _, st := range steps {
+			st.delay = 10 * time.Millisecond
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		sink := &groupSink{delay: 104 * time.Millisecond}
+		store := &watchStore{sink: sink, t: t}
+		observe := func(e paginate.Event) {
+			if e.Kind == paginate.EventPageCommitted && e.Pages == 5 {
+				cancel()
+			}
+		}
+		res, err := paginate.Run(ctx, newScript(steps), sink, paginate.Options[string]{Store: store, Observe: observe})
+		if !errors.Is(err, context.Canceled) || res.Stop != paginate.StopCancelled {
+			t.Fatalf("Run = %v, stop %v; want cancelled", err, res.Stop)
+		}
+		// Page 5 was in the second group, pages 2 to 11.
+		cp, _, _ := store.Load(t.Context(), "default")
+		if res.Pages != 11 || cp.Position.Page != 12 || res.Checkpoint.Position != cp.Position || sink.lastPage() != 11 {
+			t.Errorf("Result %d pages, checkpoint %v (saved %v), sink up to page %d; want 11 pages, checkpoint at page 12",
+				res.Pages, res.Checkpoint.Position, cp.Position, sink.lastPage())
+		}
+	})
+}
