@@ -267,3 +267,48 @@ func TestOAuth2AskedEveryAttempt(t *testing.T) {
 		t.Errorf("the token source was asked %d times for %d requests", got, calls.Load())
 	}
 }
+
+// An API key sent in the query and echoed in the next URLs the API serves
+// stays out of the positions, and a new process resumes with the key its
+// Auth sets.
+func TestAPIKeyQueryEchoed(t *testing.T) {
+	const key = "k3y-echoed-9"
+	pages := split(users(6), 2)
+	srv, q := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("k") != key {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		page := intParam(r, "page", 1)
+		next := any(nil)
+		if page < len(pages) {
+			next = "/items?page=" + string(rune('1'+page)) + "&k=" + key
+		}
+		writeJSON(w, 200, map[string]any{"data": pages[page-1], "next": next})
+	}))
+	mk := func() *strategies.NextToken[user] {
+		return &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: srv.URL + "/items", Auth: strategies.APIKeyQuery("k", key)},
+			Paging: strategies.Paging[user]{ItemsPath: "data"}, NextURLPath: "next"}
+	}
+	first, err := mk().Fetch(context.Background(), paginate.Position{})
+	if err != nil || !first.More {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	if strings.Contains(first.Next.Token, key) {
+		t.Errorf("position %q holds the key", first.Next.Token)
+	}
+	got, _, err := runAll(t, paginate.Paginator[user](mk()), paginate.Options[user]{})
+	if err != nil || len(got) != 6 {
+		t.Fatalf("Run: %d records, %v", len(got), err)
+	}
+	// A new process resumes from the stored position.
+	page, err := mk().Fetch(context.Background(), first.Next)
+	if err != nil || len(page.Items) != 2 || page.Items[0].ID != "u0003" {
+		t.Errorf("resume in a new process: %+v, %v", page, err)
+	}
+	for _, raw := range q.list() {
+		if !strings.Contains(raw, "k="+key) {
+			t.Errorf("a request without the key: %q", raw)
+		}
+	}
+}
