@@ -156,15 +156,7 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 			}
 		}
 	}
-	req, err := st.pl.build(vals, extra, "")
-	if err != nil {
-		return paginate.Page[T]{}, paginate.Permanent(err)
-	}
-	resp, br, err := st.c.send(ctx, req)
-	if err != nil {
-		return paginate.Page[T]{}, err
-	}
-	r, err := st.src.read(resp, br, c.Size)
+	resp, r, err := st.fetch(ctx, vals, extra, "", nil, c.Size)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}

@@ -161,16 +161,7 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		}
 		vals[rolePos] = token
 	}
-	req, err := st.pl.build(vals, nil, next)
-	if err != nil {
-		return paginate.Page[T]{}, paginate.Permanent(err)
-	}
-	req.missing = missing
-	resp, br, err := st.c.send(ctx, req)
-	if err != nil {
-		return paginate.Page[T]{}, err
-	}
-	r, err := st.src.read(resp, br, n.Size)
+	resp, r, err := st.fetch(ctx, vals, nil, next, missing, n.Size)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}

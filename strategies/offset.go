@@ -141,15 +141,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 		vals[roleSize] = strconv.Itoa(o.Size + int(back))
 	}
 	vals[rolePos] = strconv.FormatInt(from, 10)
-	req, err := st.pl.build(vals, nil, "")
-	if err != nil {
-		return paginate.Page[T]{}, paginate.Permanent(err)
-	}
-	resp, br, err := st.c.send(ctx, req)
-	if err != nil {
-		return paginate.Page[T]{}, err
-	}
-	r, err := st.src.read(resp, br, o.Size+int(back))
+	_, r, err := st.fetch(ctx, vals, nil, "", nil, o.Size+int(back))
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}

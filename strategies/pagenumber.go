@@ -118,15 +118,7 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 	if !p.OmitFirstPage || page != first {
 		vals[rolePos] = strconv.FormatInt(page, 10)
 	}
-	req, err := st.pl.build(vals, nil, "")
-	if err != nil {
-		return paginate.Page[T]{}, paginate.Permanent(err)
-	}
-	resp, br, err := st.c.send(ctx, req)
-	if err != nil {
-		return paginate.Page[T]{}, err
-	}
-	r, err := st.src.read(resp, br, p.Size)
+	resp, r, err := st.fetch(ctx, vals, nil, "", nil, p.Size)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}

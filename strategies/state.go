@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -13,6 +14,24 @@ type state[T any] struct {
 	c   *client
 	pl  *plan
 	src *source[T]
+}
+
+// fetch builds the request of one fetch from the values by role (see
+// plan.build), sends it, and reads the response. missing names the secret
+// parameters of a next URL that Auth must set; sizeHint is the number of
+// records expected.
+func (st *state[T]) fetch(ctx context.Context, vals [numRoles]string, extra []kv, next string, missing []string, sizeHint int) (*http.Response, Response[T], error) {
+	req, err := st.pl.build(vals, extra, next)
+	if err != nil {
+		return nil, Response[T]{}, paginate.Permanent(err)
+	}
+	req.missing = missing
+	resp, br, err := st.c.send(ctx, req)
+	if err != nil {
+		return nil, Response[T]{}, err
+	}
+	r, err := st.src.read(resp, br, sizeHint)
+	return resp, r, err
 }
 
 // compileState compiles the plan of params (by role, defaults resolved)
