@@ -110,7 +110,14 @@ func (s Suite[T]) rerunAfter(t *testing.T, ref fullSync[T], kind string, k int) 
 func (s Suite[T]) stopAt(ctx context.Context, kind string, k int, srv *httptest.Server, sw *switchable, d *dest[T], store paginate.Store) (paginate.Result, error) {
 	switch kind {
 	case "loop":
+		// Replay repeats by arrival, and a server that repeats pages
+		// does so by position: fetched one at a time, the two agree.
+		// Parallel fetches would get other pages' answers at positions
+		// before k, which no runner can tell from real ones.
 		sw.set(Replay(s.Handler, k+1))
+		opts := s.Options
+		opts.Concurrency = 1
+		return s.syncOpts(ctx, srv, d.sink(0), store, opts)
 	case "error":
 		refuse := Fault{Status: http.StatusBadRequest, Body: `{"error":"paginatetest: injected"}`}
 		sw.set(WithFaults(s.Handler, func(n int) (Fault, bool) { return refuse, n > k }))
