@@ -58,7 +58,7 @@ func TestWorkersPostgres(t *testing.T) {
 
 	a := newAPI(t, testData)
 	bad := a.Records()[7].ID
-	a.status[mockapi.OrdersPath(bad)] = http.StatusUnauthorized
+	a.refuse(mockapi.OrdersPath(bad), http.StatusUnauthorized)
 	args := workerArgs(a, "-postgres", dsn, "-schema", nsp)
 	w1 := startWorker(t, bin, "w1", args...)
 	w2 := startWorker(t, bin, "w2", args...)
@@ -122,7 +122,7 @@ func TestWorkerSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shop.db")
 	a := newAPI(t, testData)
 	bad := a.Records()[7].ID
-	a.status[mockapi.OrdersPath(bad)] = http.StatusUnauthorized
+	a.refuse(mockapi.OrdersPath(bad), http.StatusUnauthorized)
 	args := workerArgs(a, "-db", path)
 	var listed atomic.Bool
 	k := &killer{t: t, kills: 3, after: 3, armed: listed.Load,

@@ -88,6 +88,13 @@ func newAPI(t *testing.T, cfg mockapi.Config) *api {
 	return a
 }
 
+// refuse makes the API answer path with status.
+func (a *api) refuse(path string, status int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.status[path] = status
+}
+
 func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 	worker, _ := strings.CutPrefix(r.UserAgent(), "pagekit-workers/")
 	a.mu.Lock()

@@ -62,7 +62,7 @@ func TestUI(t *testing.T) {
 	bin := binary(t)
 	a := newAPI(t, mockapi.Config{Records: 20, Seed: 5, OrdersPerUser: 3, Events: 20})
 	bad := a.Records()[2].ID
-	a.status[mockapi.OrdersPath(bad)] = http.StatusUnauthorized
+	a.refuse(mockapi.OrdersPath(bad), http.StatusUnauthorized)
 	path := filepath.Join(t.TempDir(), "ui.db")
 	w := startWorker(t, bin, "ui", "-db", path, "-url", a.URL, "-work", "-enqueue", "-ui", "127.0.0.1:0")
 	var base string
