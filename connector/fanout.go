@@ -86,7 +86,13 @@ func (c *child[P, C]) sync(ctx context.Context, x *execution, s *Stream) StreamR
 	if f.dirty {
 		f.saveLocked()
 	}
-	return f.result(ctx, listRes, listErr)
+	r := f.result(ctx, listRes, listErr)
+	// The list's state is kept under the stream's name: a process that
+	// ran the connector must not keep others from listing it later.
+	if err := unlock(ctx, st, s.name, s.name, nil); err != nil {
+		r.Err = errors.Join(r.Err, err)
+	}
+	return r
 }
 
 // retryFailed starts the partitions an earlier run left failed.
