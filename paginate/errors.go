@@ -48,11 +48,14 @@ type LoopError struct {
 	// Position is the position requested again, or whose page repeated an
 	// earlier page.
 	Position Position
-	// Earlier is the position first requested, or whose page was repeated.
+	// Earlier is the position first requested when a position repeated,
+	// or the position of the page just before when that page repeated
+	// (Previous). For a repeat of an older page it is the zero Position:
+	// the run keeps no position per page, and Page names the page.
 	Earlier Position
-	// Page is the 1-based number, within this run, of the page at Earlier;
-	// 0 when the page repeated is the last one committed before this run
-	// resumed.
+	// Page is the 1-based number, within this run, of the page requested
+	// first or repeated; 0 when the page repeated is the last one
+	// committed before this run resumed.
 	Page int
 	// SamePage is true when the positions differ but the pages are the same
 	// (the same fingerprint: see Page.Fingerprint); false when a position
@@ -69,8 +72,11 @@ func (e *LoopError) Error() string {
 	if !e.SamePage {
 		return fmt.Sprintf("pagination loop: %v was already requested as page %d of this run", e.Position, e.Page)
 	}
-	earlier := fmt.Sprintf("%v (page %d of this run)", e.Earlier, e.Page)
-	if e.Page == 0 {
+	earlier := fmt.Sprintf("page %d of this run", e.Page)
+	switch {
+	case e.Page > 0 && (e.Previous || e.Earlier != (Position{})):
+		earlier = fmt.Sprintf("%v (page %d of this run)", e.Earlier, e.Page)
+	case e.Page == 0:
 		earlier = "the last page committed before this run resumed"
 	}
 	s := fmt.Sprintf("pagination loop: %v returned the same page as %s", e.Position, earlier)

@@ -8,32 +8,31 @@ import (
 // fingerprint, so that a cycle of any length is caught, not only a token
 // that repeats at once.
 //
-// It keeps 64-bit hashes, not the positions themselves, so that a run of
-// many pages with long tokens stays small: about 16 bytes a page.
+// It keeps 64-bit hashes and page numbers, not the positions themselves,
+// so that a run of many pages with long tokens stays small: about 32 bytes
+// a page in two maps.
 type loopGuard[T any] struct {
 	key, mark  func(T) string
 	repeatEnds bool
 	seed       maphash.Seed
 	positions  map[uint64]int
-	prints     map[uint64]loopSeen
+	// prints holds the page number of each fingerprint, 0 for the last
+	// page committed before the run resumed.
+	prints map[uint64]int
 	// last is the fingerprint of the page before the next one: the
 	// previous page of this run, or the last page committed before a
-	// resume.
-	last uint64
-}
-
-type loopSeen struct {
-	pos Position
-	n   int // 0 for the last page committed before the run resumed
+	// resume; lastPos is its position.
+	last    uint64
+	lastPos Position
 }
 
 func newLoopGuard[T any](opts *Options[T], resumed Checkpoint) *loopGuard[T] {
 	g := &loopGuard[T]{
 		key: opts.Key, mark: opts.HighWater, repeatEnds: opts.RepeatedPageEnds,
-		seed: maphash.MakeSeed(), positions: make(map[uint64]int), prints: make(map[uint64]loopSeen),
+		seed: maphash.MakeSeed(), positions: make(map[uint64]int), prints: make(map[uint64]int),
 	}
 	if fp := resumed.LastPage; fp != 0 && !resumed.Position.IsStart() {
-		g.prints[fp] = loopSeen{}
+		g.prints[fp] = 0
 		g.last = fp
 	}
 	return g
@@ -61,19 +60,19 @@ func (g *loopGuard[T]) page(pos Position, n int, page *Page[T]) (end bool, err e
 	fp := fingerprint(page, g.key, g.mark)
 	page.Fingerprint = fp
 	if fp == 0 {
-		g.last = 0
+		g.last, g.lastPos = 0, Position{}
 		return false, nil
 	}
 	if seen, ok := g.prints[fp]; ok {
 		if fp != g.last {
-			return false, &LoopError{Position: pos, Earlier: seen.pos, Page: seen.n, SamePage: true}
+			return false, &LoopError{Position: pos, Page: seen, SamePage: true}
 		}
 		if g.repeatEnds {
 			return true, nil
 		}
-		return true, &LoopError{Position: pos, Earlier: seen.pos, Page: seen.n, SamePage: true, Previous: true}
+		return true, &LoopError{Position: pos, Earlier: g.lastPos, Page: seen, SamePage: true, Previous: true}
 	}
-	g.prints[fp] = loopSeen{pos, n}
-	g.last = fp
+	g.prints[fp] = n
+	g.last, g.lastPos = fp, pos
 	return false, nil
 }
