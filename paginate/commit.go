@@ -324,6 +324,8 @@ func stopFor(ctx context.Context, err error) StopReason {
 		return StopCancelled
 	case errors.Is(err, ErrLoop):
 		return StopLoopDetected
+	case errors.Is(err, errBreak):
+		return StopBreak
 	default:
 		return StopError
 	}

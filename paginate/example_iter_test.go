@@ -40,5 +40,5 @@ func ExampleIterator_Result_break() {
 	}
 	res := it.Result()
 	fmt.Println("stop:", res.Stop, "- pages done:", res.Pages, "- next run starts at:", res.Checkpoint.Position)
-	// Output: stop: none - pages done: 1 - next run starts at: offset 3
+	// Output: stop: loop left - pages done: 1 - next run starts at: offset 3
 }

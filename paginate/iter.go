@@ -103,7 +103,7 @@ func (it *Iterator[T]) All() iter.Seq2[T, error] {
 // A page counts as done, and its checkpoint is saved, once the body has
 // taken all of it; after a break the page being read counts as not done,
 // so the checkpoint points at it and a resumed run delivers it again. A
-// loop left by break, or a return, from its body ends with Stop StopNone
+// loop left by break, or a return, from its body ends with Stop StopBreak
 // and a nil Err: nothing stopped the run but the caller. Before the loop
 // ends, Result is the zero Result.
 func (it *Iterator[T]) Result() Result { return it.res }
@@ -141,7 +141,7 @@ func (it *Iterator[T]) run(deliver func(*Page[T]) bool) error {
 		return nil
 	})
 	if errors.Is(err, errBreak) {
-		res.Stop, err = StopNone, nil
+		err = nil // res.Stop is StopBreak
 	}
 	it.res, it.err = res, err
 	return err

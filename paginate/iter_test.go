@@ -1,8 +1,10 @@
 package paginate_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -58,7 +60,7 @@ func TestIterateResult(t *testing.T) {
 			p:      counting(7, 3, 0),
 			stopAt: 5,
 			want:   []int{1, 2, 3, 4, 5},
-			wantRes: paginate.Result{Stream: "numbers", Pages: 1, Items: 3, Stop: paginate.StopNone, TotalItems: 7,
+			wantRes: paginate.Result{Stream: "numbers", Pages: 1, Items: 3, Stop: paginate.StopBreak, TotalItems: 7,
 				Checkpoint: paginate.Checkpoint{Stream: "numbers", Position: paginate.Position{Offset: 3}}},
 		},
 		{
@@ -128,8 +130,8 @@ func TestIteratePagesResume(t *testing.T) {
 			break
 		}
 	}
-	if res := it.Result(); res.Pages != 1 || res.Checkpoint.Position.Offset != 4 || res.Stop != paginate.StopNone {
-		t.Errorf("after a break on page 2: %d pages done, checkpoint %v, stop %v; want 1, offset 4, none", res.Pages, res.Checkpoint.Position, res.Stop)
+	if res := it.Result(); res.Pages != 1 || res.Checkpoint.Position.Offset != 4 || res.Stop != paginate.StopBreak {
+		t.Errorf("after a break on page 2: %d pages done, checkpoint %v, stop %v; want 1, offset 4, loop left", res.Pages, res.Checkpoint.Position, res.Stop)
 	}
 
 	it = paginate.Iterate(ctx, counting(10, 4, 0), opts)
@@ -207,5 +209,32 @@ func TestAllRerun(t *testing.T) {
 		if diff := cmp.Diff([]int{1, 2, 3}, got); diff != "" {
 			t.Errorf("items (-want +got):\n%s", diff)
 		}
+	}
+}
+
+// A loop left by break is the caller's choice, not a failure: the run's
+// last log line and its done event carry no error.
+func TestBreakIsNotAnError(t *testing.T) {
+	var logs bytes.Buffer
+	var done paginate.Event
+	it := paginate.Iterate(context.Background(), newScript(linear(3, 2)), paginate.Options[string]{
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Observe: func(e paginate.Event) {
+			if e.Kind == paginate.EventDone {
+				done = e
+			}
+		},
+	})
+	for range it.All() {
+		break
+	}
+	if it.Err() != nil || it.Result().Stop != paginate.StopBreak || it.Result().Stop.Complete() {
+		t.Errorf("err %v, stop %v; want no error and StopBreak", it.Err(), it.Result().Stop)
+	}
+	if done.Kind != paginate.EventDone || done.Err != nil {
+		t.Errorf("done event %+v, want one with no error", done)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("a break was logged as an error:\n%s", logs.String())
 	}
 }

@@ -2,12 +2,16 @@ package paginate
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
 
 // done logs the end of a run and reports it to the observer.
 func (r *runner[T]) done(ctx context.Context, res *Result, err error, start time.Time) {
+	if errors.Is(err, errBreak) {
+		err = nil // the caller left the loop: not a failure
+	}
 	res.Duration = time.Since(start)
 	res.Retries = int(r.retries.Load())
 	if r.log != nil {

@@ -54,6 +54,10 @@ const (
 	// A paginator that reports StopMaxPages or StopMaxItems in Page.Stop
 	// gets this reason.
 	StopDepthLimit
+	// StopBreak means the body of a loop over [Pages], [All] or an
+	// [Iterator] left the loop (a break or a return): nothing stopped the
+	// run but the caller. The page being read counts as not done.
+	StopBreak
 )
 
 var stopNames = [...]string{
@@ -71,6 +75,7 @@ var stopNames = [...]string{
 	StopError:        "error",
 	StopRepeatedPage: "repeated page",
 	StopDepthLimit:   "depth limit",
+	StopBreak:        "loop left",
 }
 
 // String returns the reason in words, such as "empty page".

@@ -107,7 +107,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error)
 		}
 	}
 	// After the loop, the run's Result says how it ended. A loop left by
-	// break has the stop reason "none": only the caller stopped it.
+	// break has the stop reason "loop left": only the caller stopped it.
 	res := it.Result()
 	fmt.Fprintf(stderr, "%d pages read, %d retries, stop reason: %v\n", res.Pages, res.Retries, res.Stop)
 	return n, nil

@@ -88,7 +88,7 @@ func TestLimit(t *testing.T) {
 	if err != nil || n != 10 {
 		t.Fatalf("run: %d records, %v; want 10", n, err)
 	}
-	if !strings.Contains(stderr.String(), "0 pages read, 0 retries, stop reason: none") {
+	if !strings.Contains(stderr.String(), "0 pages read, 0 retries, stop reason: loop left") {
 		t.Errorf("want the Result of a loop left on page 1:\n%s", stderr.String())
 	}
 	if diff := cmp.Diff(lines(api.Records()[:10]), printed(out.String())); diff != "" {
