@@ -31,7 +31,7 @@ var copyRuns = map[string]struct {
 	"cursor":     {want: []string{`Sync of "user-cursor" complete.`, "records written  200"}},
 	"nexttoken":  {args: []string{"-variant", "link"}, want: []string{" complete.", "records written  200"}},
 	"connector":  {want: []string{"Sync of 3 streams complete", "| orders | users  | complete | 500"}},
-	"iterate":    {args: []string{"-limit", "7"}, want: []string{"7 records", "stop reason: none"}},
+	"iterate":    {args: []string{"-limit", "7"}, want: []string{"7 records", "stop reason: loop left"}},
 	"workers":    {want: []string{"pagekit_partition completed      202", "| users  | 200  |"}},
 	"bench":      {args: []string{"-quick", "-rows", "sinks"}, want: []string{"SQLite upserts"}},
 	"mockapi":    {args: []string{"-addr", "127.0.0.1:0"}, ready: "listening on", want: []string{"mockapi: stopped"}},
