@@ -399,7 +399,7 @@ func TestIntegrityFingerprintIsRawBytes(t *testing.T) {
 	var h paginate.PageHash
 	h.Write(body.Data)
 	if got := res.Checkpoint.LastPage; got != h.Sum64() {
-		t.Errorf("checkpoint's last page fingerprint %x, want %x, the CRC-64 of page 2's records as served", got, h.Sum64())
+		t.Errorf("checkpoint's last page fingerprint %x, want %x, the PageHash of page 2's records as served", got, h.Sum64())
 	}
 	if res.Checkpoint.Position.Page != 3 {
 		t.Errorf("checkpoint at %v, want page 3", res.Checkpoint.Position)
