@@ -218,7 +218,8 @@ func (c *committer[T]) failed(ctx context.Context, err error, g []taken[T]) erro
 	return fmt.Errorf("paginate: stream %q: commit %v: %w", c.r.stream, g[0].f.pos, err)
 }
 
-// prepare takes in the page f: its totals, marks and drift. It returns the
+// prepare takes in the page f: its totals, marks (its records' and its
+// own) and drift. It returns the
 // checkpoint to commit with it and the reason the run stops after it, or
 // StopNone.
 func (c *committer[T]) prepare(ctx context.Context, f *fetched[T]) (Checkpoint, StopReason) {
@@ -235,6 +236,9 @@ func (c *committer[T]) prepare(ctx context.Context, f *fetched[T]) (Checkpoint, 
 				c.highWater = m
 			}
 		}
+	}
+	if page.HighWater > c.highWater {
+		c.highWater = page.HighWater
 	}
 	c.drift(ctx, f)
 	next := Checkpoint{Stream: c.r.stream, Position: page.Next, HighWater: c.highWater, Drifted: c.drifted,

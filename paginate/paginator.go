@@ -62,6 +62,19 @@ type Page[T any] struct {
 	// every process: use a fixed hash such as [Fingerprint], never one
 	// with a random seed.
 	Fingerprint uint64
+	// HighWater, when not empty, is a mark the paginator vouches for:
+	// every record below it that the sync's filter selects has been read,
+	// on this page or the pages before it. The runner takes it into the
+	// checkpoint's high-water mark as it takes a record's mark (the
+	// largest wins, compared as strings), so a completed sync hands it to
+	// the next one as Position.Since; a sync that drifted or ended at a
+	// depth limit keeps its Since, as it does for records' marks. A
+	// paginator that reads a closed window sets it on the last page to the
+	// window's end, so that the next sync starts exactly there. It must
+	// have the form of Options.HighWater's marks (the same fixed-width
+	// layout), or the two do not compare. It counts without
+	// Options.HighWater too: then it alone advances Since.
+	HighWater string
 }
 
 // A Planner is a [Paginator] that can compute the positions of later pages

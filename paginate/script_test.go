@@ -15,6 +15,8 @@ type step struct {
 	next  paginate.Position
 	more  bool
 	stop  paginate.StopReason
+	// highWater is the page's own mark (Page.HighWater).
+	highWater string
 	// errs are returned by the first len(errs) attempts, in order.
 	errs []error
 	// delay is how long each attempt takes (use inside synctest bubbles).
@@ -61,7 +63,7 @@ func (s *script) Fetch(ctx context.Context, pos paginate.Position) (paginate.Pag
 	if n < len(st.errs) && st.errs[n] != nil {
 		return paginate.Page[string]{}, st.errs[n]
 	}
-	return paginate.Page[string]{Items: st.items, Next: st.next, More: st.more, Stop: st.stop}, nil
+	return paginate.Page[string]{Items: st.items, Next: st.next, More: st.more, Stop: st.stop, HighWater: st.highWater}, nil
 }
 
 func (s *script) requested() []paginate.Position {
