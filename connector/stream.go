@@ -73,8 +73,9 @@ type ChildOf[P, C any] struct {
 	Paginator func(P) (paginate.Paginator[C], error)
 	// Every makes each sync visit every parent. By default a sync visits
 	// only the parents changed since the last sync that completed: those
-	// the parent's paginator returns from the parent's Options.HighWater
-	// mark (every parent when the parent stream has no HighWater).
+	// the parent's paginator returns from the parent's mark, its
+	// Options.HighWater or its window's end (every parent when the parent
+	// stream has neither).
 	Every bool
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 
@@ -160,6 +161,18 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
+	out, err := c.page(resp, r, pos, tok, end)
+	if err != nil {
+		return paginate.Page[T]{}, err
+	}
+	c.closeWindow(&out, pos, tok.U, end)
+	return out, nil
+}
+
+// page reads the page r, the response resp to a fetch at pos with the
+// cursor tok, in a window that ends at end: its records, and the cursor
+// of the next page or why there is none.
+func (c *Cursor[T]) page(resp *http.Response, r Response[T], pos paginate.Position, tok cursorToken, end string) (paginate.Page[T], error) {
 	raw, below, err := c.cut(r.Items, pos)
 	if err != nil {
 		return paginate.Page[T]{}, err

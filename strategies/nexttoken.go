@@ -65,8 +65,7 @@ type NextToken[T any] struct {
 }
 
 // tokenBox is a token position that also carries the window's end, stored
-// as JSON in Position.Token when the window's upper bound is sent on
-// every request.
+// as JSON in Position.Token when the window has an upper bound.
 type tokenBox struct {
 	T string `json:"t"`
 	U string `json:"u,omitempty"`
@@ -128,16 +127,16 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 	if pos.Page != 0 || pos.Offset != 0 {
 		return paginate.Page[T]{}, badPosition("next-token", pos)
 	}
-	token, end := pos.Token, ""
+	token, carried := pos.Token, ""
 	if n.keepsEnd() && token != "" {
 		var box tokenBox
 		if err := json.Unmarshal([]byte(token), &box); err != nil {
 			return paginate.Page[T]{}, badPosition("next-token", pos)
 		}
-		token, end = box.T, box.U
+		token, carried = box.T, box.U
 	}
 	var vals [numRoles]string
-	end, err = n.bounds(&vals, pos, end)
+	end, err := n.bounds(&vals, pos, carried)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
@@ -204,6 +203,7 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 			out.Next.Token = string(b)
 		}
 	}
+	n.closeWindow(&out, pos, carried, end)
 	return out, nil
 }
 

@@ -212,6 +212,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 			return paginate.Page[T]{}, paginate.Permanent(fmt.Errorf("encoding the overlap keys: %w", err))
 		}
 	}
+	o.closeWindow(&out, pos, tok.U, end)
 	return out, nil
 }
 

@@ -156,6 +156,7 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 			out.Next.Token = end
 		}
 	}
+	p.closeWindow(&out, pos, pos.Token, end)
 	return out, nil
 }
 

@@ -37,13 +37,20 @@ type Paging[T any] struct {
 	// UntilParam, when set, is where the upper bound of the window goes:
 	// Until() at the start of the sync, formatted with TimeLayout. The
 	// value is kept in the sync's positions, so a sync resumed after a
-	// crash reads the same window. The next sync starts from the newest
-	// record this one read (the runner's high-water mark), which is at
-	// or before the window's end, so a record that appears late inside
-	// the window is still read.
+	// crash reads the same window, and the last page of a complete sync
+	// reports it as its paginate.Page.HighWater: the next sync starts
+	// exactly at this one's end. Pair it with an inclusive lower bound
+	// (updated_since >=); the end may be exclusive (the windows then
+	// share no record) or inclusive (the records at the end are read
+	// again and upserted). An exclusive lower bound needs an inclusive
+	// end, or the records at exactly the end are never read. Records the
+	// API stamps below the end after the window was read (this machine's
+	// clock ahead of the API's, writes that show up late) are read by the
+	// next sync only within Lookback: for such an API, close the window
+	// in the past with Until, or set Lookback.
 	UntilParam Param
 	// Until returns the end of a sync's window, called once at the start
-	// of each sync. Nil means time.Now.
+	// of each sync. Nil means time.Now. It needs UntilParam.
 	Until func() time.Time
 	// BoundsOnFirstOnly sends the window's bounds on the first request
 	// of a sync only, for APIs whose later requests carry them in a
@@ -56,14 +63,20 @@ type Paging[T any] struct {
 	Lookback time.Duration
 	// TimeLayout is the time layout of the bounds (Since, SinceDefault
 	// and Until's value), for Lookback and UntilParam. Empty means
-	// time.RFC3339, in UTC.
+	// time.RFC3339, in UTC: "2006-01-02T15:04:05Z". With UntilParam the
+	// window's end becomes the next sync's mark and is compared as a
+	// string with the records' marks (paginate.Options.HighWater), so
+	// the layout must be fixed-width and sort as time does (Validate
+	// checks), and the records' marks must be formatted with it too.
+	// Times are formatted in UTC.
 	TimeLayout string
 	// NewestFirst, when set, says the API serves records newest first
 	// and returns a record's mark in the form of the sync's Since (as
 	// paginate.Options.HighWater does): paging stops at the first record
 	// whose mark is below the lower bound, which is dropped with those
 	// after it. The runner's high-water mark is the newest record of the
-	// whole sync, so the next sync starts there.
+	// whole sync, so the next sync starts there (or at the window's end,
+	// when UntilParam sends one and it is later).
 	NewestFirst func(T) string
 
 	// ItemsPath is the path of the records in the body (see the package
@@ -137,6 +150,13 @@ func (pg *Paging[T]) check() error {
 		return fmt.Errorf("%w: SinceDefault needs SinceParam or NewestFirst", ErrConfig)
 	case pg.UntilParam.In == Nowhere && pg.UntilParam.Name != "":
 		return fmt.Errorf("%w: UntilParam %q goes nowhere", ErrConfig, pg.UntilParam.Name)
+	case pg.Until != nil && !pg.UntilParam.sent():
+		return fmt.Errorf("%w: Until needs UntilParam, where the window's end goes", ErrConfig)
+	}
+	if pg.UntilParam.sent() {
+		if err := checkMarkLayout(pg.layout()); err != nil {
+			return err
+		}
 	}
 	if pg.SinceDefault != "" && pg.Lookback > 0 {
 		if _, err := time.Parse(pg.layout(), pg.SinceDefault); err != nil {
@@ -167,6 +187,45 @@ func (pg *Paging[T]) lower(pos paginate.Position) (string, error) {
 	return t.Add(-pg.Lookback).UTC().Format(pg.layout()), nil
 }
 
+// layoutProbe are times in order whose forms in a mark's layout must be
+// as wide as each other and in the same order: they differ in every field
+// and cross the boundaries where a layout that does not sort (a month
+// name, a clock before the date) or that trims zeros (".999") shows it.
+var layoutProbe = []time.Time{
+	time.Date(1999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+	time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+	time.Date(2000, 1, 1, 0, 0, 0, 120_000_000, time.UTC),
+	time.Date(2009, 2, 3, 4, 5, 6, 700_000_000, time.UTC),
+	time.Date(2009, 11, 10, 23, 0, 0, 0, time.UTC),
+	time.Date(2024, 9, 30, 13, 7, 58, 123_456_789, time.UTC),
+}
+
+// checkMarkLayout reports whether times formatted with layout compare as
+// strings as they do as times, and parse back.
+func checkMarkLayout(layout string) error {
+	prev := layoutProbe[0].Format(layout)
+	first := prev
+	for _, t := range layoutProbe[1:] {
+		s := t.Format(layout)
+		switch {
+		case len(s) != len(prev):
+			return fmt.Errorf("%w: TimeLayout %q formats times in varying widths (%q, %q); the window's end is a mark compared as a string, so the layout must be fixed-width, such as %q",
+				ErrConfig, layout, prev, s, "2006-01-02T15:04:05.000Z07:00")
+		case s < prev:
+			return fmt.Errorf("%w: TimeLayout %q does not sort as time does (%q comes before %q); the window's end is a mark compared as a string",
+				ErrConfig, layout, s, prev)
+		}
+		if _, err := time.Parse(layout, s); err != nil {
+			return fmt.Errorf("%w: TimeLayout %q does not parse its own %q: %v", ErrConfig, layout, s, err)
+		}
+		prev = s
+	}
+	if prev == first {
+		return fmt.Errorf("%w: TimeLayout %q formats every time the same (%q)", ErrConfig, layout, prev)
+	}
+	return nil
+}
+
 // windowEnd returns the end of the sync's window for a fetch at pos: end,
 // as the sync's positions carry it, or a new one at the start of a sync.
 // It is empty when no upper bound is sent.
@@ -185,9 +244,23 @@ func (pg *Paging[T]) windowEnd(pos paginate.Position, end string) string {
 }
 
 // keepsEnd reports whether the sync's positions must carry the window's
-// end: an upper bound sent on later requests too.
+// end: whenever an upper bound is sent, for the later requests that send
+// it too and for the last page, which reports it.
 func (pg *Paging[T]) keepsEnd() bool {
-	return pg.UntilParam.sent() && !pg.BoundsOnFirstOnly
+	return pg.UntilParam.sent()
+}
+
+// closeWindow sets the mark of out, a page fetched at pos, when it ends a
+// sync that read its whole window: the window's end, so that the next sync
+// starts there. carried is the end pos carried, end the one the fetch
+// used. A sync ended at a depth limit left records behind, and an end
+// that pos did not carry (a position saved by an older version) is not
+// the one the sync's first request sent: neither is vouched for.
+func (pg *Paging[T]) closeWindow(out *paginate.Page[T], pos paginate.Position, carried, end string) {
+	if out.More || out.Stop == paginate.StopDepthLimit || end == "" || carried == "" && !pos.IsStart() {
+		return
+	}
+	out.HighWater = end
 }
 
 // bounds returns the values of the window to send with a fetch at pos, by

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/strategies"
@@ -40,6 +41,13 @@ func TestValidate(t *testing.T) {
 		{"token without placement", &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: u}, TokenPath: "a"}, "TokenParam"},
 		{"lookback without since", &strategies.Offset[user]{HTTP: strategies.HTTP{URL: u}, Paging: strategies.Paging[user]{Lookback: 1}}, "Lookback needs"},
 		{"bad items path", &strategies.Cursor[user]{HTTP: strategies.HTTP{URL: u}, CursorParam: strategies.Query("a"), Value: userKey, Paging: strategies.Paging[user]{ItemsPath: "a..b"}}, "empty key"},
+		{"until without its param", &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: u}, Paging: strategies.Paging[user]{Until: time.Now}}, "Until needs UntilParam"},
+		{"window end in varying widths", &strategies.Cursor[user]{HTTP: strategies.HTTP{URL: u}, CursorParam: strategies.Query("a"), Value: userKey,
+			Paging: strategies.Paging[user]{UntilParam: strategies.Query("to"), TimeLayout: time.RFC3339Nano}}, "varying widths"},
+		{"window end that does not sort", &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: u}, TokenPath: "next", TokenParam: strategies.Query("t"),
+			Paging: strategies.Paging[user]{UntilParam: strategies.Query("to"), TimeLayout: "02/01/2006 15:04:05"}}, "does not sort"},
+		{"window end in milliseconds", &strategies.Offset[user]{HTTP: strategies.HTTP{URL: u},
+			Paging: strategies.Paging[user]{UntilParam: strategies.Query("to"), TimeLayout: "2006-01-02T15:04:05.000Z07:00"}}, ""},
 		{"bad has-more rule", &strategies.Offset[user]{HTTP: strategies.HTTP{URL: u}, Paging: strategies.Paging[user]{HasMorePath: "x", HasMoreIf: 9}}, "HasMoreRule"},
 	}
 	for _, tt := range tests {

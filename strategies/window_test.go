@@ -2,6 +2,7 @@ package strategies_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -199,5 +200,103 @@ func TestNextRelAndIndexedPaths(t *testing.T) {
 	// The last page's only link is to itself: the runner stops the loop.
 	if len(got) != 6 || res.Stop != paginate.StopLoopDetected {
 		t.Errorf("links[-1].href: %d records, stop %v, %v; want 6 and a loop on the last page's self link", len(got), res.Stop, err)
+	}
+}
+
+// The last page of a sync that read its whole window vouches for the
+// window's end (Page.HighWater), whichever strategy reads it and wherever
+// the bounds go; a sync cut short, or a position that does not carry the
+// end its first request sent, vouches for nothing.
+func TestWindowCloses(t *testing.T) {
+	const end = "2024-02-01T00:00:00Z"
+	paging := func(firstOnly bool) strategies.Paging[user] {
+		pg := placedWindow(inQuery)
+		pg.HasMorePath, pg.BoundsOnFirstOnly = "more", firstOnly
+		return pg
+	}
+	tests := []struct {
+		name string
+		p    func(pg strategies.Paging[user]) paginate.Paginator[user]
+		// strip, when set, drops the window's end from the second
+		// position, as a checkpoint saved without one has none.
+		strip func(paginate.Position) paginate.Position
+		want  [2]string // the two pages' HighWater
+		// asIs says the second request is a next URL, sent as it is.
+		asIs bool
+	}{
+		{"page number", func(pg strategies.Paging[user]) paginate.Paginator[user] {
+			return &strategies.PageNumber[user]{Paging: pg}
+		}, nil, [2]string{"", end}, false},
+		{"offset", func(pg strategies.Paging[user]) paginate.Paginator[user] {
+			return &strategies.Offset[user]{Paging: pg}
+		}, nil, [2]string{"", end}, false},
+		{"cursor", func(pg strategies.Paging[user]) paginate.Paginator[user] {
+			return &strategies.Cursor[user]{Paging: pg, CursorParam: strategies.Query("after"), Value: userKey}
+		}, nil, [2]string{"", end}, false},
+		{"next token", func(pg strategies.Paging[user]) paginate.Paginator[user] {
+			return &strategies.NextToken[user]{Paging: pg, TokenPath: "next", TokenParam: strategies.Query("pos")}
+		}, nil, [2]string{"", end}, false},
+		{"next URL", func(pg strategies.Paging[user]) paginate.Paginator[user] {
+			return &strategies.NextToken[user]{Paging: pg, NextURLPath: "next"}
+		}, nil, [2]string{"", end}, true},
+		{"depth limit", func(pg strategies.Paging[user]) paginate.Paginator[user] {
+			return &strategies.PageNumber[user]{Paging: pg, MaxPage: 1}
+		}, nil, [2]string{"", ""}, false},
+		{"a position without the end", func(pg strategies.Paging[user]) paginate.Paginator[user] {
+			return &strategies.PageNumber[user]{Paging: pg}
+		}, func(p paginate.Position) paginate.Position { p.Token = ""; return p }, [2]string{"", ""}, false},
+	}
+	for _, tt := range tests {
+		for _, firstOnly := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/bounds on first only %v", tt.name, firstOnly), func(t *testing.T) {
+				log := new(exchangeLog)
+				srv := httptest.NewServer(log)
+				defer srv.Close()
+				pg := paging(firstOnly)
+				p := tt.p(pg)
+				setURL(p, srv.URL+"/items")
+				var got [2]string
+				pos := paginate.Position{Since: sinceMark}
+				for i := range 2 {
+					page, err := p.Fetch(context.Background(), pos)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got[i] = page.HighWater
+					if !page.More {
+						break
+					}
+					pos = page.Next
+					pos.Since = sinceMark // as the runner does
+					if tt.strip != nil {
+						pos = tt.strip(pos)
+					}
+				}
+				if got != tt.want {
+					t.Errorf("pages' HighWater %q, want %q", got, tt.want)
+				}
+				reqs := log.list()
+				if !strings.Contains(reqs[0], "until=2024-02-01") {
+					t.Errorf("first request %q sends no end", reqs[0])
+				}
+				if len(reqs) > 1 && !tt.asIs && strings.Contains(reqs[1], "until=") == firstOnly {
+					t.Errorf("second request %q: bounds on the first only %v", reqs[1], firstOnly)
+				}
+			})
+		}
+	}
+}
+
+// setURL sets the URL of one of the four strategies.
+func setURL(p paginate.Paginator[user], u string) {
+	switch p := p.(type) {
+	case *strategies.PageNumber[user]:
+		p.URL = u
+	case *strategies.Offset[user]:
+		p.URL = u
+	case *strategies.Cursor[user]:
+		p.URL = u
+	case *strategies.NextToken[user]:
+		p.URL = u
 	}
 }
