@@ -98,8 +98,10 @@ func (s *Sink[T]) Close() error {
 	}
 	s.closed = true
 	errs := []error{s.locks.unlockAll()}
-	for _, st := range s.upserts {
-		errs = append(errs, st.Close())
+	for _, m := range []map[int]*sql.Stmt{s.upserts, s.careful} {
+		for _, st := range m {
+			errs = append(errs, st.Close())
+		}
 	}
 	for _, st := range []*sql.Stmt{s.del, s.soft, s.save, s.load, s.begin, s.commitSt, s.rollback} {
 		if st != nil {
@@ -168,9 +170,35 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 		if rerr := s.rollbackTx(ctx, tx); rerr != nil && !noTx(rerr) {
 			return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rerr))
 		}
+		var re *schema.RecordError
+		if isConstraint(err) && !errors.As(err, &re) {
+			err = s.findRefused(ctx, vals, runs, err)
+		}
 		return err
 	}
 	return nil
+}
+
+// findRefused names the record whose row a constraint refused with err,
+// which ended the page's transaction: it writes the page again in a
+// transaction of its own, with statements that undo only themselves and,
+// for the one that fails, one row at a time, and rolls it back. It returns
+// the *schema.RecordError found, or else err.
+func (s *Sink[T]) findRefused(ctx context.Context, vals []schema.Value, runs []batch.Run, err error) error {
+	if _, berr := s.begin.ExecContext(ctx); berr != nil {
+		return err
+	}
+	s.finding = true
+	ferr := s.write(ctx, vals, runs)
+	s.finding = false
+	if _, rerr := s.rollback.ExecContext(context.WithoutCancel(ctx)); rerr != nil && !noTx(rerr) {
+		return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rerr))
+	}
+	var re *schema.RecordError
+	if errors.As(ferr, &re) {
+		return ferr
+	}
+	return err
 }
 
 // release drops the page's buffers, or their references to its records
@@ -236,8 +264,8 @@ func (s *Sink[T]) upsert(ctx context.Context, vals []schema.Value, rows []int) e
 	_, err = st.ExecContext(ctx, args...)
 	clear(args) // keep no record alive until the next page
 	if err != nil {
-		if isConstraint(err) && len(rows) > 1 {
-			// Find the row SQLite refuses, to name it. A failed
+		if s.finding && isConstraint(err) && len(rows) > 1 {
+			// Find the row SQLite refuses, to name it. A careful
 			// statement undoes only itself, and the transaction is
 			// rolled back anyway.
 			for _, row := range rows {
@@ -278,23 +306,27 @@ func isConstraint(err error) bool {
 // need at most two statements (full batches and the rest); other sizes are
 // prepared on demand and a few are kept.
 func (s *Sink[T]) upsertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	if st := s.upserts[n]; st != nil {
+	stmts := s.upserts
+	if s.finding {
+		stmts = s.careful
+	}
+	if st := stmts[n]; st != nil {
 		return st, nil
 	}
-	if len(s.upserts) >= 16 {
-		for k, st := range s.upserts {
+	if len(stmts) >= 16 {
+		for k, st := range stmts {
 			if k != s.max {
 				st.Close()
-				delete(s.upserts, k)
+				delete(stmts, k)
 				break
 			}
 		}
 	}
-	q := upsertSQL(&s.table, s.deleted, n)
+	q := upsertSQL(&s.table, s.deleted, n, s.finding)
 	st, err := s.conn.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: table %q: prepare upsert of %d rows: %w", s.table.Name, n, err)
 	}
-	s.upserts[n] = st
+	stmts[n] = st
 	return st, nil
 }

@@ -82,6 +82,8 @@ type Sink[T any] struct {
 	max     int    // rows per INSERT statement
 
 	upserts  map[int]*sql.Stmt // by row count
+	careful  map[int]*sql.Stmt // by row count, to find a refused row
+	finding  bool              // looking for a refused row: careful statements
 	del      *sql.Stmt
 	soft     *sql.Stmt
 	save     *sql.Stmt
@@ -132,6 +134,7 @@ func New[T any](ctx context.Context, db *sql.DB, m *schema.Mapping[T], cfg Confi
 		b:       batch.Builder[T]{Mapping: m, Op: cfg.Op, SoftDelete: cfg.DeletedColumn != ""},
 		keyIdx:  t.KeyIndex(),
 		upserts: make(map[int]*sql.Stmt),
+		careful: make(map[int]*sql.Stmt),
 	}
 	for _, c := range t.Columns {
 		s.cols = append(s.cols, c.Type)

@@ -265,32 +265,60 @@ func TestAtomicPage(t *testing.T) {
 		check(t, db, s)
 	})
 
-	t.Run("database refuses a row", func(t *testing.T) {
-		db := openDB(t)
-		// A constraint the schema does not know about: the database
-		// refuses the 300th row, after earlier statements succeeded.
-		bad := page[300]
-		_, err := db.Exec(`CREATE TABLE "user" ("id" TEXT PRIMARY KEY, "name" TEXT, "email" TEXT CHECK ("email" <> 'refused@example.com'),
+	// Constraints the schema does not know about: the database refuses a
+	// row of the page, after earlier rows and statements succeeded (100
+	// rows a statement). The error names the row and nothing of the page
+	// is written.
+	for _, tc := range []struct {
+		name       string
+		constraint string // of the email column
+		refuse     func(page []usertest.User)
+		index      int
+		msg        string
+		tx         bool // through CommitTx
+	}{
+		{name: "first row of a statement", constraint: "CHECK (\"email\" <> 'refused@example.com')",
+			refuse: func(p []usertest.User) { p[300].Email = "refused@example.com" }, index: 300, msg: "CHECK constraint failed"},
+		{name: "row within a statement", constraint: "CHECK (\"email\" <> 'refused@example.com')",
+			refuse: func(p []usertest.User) { p[350].Email = "refused@example.com" }, index: 350, msg: "CHECK constraint failed"},
+		{name: "row within a statement, CommitTx", constraint: "CHECK (\"email\" <> 'refused@example.com')",
+			refuse: func(p []usertest.User) { p[350].Email = "refused@example.com" }, index: 350, msg: "CHECK constraint failed", tx: true},
+		{name: "row an earlier statement conflicts with", constraint: "UNIQUE",
+			refuse: func(p []usertest.User) { p[350].Email = p[50].Email }, index: 350, msg: "UNIQUE constraint failed"},
+		{name: "update of an existing row", constraint: "CHECK (\"email\" <> 'refused@example.com')",
+			refuse: func(p []usertest.User) { p[350].ID, p[350].Email = first[3].ID, "refused@example.com" }, index: 350, msg: "CHECK constraint failed"},
+	} {
+		t.Run("database refuses a row: "+tc.name, func(t *testing.T) {
+			db := openDB(t)
+			_, err := db.Exec(`CREATE TABLE "user" ("id" TEXT PRIMARY KEY, "name" TEXT, "email" TEXT ` + tc.constraint + `,
 			"address" TEXT, "company" TEXT, "job" TEXT, "updatedAt" TEXT, "createdAt" TEXT) STRICT`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := newSink(t, db, usertest.Mapping("user"), sqlite.Config[usertest.User]{})
-		if err := s.Commit(ctx, first, before); err != nil {
-			t.Fatal(err)
-		}
-		refused := append([]usertest.User(nil), page...)
-		refused[300].Email = "refused@example.com"
-		err = s.Commit(ctx, refused, after)
-		var re *schema.RecordError
-		if !errors.As(err, &re) || !errors.Is(err, schema.ErrBadValue) {
-			t.Fatalf("Commit: error = %v, want a *RecordError with ErrBadValue", err)
-		}
-		if re.Index != 300 || re.Key != fmt.Sprintf("id=%q", bad.ID) || !strings.Contains(err.Error(), "CHECK constraint failed") {
-			t.Errorf("error = %v, want record 300 (id=%q) and the constraint", err, bad.ID)
-		}
-		check(t, db, s)
-	})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newSink(t, db, usertest.Mapping("user"), sqlite.Config[usertest.User]{})
+			if err := s.Commit(ctx, first, before); err != nil {
+				t.Fatal(err)
+			}
+			refused := append([]usertest.User(nil), page...)
+			tc.refuse(refused)
+			if tc.tx {
+				err = s.CommitTx(ctx, refused, after, func(context.Context, *sql.Tx) error {
+					t.Error("CommitTx ran its function after a refused row")
+					return nil
+				})
+			} else {
+				err = s.Commit(ctx, refused, after)
+			}
+			var re *schema.RecordError
+			if !errors.As(err, &re) || !errors.Is(err, schema.ErrBadValue) {
+				t.Fatalf("Commit: error = %v, want a *RecordError with ErrBadValue", err)
+			}
+			if re.Index != tc.index || re.Key != fmt.Sprintf("id=%q", refused[tc.index].ID) || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error = %v, want record %d (id=%q) and %q", err, tc.index, refused[tc.index].ID, tc.msg)
+			}
+			check(t, db, s)
+		})
+	}
 
 	t.Run("bad record", func(t *testing.T) {
 		db := openDB(t)

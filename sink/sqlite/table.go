@@ -134,9 +134,19 @@ func createSQL(t *schema.Table, deleted string) string {
 }
 
 // upsertSQL returns the INSERT ... ON CONFLICT statement for n rows.
-func upsertSQL(t *schema.Table, deleted string, n int) string {
+//
+// Unless careful, it is INSERT OR ROLLBACK: a row that a constraint
+// refuses ends the whole transaction, which the sink would roll back
+// anyway, so SQLite keeps no statement journal (a copy of every page the
+// statement changes, in case it has to undo only itself). The careful
+// statement undoes only itself, so that the sink can look for the row.
+func upsertSQL(t *schema.Table, deleted string, n int, careful bool) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + ident(t.Name) + " (")
+	b.WriteString("INSERT ")
+	if !careful {
+		b.WriteString("OR ROLLBACK ")
+	}
+	b.WriteString("INTO " + ident(t.Name) + " (")
 	for i, c := range t.Columns {
 		if i > 0 {
 			b.WriteString(", ")
