@@ -612,27 +612,37 @@ func (s *spaceReader) compact(p []byte) int {
 }
 
 // stringEnd returns how much of p belongs to the string being read: up to
-// and including its closing quote, or all of p.
+// and including its closing quote, or all of p. A quote closes the string
+// unless an odd number of backslashes comes right before it: the escapes
+// pair up from the first backslash of a run. Strings are most of a JSON
+// body, so it looks for quotes with bytes.IndexByte, not byte by byte.
 func (s *spaceReader) stringEnd(p []byte) int {
 	i := 0
-	for i < len(p) {
-		if s.escaped {
-			s.escaped = false
-			i++
-			continue
-		}
-		j := bytes.IndexAny(p[i:], `"\`)
+	if s.escaped && len(p) > 0 {
+		s.escaped = false
+		i++ // p[0] is escaped: it neither closes the string nor escapes
+	}
+	for {
+		j := bytes.IndexByte(p[i:], '"')
 		if j < 0 {
+			s.escaped = oddBackslashes(p[i:])
 			return len(p)
 		}
-		i += j
-		if p[i] == '\\' {
-			s.escaped = true
-			i++
-			continue
+		q := i + j
+		if !oddBackslashes(p[i:q]) {
+			s.inString = false
+			return q + 1
 		}
-		s.inString = false
-		return i + 1
+		i = q + 1
 	}
-	return len(p)
+}
+
+// oddBackslashes reports whether b ends in an odd number of backslashes,
+// the last of which escapes what follows b.
+func oddBackslashes(b []byte) bool {
+	n := 0
+	for n < len(b) && b[len(b)-1-n] == '\\' {
+		n++
+	}
+	return n%2 == 1
 }
