@@ -40,20 +40,25 @@ func (p Partition) Checkpoint() string { return checkpointName(p.Stream, p.Key) 
 // parent, or only those changed since the last list that completed (see
 // ChildOf.Every). An error from add stops the list and is returned.
 func (c *Connector) Partitions(ctx context.Context, stream string, add func(context.Context, []Partition) error) (paginate.Result, error) {
+	return c.alone(stream, stream, func(x *execution, s *Stream) (paginate.Result, error) {
+		return s.impl.partitions(ctx, x, s, add)
+	})
+}
+
+// alone runs f on the stream named stream outside a Run, within the
+// connector's limits, and raises on the caller's goroutine a panic from any
+// goroutine f starts. checkpoint names the result of an unknown stream.
+func (c *Connector) alone(stream, checkpoint string, f func(*execution, *Stream) (paginate.Result, error)) (res paginate.Result, err error) {
 	s := c.byName[stream]
 	if s == nil {
-		return paginate.Result{Stream: stream, Stop: paginate.StopError},
+		return paginate.Result{Stream: checkpoint, Stop: paginate.StopError},
 			fmt.Errorf("%w: %q (the streams are %v)", ErrUnknownStream, stream, c.names())
 	}
 	x := c.newExecution(nil)
 	defer x.repanic()
-	var (
-		res paginate.Result
-		err error
-	)
 	func() {
 		defer x.recover()
-		res, err = s.impl.partitions(ctx, x, s, add)
+		res, err = f(x, s)
 	}()
 	return res, err
 }

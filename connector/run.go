@@ -91,22 +91,9 @@ func (c *Connector) Run(ctx context.Context, streams ...string) (Result, error) 
 // checkpoint, as a partition of Run does. It is how a job queue runs a
 // connector one partition at a time.
 func (c *Connector) RunPartition(ctx context.Context, p Partition) (paginate.Result, error) {
-	s := c.byName[p.Stream]
-	if s == nil {
-		return paginate.Result{Stream: p.Checkpoint(), Stop: paginate.StopError},
-			fmt.Errorf("%w: %q (the streams are %v)", ErrUnknownStream, p.Stream, c.names())
-	}
-	x := c.newExecution(nil)
-	defer x.repanic()
-	var (
-		res paginate.Result
-		err error
-	)
-	func() {
-		defer x.recover()
-		res, err = s.impl.runPartition(ctx, x, s, p)
-	}()
-	return res, err
+	return c.alone(p.Stream, p.Checkpoint(), func(x *execution, s *Stream) (paginate.Result, error) {
+		return s.impl.runPartition(ctx, x, s, p)
+	})
 }
 
 // execution is the state one Run (or RunPartition) shares between its
