@@ -89,6 +89,16 @@ func (c *completing[T, TTx]) Save(ctx context.Context, cp paginate.Checkpoint) e
 	return c.s.Save(ctx, cp)
 }
 
+// Identity is s's, so that checkpoints name the destination as they would
+// without Completing, and a stream moved to another table is refused
+// instead of resumed there (see paginate.Identity).
+func (c *completing[T, TTx]) Identity() paginate.Identity {
+	if id, ok := c.s.(paginate.Identifier); ok {
+		return id.Identity()
+	}
+	return nil
+}
+
 // Unlock releases the stream's lock when s is a sink that locks streams
 // (the PostgreSQL sink), so that the connector still releases each
 // partition's lock when its run ends.
@@ -154,5 +164,6 @@ func completeJob[TTx any](ctx context.Context, tx TTx, job *river.Job[PartitionA
 var (
 	_ paginate.Committer[int] = (*completing[int, any])(nil)
 	_ paginate.Store          = (*completing[int, any])(nil)
+	_ paginate.Identifier     = (*completing[int, any])(nil)
 	_ connector.Tabler        = (*completingTable[int, any])(nil)
 )
