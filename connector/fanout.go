@@ -36,14 +36,16 @@ type fanout[P, C any] struct {
 	found     bool
 	pages     []*pageState // pages of parents not yet saved as done, oldest first
 	unflushed int          // partitions started on those pages
-	flushed   chan struct{}
-	failed    []failedPartition
-	failedAt  map[string]int
-	dirty     bool // failed changed since the last save
-	running   map[string]chan struct{}
-	res       StreamResult
-	saveErr   error
-	wg        sync.WaitGroup
+	// moved is closed, and replaced, when the first of pages is saved
+	// as done or held back: what room waits for.
+	moved    chan struct{}
+	failed   []failedPartition
+	failedAt map[string]int
+	dirty    bool // failed changed since the last save
+	running  map[string]chan struct{}
+	res      StreamResult
+	saveErr  error
+	wg       sync.WaitGroup
 }
 
 // pageState is one page of parents.
@@ -66,7 +68,7 @@ func (c *child[P, C]) sync(ctx context.Context, x *execution, s *Stream) StreamR
 	f := &fanout[P, C]{
 		c: c, x: x, name: s.name, store: st, ctx: ctx,
 		state: state, found: found,
-		flushed:  make(chan struct{}),
+		moved:    make(chan struct{}),
 		failed:   state.Failed,
 		failedAt: make(map[string]int, len(state.Failed)),
 		running:  make(map[string]chan struct{}),
@@ -202,7 +204,7 @@ func (f *fanout[P, C]) room(ctx context.Context, current *pageState) error {
 			f.mu.Unlock()
 			return fmt.Errorf("connector: stream %q: a partition of an earlier page of parents neither completed nor could be kept for a retry, and %d more partitions wait behind it: the list stops here, and the next run reads it again from that page", f.name, window)
 		}
-		ch := f.flushed
+		ch := f.moved
 		f.mu.Unlock()
 		select {
 		case <-ch:
@@ -348,7 +350,8 @@ func (f *fanout[P, C]) removeFailed(key string) {
 }
 
 // flushLocked saves the list's position past the oldest pages whose
-// partitions are all done.
+// partitions are all done, and wakes room when the first page left is held
+// back, which ends the list.
 func (f *fanout[P, C]) flushLocked() {
 	advanced := false
 	for len(f.pages) > 0 {
@@ -364,8 +367,10 @@ func (f *fanout[P, C]) flushLocked() {
 	}
 	if advanced {
 		f.saveLocked()
-		close(f.flushed)
-		f.flushed = make(chan struct{})
+	}
+	if advanced || len(f.pages) > 0 && f.pages[0].held {
+		close(f.moved)
+		f.moved = make(chan struct{})
 	}
 }
 
