@@ -262,6 +262,15 @@ func (f *limited[T]) Identity() paginate.Identity {
 	return nil
 }
 
+// Validate is the wrapped paginator's, so that paginate.Run still checks
+// the configuration before the checkpoint and the first request.
+func (f *limited[T]) Validate() error {
+	if v, ok := f.p.(interface{ Validate() error }); ok {
+		return v.Validate()
+	}
+	return nil
+}
+
 // limitedPlanner is limited for a paginator that plans, which must stay a
 // Planner for the runner to fetch its pages in parallel.
 type limitedPlanner[T any] struct {
