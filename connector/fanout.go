@@ -122,25 +122,7 @@ func (f *fanout[P, C]) retryFailed(ctx context.Context) {
 // list reads the parent's list from the saved position and starts a
 // partition for each parent.
 func (f *fanout[P, C]) list(ctx context.Context) (paginate.Result, error) {
-	po := f.c.parent.opts
-	opts := paginate.Options[P]{
-		Stream:   f.name,
-		Store:    listStore[P, C]{f},
-		Key:      po.Key,
-		Retry:    po.Retry,
-		Prefetch: po.Prefetch,
-		// One page of parents at a time: the list must not run ahead of
-		// the partitions, and its position advances page by page.
-		Group:       paginate.Group{Pages: 1},
-		Concurrency: po.Concurrency,
-		Restart:     f.c.opts.Restart,
-		Logger:      f.x.logger(nil, f.name, ""),
-		Observe:     f.x.observer(nil, f.name, "", true),
-	}
-	if !f.c.of.Every {
-		opts.HighWater = po.HighWater
-	}
-	return paginate.Run(ctx, limit(f.x, f.c.parent.p, f.name), listSink[P, C]{f}, opts)
+	return paginate.Run(ctx, limit(f.x, f.c.parent.p, f.name), listSink[P, C]{f}, f.c.listOptions(f.x, f.name, listStore[P, C]{f}))
 }
 
 // listSink starts the partitions of each page of parents.

@@ -94,25 +94,7 @@ func (c *child[P, C]) partitions(ctx context.Context, x *execution, s *Stream, a
 		found = true
 	}
 	l := &enumeration[P, C]{c: c, name: s.name, store: st, state: state, found: found, add: add}
-	po := c.parent.opts
-	opts := paginate.Options[P]{
-		Stream:   s.name,
-		Store:    l,
-		Key:      po.Key,
-		Retry:    po.Retry,
-		Prefetch: po.Prefetch,
-		// One page of parents at a time: the list must not run ahead of
-		// the partitions, and its position advances page by page.
-		Group:       paginate.Group{Pages: 1},
-		Concurrency: po.Concurrency,
-		Restart:     c.opts.Restart,
-		Logger:      x.logger(nil, s.name, ""),
-		Observe:     x.observer(nil, s.name, "", true),
-	}
-	if !c.of.Every {
-		opts.HighWater = po.HighWater
-	}
-	return paginate.Run(ctx, limit(x, c.parent.p, s.name), l, opts)
+	return paginate.Run(ctx, limit(x, c.parent.p, s.name), l, c.listOptions(x, s.name, l))
 }
 
 // enumeration is the sink and the store of Partitions' read of a parent's

@@ -196,6 +196,30 @@ func (c *child[P, C]) run(ctx context.Context, x *execution, name, key string, p
 	return runOne(ctx, x, name, key, p, c.dst, c.opts)
 }
 
+// listOptions are the options of a read of the parent's list by the child
+// stream name, whose position st keeps.
+func (c *child[P, C]) listOptions(x *execution, name string, st paginate.Store) paginate.Options[P] {
+	po := c.parent.opts
+	opts := paginate.Options[P]{
+		Stream:   name,
+		Store:    st,
+		Key:      po.Key,
+		Retry:    po.Retry,
+		Prefetch: po.Prefetch,
+		// One page of parents at a time: the list must not run ahead of
+		// the partitions, and its position advances page by page.
+		Group:       paginate.Group{Pages: 1},
+		Concurrency: po.Concurrency,
+		Restart:     c.opts.Restart,
+		Logger:      x.logger(nil, name, ""),
+		Observe:     x.observer(nil, name, "", true),
+	}
+	if !c.of.Every {
+		opts.HighWater = po.HighWater
+	}
+	return opts
+}
+
 // runOne runs one partition: the whole of a top-level stream (key "") or
 // the partition key of a child stream.
 func runOne[T any](ctx context.Context, x *execution, name, key string, p paginate.Paginator[T], dst paginate.Sink[T], opts paginate.Options[T]) (paginate.Result, error) {
