@@ -152,11 +152,11 @@ func columnNames(t schema.Table) []string {
 	return names
 }
 
-// usable returns the error that stops the sink, if any.
 // Table returns the table the sink writes, as its mapping describes it
 // (without the DeletedColumn it may add).
 func (s *Sink[T]) Table() schema.Table { return s.b.Mapping.Table() }
 
+// usable returns the error that stops the sink, if any.
 func (s *Sink[T]) usable() error {
 	if s.err == nil && s.conn.IsClosed() {
 		s.err = ErrConnLost
