@@ -145,6 +145,11 @@ type StreamInfo struct {
 	// Table is the destination's table, or nil when the destination is
 	// not a [Tabler].
 	Table *schema.Table
+	// Destination is the stream's destination, as given to NewStream or
+	// NewChild, for the optional interfaces an adapter asks of it (as
+	// Table comes from a Tabler): the platform protocols find their
+	// sinks, and the cursor each declares, through it.
+	Destination any
 }
 
 // Discover lists the connector's streams with their tables, in order,
@@ -156,6 +161,7 @@ func (c *Connector) Discover() []StreamInfo {
 		if s.parent != nil {
 			out[i].Parent = s.parent.name
 		}
+		out[i].Destination = s.impl.dest()
 		if t, ok := s.impl.dest().(Tabler); ok {
 			tbl := t.Table()
 			out[i].Table = &tbl

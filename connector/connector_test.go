@@ -113,6 +113,13 @@ func TestSelectionAndDiscovery(t *testing.T) {
 	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Errorf("Discover (-want +got):\n%s", diff)
 	}
+	// The destinations are the ones declared, for their optional
+	// interfaces.
+	for i, dst := range []any{e.users, e.orders, e.events} {
+		if d := c.Discover()[i].Destination; d != dst {
+			t.Errorf("Discover()[%d].Destination = %p, want the stream's sink %p", i, d, dst)
+		}
+	}
 }
 
 func TestNewRejectsBadDeclarations(t *testing.T) {
