@@ -48,8 +48,13 @@ func (s *Sink[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint,
 	if err := s.lock(ctx, stream); err != nil {
 		return paginate.Checkpoint{}, false, err
 	}
+	if err := ctx.Err(); err != nil {
+		return paginate.Checkpoint{}, false, fmt.Errorf("postgres: load checkpoint of %q: %w", stream, err)
+	}
+	qctx, cancel := briefContext(ctx)
+	defer cancel()
 	var text string
-	err := s.conn.QueryRow(ctx, s.q.load, stream).Scan(&text)
+	err := s.conn.QueryRow(qctx, s.q.load, stream).Scan(&text)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return paginate.Checkpoint{}, false, nil
 	}

@@ -80,8 +80,11 @@ func (s *Sink[T]) lock(ctx context.Context, stream string) error {
 	key := s.lockKey(stream)
 	wait := 10 * time.Millisecond
 	for {
-		var ok bool
-		if err := s.conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("postgres: wait for the lock of stream %q: %w", stream, err)
+		}
+		ok, err := s.tryLock(ctx, key)
+		if err != nil {
 			return s.fail(fmt.Errorf("postgres: lock stream %q: %w", stream, err))
 		}
 		if ok {
@@ -104,11 +107,39 @@ func (s *Sink[T]) lock(ctx context.Context, stream string) error {
 	}
 }
 
+// pollTimeout bounds one brief query once it is sent.
+const pollTimeout = 10 * time.Second
+
+// briefContext returns the context of a query that never waits on another
+// session (a try for a lock, a look at who holds one, the load of a
+// checkpoint, an unlock): not ctx, since pgx
+// closes the connection when a context ends while its query is in flight,
+// which would leave the sink unusable whenever a deadline lands during a
+// poll, but a context with ctx's values bounded by pollTimeout. Callers
+// check ctx before they send.
+func briefContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), pollTimeout)
+}
+
+// tryLock asks once for the advisory lock key, without waiting for it.
+func (s *Sink[T]) tryLock(ctx context.Context, key int64) (bool, error) {
+	qctx, cancel := briefContext(ctx)
+	defer cancel()
+	var ok bool
+	err := s.conn.QueryRow(qctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok)
+	return ok, err
+}
+
 // lockedError describes the session holding key.
 func (s *Sink[T]) lockedError(ctx context.Context, stream string, key int64) error {
 	e := &LockedError{Stream: stream}
+	if ctx.Err() != nil {
+		return e
+	}
+	qctx, cancel := briefContext(ctx)
+	defer cancel()
 	var since *time.Time
-	err := s.conn.QueryRow(ctx, `SELECT l.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), ''), a.backend_start
+	err := s.conn.QueryRow(qctx, `SELECT l.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), ''), a.backend_start
 		FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
 		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 		AND l.classid::int8 = $1 AND l.objid::int8 = $2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -129,7 +160,9 @@ func (s *Sink[T]) Unlock(ctx context.Context, stream string) error {
 	if !s.locks[stream] {
 		return nil
 	}
-	if _, err := s.conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", s.lockKey(stream)); err != nil {
+	qctx, cancel := briefContext(ctx)
+	defer cancel()
+	if _, err := s.conn.Exec(qctx, "SELECT pg_advisory_unlock($1)", s.lockKey(stream)); err != nil {
 		return s.fail(fmt.Errorf("postgres: unlock stream %q: %w", stream, err))
 	}
 	delete(s.locks, stream)
