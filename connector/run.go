@@ -223,8 +223,8 @@ func (x *execution) logStream(ctx context.Context, r *StreamResult) {
 		return
 	}
 	lvl := slog.LevelInfo
-	if r.Err != nil || r.Partitions.Failed > 0 {
-		lvl = slog.LevelError
+	if r.Err != nil && !errors.Is(r.Err, context.Canceled) || r.Partitions.Failed > 0 {
+		lvl = slog.LevelError // an interrupt is not an error
 	}
 	attrs := []slog.Attr{slog.String("stream", r.Stream), slog.String("status", r.Status()),
 		slog.Int("pages", r.Pages), slog.Int64("items", r.Items), slog.Duration("duration", r.Duration),

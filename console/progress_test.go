@@ -24,48 +24,6 @@ func TestIsTerminal(t *testing.T) {
 	}
 }
 
-// TestBar drives a bar through a resumed run: it starts at the records
-// before the checkpoint, counts retries, prints log lines above itself and
-// ends on its own line.
-func TestBar(t *testing.T) {
-	var b bytes.Buffer
-	p := NewProgress(&b, "user", false)
-	p.bar = true // as on a terminal
-	p.Observe(paginate.Event{Kind: paginate.EventPageCommitted, Position: paginate.Position{Page: 3, Offset: 100}, Items: 50, ItemsDone: 50, Pages: 1, TotalItems: 200})
-	p.Observe(paginate.Event{Kind: paginate.EventRetry})
-	p.Logger.Warn("a retry")
-	p.Observe(paginate.Event{Kind: paginate.EventPageCommitted, Position: paginate.Position{Page: 4, Offset: 150}, Items: 50, ItemsDone: 100, Pages: 2, TotalItems: 200})
-	p.Observe(paginate.Event{Kind: paginate.EventDone, Result: &paginate.Result{Items: 100, Pages: 2}})
-	out := b.String()
-	for _, want := range []string{"user [######################........]  75% 150/200 records, 1 pages", "msg=\"a retry\"",
-		"user [##############################] 100% 200/200 records, 2 pages, 1 retry"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%q", want, out)
-		}
-	}
-	if !strings.HasSuffix(out, "\n") {
-		t.Errorf("the bar does not end its line:\n%q", out)
-	}
-	if !strings.Contains(out, "\r\x1b[Ktime=") {
-		t.Errorf("the log line does not clear the bar first:\n%q", out)
-	}
-}
-
-// TestBarNoTotal: without a server total the bar counts records only.
-func TestBarNoTotal(t *testing.T) {
-	var b bytes.Buffer
-	p := NewProgress(&b, "events", false)
-	p.bar = true
-	for i := range 3 {
-		p.Observe(paginate.Event{Kind: paginate.EventRetry})
-		p.Observe(paginate.Event{Kind: paginate.EventPageCommitted, Items: 10, ItemsDone: int64(10 * (i + 1)), Pages: i + 1})
-	}
-	p.Observe(paginate.Event{Kind: paginate.EventDone, Result: &paginate.Result{Items: 30, Pages: 3}})
-	if out := b.String(); !strings.Contains(out, "events 30 records, 3 pages, 3 retries") || strings.Contains(out, "%") {
-		t.Errorf("want a count without a percentage:\n%q", out)
-	}
-}
-
 func TestLines(t *testing.T) {
 	for _, verbose := range []bool{false, true} {
 		var b bytes.Buffer

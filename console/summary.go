@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 // Summary prints what a run did, from its Result and error: whether it
 // completed, was interrupted, stopped early or failed; records written,
 // pages, retries and duration; why it stopped; the server's total; whether
-// it resumed a crashed run; drift; the high-water mark; and where the next
-// run starts. For example:
+// it resumed a crashed run, or started over because its settings changed;
+// drift; the high-water mark; and where the next run starts. What went
+// wrong is for [Report] to say, once, at the end. For example:
 //
 //	Sync of "user" complete.
 //	  records written  200
@@ -39,6 +41,14 @@ func Summary(w io.Writer, res paginate.Result, err error) {
 	if res.TotalItems > 0 {
 		row("server total", "%d %s", res.TotalItems, plural(res.TotalItems, "record", "records"))
 	}
+	if mm := res.Restarted; mm != nil {
+		changes := make([]string, len(mm.Changes))
+		for i, c := range mm.Changes {
+			changes[i] = c.String()
+		}
+		row("restarted", "the settings changed since the checkpoint (%s):", strings.Join(changes, "; "))
+		row("", "started over from the last completed sync")
+	}
 	if res.Resumed {
 		row("resumed", "yes, from a checkpoint left by an interrupted run")
 	}
@@ -60,9 +70,6 @@ func Summary(w io.Writer, res paginate.Result, err error) {
 		row("next run", "incremental, from %s", cp.Position.Since)
 	default:
 		row("next run", "full sync")
-	}
-	if err != nil {
-		row("error", "%v", err)
 	}
 	tw.Flush()
 }

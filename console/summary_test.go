@@ -33,13 +33,13 @@ func TestSummary(t *testing.T) {
 			name: "interrupted",
 			res:  paginate.Result{Stream: "user", Stop: paginate.StopCancelled, Resumed: true, Checkpoint: paginate.Checkpoint{Position: paginate.Position{Page: 7, Offset: 300}}},
 			err:  context.Canceled,
-			want: []string{`Sync of "user" interrupted.`, "resumed          yes", "next run         resumes at page 7", "error            context canceled"},
+			want: []string{`Sync of "user" interrupted.`, "resumed          yes", "next run         resumes at page 7"},
 		},
 		{
 			name: "timed out",
 			res:  paginate.Result{Stream: "user", Stop: paginate.StopCancelled},
 			err:  fmt.Errorf("fetch page 3: %w", context.DeadlineExceeded),
-			want: []string{`Sync of "user" timed out.`, "error            fetch page 3: context deadline exceeded"},
+			want: []string{`Sync of "user" timed out.`},
 		},
 		{
 			name: "drift",
@@ -51,7 +51,14 @@ func TestSummary(t *testing.T) {
 			name: "failed",
 			res:  paginate.Result{Stream: "user", Stop: paginate.StopError},
 			err:  errors.New("boom"),
-			want: []string{`Sync of "user" failed.`, "error            boom"},
+			want: []string{`Sync of "user" failed.`},
+		},
+		{
+			name: "restarted",
+			res: paginate.Result{Stream: "user", Stop: paginate.StopLastPage, Restarted: &paginate.MismatchError{Stream: "user",
+				Changes: []paginate.Change{{Part: "size", Saved: "50", Now: "20"}}}},
+			want: []string{`restarted        the settings changed since the checkpoint (size "50", now "20"):`,
+				"                 started over from the last completed sync"},
 		},
 		{
 			name: "stopped early",
@@ -67,6 +74,11 @@ func TestSummary(t *testing.T) {
 				if !strings.Contains(b.String(), w) {
 					t.Errorf("summary lacks %q:\n%s", w, b.String())
 				}
+			}
+			// The error is Report's to say, once; advice for Go code
+			// (Options.Restart) is not for the command line.
+			if strings.Contains(b.String(), "error ") || strings.Contains(b.String(), "Options.") {
+				t.Errorf("summary repeats the error or gives Go advice:\n%s", b.String())
 			}
 		})
 	}

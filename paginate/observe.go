@@ -16,8 +16,8 @@ func (r *runner[T]) done(ctx context.Context, res *Result, err error, start time
 	res.Retries = int(r.retries.Load())
 	if r.log != nil {
 		lvl := slog.LevelInfo
-		if err != nil {
-			lvl = slog.LevelError
+		if err != nil && !errors.Is(err, context.Canceled) {
+			lvl = slog.LevelError // an interrupt is not an error: the run ends as asked
 		}
 		r.log.LogAttrs(ctx, lvl, "paginate: run done", slog.String("stream", r.stream),
 			slog.Int("pages", res.Pages), slog.Int64("items", res.Items), slog.Int("retries", res.Retries),

@@ -34,8 +34,12 @@ func (r *runner[T]) resume(ctx context.Context, res *Result) (Checkpoint, error)
 		res.Restarted = mm
 		cp = restart(cp, ch)
 		if r.log != nil {
+			changed := make([]string, len(ch))
+			for i, c := range ch {
+				changed[i] = c.String()
+			}
 			r.log.LogAttrs(ctx, slog.LevelWarn, "paginate: restart", slog.String("stream", r.stream),
-				slog.String("changed", mm.Error()), slog.String("since", cp.Position.Since))
+				slog.String("changed", strings.Join(changed, "; ")), slog.String("since", cp.Position.Since))
 		}
 	}
 	cp.Identity = r.idText

@@ -119,10 +119,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	_, err := run(ctx, cfg, os.Stdout, os.Stderr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "connector:", err)
-	}
-	os.Exit(console.ExitCode(err))
+	os.Exit(console.Report(os.Stderr, "connector", err))
 }
 
 // run syncs the streams cfg selects, with progress on stderr and the

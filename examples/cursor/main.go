@@ -100,10 +100,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	_, err := run(ctx, cfg, os.Stdout, os.Stderr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cursor:", err)
-	}
-	os.Exit(console.ExitCode(err))
+	os.Exit(console.Report(os.Stderr, "cursor", err))
 }
 
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Result, error) {

@@ -59,10 +59,7 @@ func main() {
 	defer stop()
 	n, err := run(ctx, cfg, os.Stdout, os.Stderr)
 	fmt.Fprintf(os.Stderr, "%d records\n", n)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "iterate:", err)
-	}
-	os.Exit(console.ExitCode(err))
+	os.Exit(console.Report(os.Stderr, "iterate", err))
 }
 
 // run prints the records, one a line, and returns how many it printed.

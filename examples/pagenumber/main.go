@@ -112,10 +112,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	_, err := run(ctx, cfg, os.Stdout, os.Stderr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pagenumber:", err)
-	}
-	os.Exit(console.ExitCode(err))
+	os.Exit(console.Report(os.Stderr, "pagenumber", err))
 }
 
 // run syncs the USER table as cfg says, printing a summary to stdout and

@@ -92,10 +92,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, cfg, os.Stdout, os.Stderr)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintln(os.Stderr, "workers:", err)
-	}
-	os.Exit(console.ExitCode(err))
+	os.Exit(console.Report(os.Stderr, "workers", err))
 }
 
 // run does what cfg says: everything in one process on SQLite, or this
