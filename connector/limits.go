@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,8 @@ import (
 
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
+
+	"github.com/pagekit/pagekit/internal/retryafter"
 )
 
 // Limits configure what every stream and partition of a connector shares:
@@ -64,8 +65,10 @@ type HostLimit struct {
 // pauses need the requests themselves: build HTTP paginators with
 // [Limiter.Client] (strategies.HTTP.Client) or a client whose transport
 // is [Limiter.Transport]. A request answered 429 or 503 with a Retry-After
-// then holds back every request to that host, from every stream, until
-// the time it names.
+// (seconds, whole or decimal, or an HTTP date) or a rate-limit reset
+// header, or 403 for an exhausted rate limit, then holds back every
+// request to that host, from every stream, until the time it names: the
+// headers are read as the strategies' retries read them.
 type Limiter struct {
 	cfg    Limits
 	budget *semaphore.Weighted
@@ -301,8 +304,9 @@ func (s *slot) wasUsed() bool {
 // next (http.DefaultTransport's settings when nil) within the limits: it
 // takes a slot of the in-flight budget unless the connector's fetch that
 // sends it holds one, waits out the host's pause, waits for the host's rate
-// limiter, and, on a 429 or 503 with a Retry-After, pauses every request to
-// the host for that long (at most Limits.MaxPause). A request that waits
+// limiter, and, on a 429 or 503 that asks for a wait (or a 403 for an
+// exhausted rate limit), pauses every request to the host for that long
+// (at most Limits.MaxPause). A request that waits
 // out a pause gives its slot up meanwhile, so that other hosts go on.
 func (l *Limiter) Transport(next http.RoundTripper) http.RoundTripper {
 	if next == nil {
@@ -409,8 +413,8 @@ func (t *transport) send(ctx context.Context, req *http.Request, h *hostState, s
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+	if resp.StatusCode == http.StatusServiceUnavailable || retryafter.RateLimited(resp.StatusCode, resp.Header) {
+		if d := retryafter.Delay(resp.Header, time.Now()); d > 0 {
 			h.extend(time.Now().Add(min(d, t.l.cfg.MaxPause)))
 		}
 	}
@@ -423,24 +427,6 @@ func closeBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
-}
-
-// retryAfter parses a Retry-After value: seconds, or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0, false
-		}
-		return time.Duration(min(n, 1<<31)) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now), true
-	}
-	return 0, false
 }
 
 // releaseBody gives a request's slot back when its body is closed or read

@@ -6,29 +6,6 @@ import (
 	"time"
 )
 
-func TestRetryAfterValues(t *testing.T) {
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, tc := range []struct {
-		v    string
-		want time.Duration
-		ok   bool
-	}{
-		{"3", 3 * time.Second, true},
-		{" 120 ", 2 * time.Minute, true},
-		{"0", 0, false},
-		{"-1", 0, false},
-		{"", 0, false},
-		{"soon", 0, false},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0, false},
-	} {
-		got, ok := retryAfter(tc.v, now)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tc.v, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
 func TestHostKeysAndLimits(t *testing.T) {
 	l := NewLimiter(Limits{Rate: 5, Hosts: map[string]HostLimit{"api.example.com": {Rate: 50, Burst: 3}, "other.example.com:8443": {}}})
 	for _, tc := range []struct {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -98,13 +99,36 @@ func eventStream(name, host string, client strategies.Doer) *connector.Stream {
 }
 
 // A 429 with Retry-After on one stream pauses every stream on that host
-// until the time it names; a stream on another host goes on.
+// until the time it names; a stream on another host goes on. The wait is
+// read as the runner's retries read it: seconds, whole or decimal, an HTTP
+// date, or a rate-limit reset header.
 func TestRetryAfterPausesTheHost(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		header func() http.Header
+	}{
+		{"seconds", http.StatusTooManyRequests, func() http.Header { return http.Header{"Retry-After": {"5"}} }},
+		{"decimal seconds", http.StatusTooManyRequests, func() http.Header { return http.Header{"Retry-After": {"5.0"}} }},
+		{"HTTP date", http.StatusServiceUnavailable, func() http.Header {
+			// A date has whole seconds: round up, to pause 5 seconds at least.
+			return http.Header{"Retry-After": {time.Now().Add(6 * time.Second).UTC().Format(http.TimeFormat)}}
+		}},
+		{"RateLimit-Reset", http.StatusTooManyRequests, func() http.Header { return http.Header{"Ratelimit-Reset": {"5"}} }},
+		{"X-RateLimit-Reset epoch on a 403", http.StatusForbidden, func() http.Header {
+			return http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {strconv.FormatInt(time.Now().Add(6*time.Second).Unix(), 10)}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testRetryAfterPausesTheHost(t, tc.status, tc.header) })
+	}
+}
+
+func testRetryAfterPausesTheHost(t *testing.T, status int, header func() http.Header) {
 	synctest.Test(t, func(t *testing.T) {
 		h := &hosts{api: mockapi.New(mockapi.Config{Records: 20, Events: 200, Latency: 50 * time.Millisecond}), byS: map[string]int{}}
 		h.hook = func(a arrival, n int) (int, http.Header) {
 			if a.stream == "a1" && n == 4 {
-				return http.StatusTooManyRequests, http.Header{"Retry-After": {"5"}}
+				return status, header()
 			}
 			return 0, nil
 		}
@@ -122,12 +146,12 @@ func TestRetryAfterPausesTheHost(t *testing.T) {
 		log := h.arrivals()
 		var pausedAt time.Time
 		for _, a := range log {
-			if a.status == http.StatusTooManyRequests {
+			if a.status == status {
 				pausedAt = a.at // the hook answers at once
 			}
 		}
 		if pausedAt.IsZero() {
-			t.Fatal("no 429 was served")
+			t.Fatalf("no %d was served", status)
 		}
 		until := pausedAt.Add(5 * time.Second)
 		var onA, onB, a2After int

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pagekit/pagekit/internal/retryafter"
 )
 
 // Sentinel errors, for errors.Is. Most reach the caller inside an
@@ -200,59 +202,10 @@ func printable(p []byte) string {
 // 403 that a rate-limit header explains (as GitHub sends).
 func retryable(code int, h http.Header) bool {
 	switch code {
-	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
+	case http.StatusRequestTimeout, http.StatusTooEarly:
 		return true
 	case http.StatusNotImplemented, http.StatusHTTPVersionNotSupported:
 		return false
-	case http.StatusForbidden:
-		return h.Get("Retry-After") != "" || h.Get("X-RateLimit-Remaining") == "0" || h.Get("RateLimit-Remaining") == "0"
 	}
-	return code >= 500 && code <= 599
-}
-
-// retryDelay returns the wait a response asks for: Retry-After as seconds
-// or an HTTP date, else RateLimit-Reset or X-RateLimit-Reset as seconds to
-// wait, or as a Unix time (seconds or milliseconds) when the number is that
-// large. It returns 0 when the headers say nothing usable.
-func retryDelay(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return seconds(float64(secs))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0)
-		}
-	}
-	for _, name := range [...]string{"RateLimit-Reset", "X-RateLimit-Reset"} {
-		v := strings.TrimSpace(h.Get(name))
-		if v == "" {
-			continue
-		}
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil || n < 0 || n != n {
-			continue
-		}
-		// No server asks for a wait of years: a number that large is a
-		// Unix time, in milliseconds when larger still.
-		switch {
-		case n >= 1e11:
-			return max(time.UnixMilli(int64(n)).Sub(now), 0)
-		case n >= 1e8:
-			return max(time.Unix(int64(n), 0).Sub(now), 0)
-		default:
-			return seconds(n)
-		}
-	}
-	return 0
-}
-
-func seconds(s float64) time.Duration {
-	const maxSecs = float64(1<<63-1) / float64(time.Second)
-	switch {
-	case s <= 0:
-		return 0
-	case s >= maxSecs:
-		return 1<<63 - 1
-	}
-	return time.Duration(s * float64(time.Second))
+	return retryafter.RateLimited(code, h) || code >= 500 && code <= 599
 }

@@ -30,31 +30,6 @@ func TestRedactURL(t *testing.T) {
 	}
 }
 
-func TestRetryDelay(t *testing.T) {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name   string
-		header http.Header
-		want   time.Duration
-	}{
-		{"seconds", http.Header{"Retry-After": {"2"}}, 2 * time.Second},
-		{"HTTP date", http.Header{"Retry-After": {now.Add(90 * time.Second).Format(http.TimeFormat)}}, 90 * time.Second},
-		{"date in the past", http.Header{"Retry-After": {now.Add(-time.Hour).Format(http.TimeFormat)}}, 0},
-		{"garbage", http.Header{"Retry-After": {"soon"}}, 0},
-		{"RateLimit-Reset seconds", http.Header{"Ratelimit-Reset": {"30"}}, 30 * time.Second},
-		{"X-RateLimit-Reset epoch", http.Header{"X-Ratelimit-Reset": {"1795780920"}}, time.Unix(1795780920, 0).Sub(now)},
-		{"X-RateLimit-Reset epoch ms", http.Header{"X-Ratelimit-Reset": {"1795780920500"}}, time.UnixMilli(1795780920500).Sub(now)},
-		{"fractional", http.Header{"X-Ratelimit-Reset": {"1.5"}}, 1500 * time.Millisecond},
-		{"Retry-After wins", http.Header{"Retry-After": {"3"}, "X-Ratelimit-Reset": {"60"}}, 3 * time.Second},
-		{"none", http.Header{}, 0},
-	}
-	for _, tt := range tests {
-		if got := retryDelay(tt.header, now); got != tt.want {
-			t.Errorf("%s: retryDelay = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestRetryable(t *testing.T) {
 	for code, want := range map[int]bool{
 		408: true, 425: true, 429: true, 500: true, 502: true, 503: true, 504: true, 520: true,

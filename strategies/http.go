@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/pagekit/pagekit/internal/retryafter"
 	"github.com/pagekit/pagekit/paginate"
 )
 
@@ -539,7 +540,7 @@ func (c *client) statusError(req *http.Request, resp *http.Response, br *bodyRea
 		herr.Err = fmt.Errorf("reading the body: %w", t)
 	}
 	if retryable(resp.StatusCode, resp.Header) {
-		herr.Delay = retryDelay(resp.Header, time.Now())
+		herr.Delay = retryafter.Delay(resp.Header, time.Now())
 		return herr
 	}
 	return paginate.Permanent(herr)

@@ -59,6 +59,9 @@ func TestRetryAfterWaits(t *testing.T) {
 		want   time.Duration
 	}{
 		{"429 Retry-After seconds", 429, func() http.Header { return http.Header{"Retry-After": {"2"}} }, 2 * time.Second},
+		{"429 Retry-After decimal seconds", 429, func() http.Header { return http.Header{"Retry-After": {"2.0"}} }, 2 * time.Second},
+		{"503 Retry-After fraction", 503, func() http.Header { return http.Header{"Retry-After": {"1.5"}} }, 1500 * time.Millisecond},
+		{"429 RateLimit-Reset seconds", 429, func() http.Header { return http.Header{"Ratelimit-Reset": {"4"}} }, 4 * time.Second},
 		{"429 Retry-After HTTP date", 429, func() http.Header {
 			return http.Header{"Retry-After": {time.Now().Add(3 * time.Second).UTC().Format(http.TimeFormat)}}
 		}, 3 * time.Second},
