@@ -43,14 +43,14 @@ type catalog struct {
 
 // stream is an AirbyteStream.
 type stream struct {
-	Name                     string         `json:"name"`
-	JSONSchema               map[string]any `json:"json_schema"`
-	SupportedSyncModes       []string       `json:"supported_sync_modes"`
-	SourceDefinedCursor      bool           `json:"source_defined_cursor,omitempty"`
-	DefaultCursorField       []string       `json:"default_cursor_field,omitempty"`
-	SourceDefinedPrimaryKey  [][]string     `json:"source_defined_primary_key,omitempty"`
-	IsResumable              bool           `json:"is_resumable,omitempty"`
-	Namespace                string         `json:"namespace,omitempty"`
+	Name                    string         `json:"name"`
+	JSONSchema              map[string]any `json:"json_schema"`
+	SupportedSyncModes      []string       `json:"supported_sync_modes"`
+	SourceDefinedCursor     bool           `json:"source_defined_cursor,omitempty"`
+	DefaultCursorField      []string       `json:"default_cursor_field,omitempty"`
+	SourceDefinedPrimaryKey [][]string     `json:"source_defined_primary_key,omitempty"`
+	IsResumable             bool           `json:"is_resumable,omitempty"`
+	Namespace               string         `json:"namespace,omitempty"`
 }
 
 type streamDescriptor struct {
