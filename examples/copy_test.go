@@ -35,6 +35,7 @@ var copyRuns = map[string]struct {
 	"workers":    {want: []string{"pagekit_partition completed      202", "| users  | 200  |"}},
 	"bench":      {args: []string{"-quick", "-rows", "sinks"}, want: []string{"SQLite upserts"}},
 	"mockapi":    {args: []string{"-addr", "127.0.0.1:0"}, ready: "listening on", want: []string{"mockapi: stopped"}},
+	"platforms":  {args: []string{"airbyte", "spec"}, want: []string{`"type":"SPEC"`, `"airbyte_secret":true`}},
 }
 
 // TestCopy copies every example's Go files into a fresh module outside the

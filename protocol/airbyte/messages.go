@@ -116,7 +116,6 @@ type emitter struct {
 	mu  sync.Mutex
 	w   *bufio.Writer
 	err error
-	buf []byte
 	now func() time.Time
 }
 
