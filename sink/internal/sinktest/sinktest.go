@@ -71,9 +71,12 @@ type Harness struct {
 	// Locked reports whether err says that another writer holds a
 	// stream.
 	Locked func(err error) bool
-	// NoSoftDelete says the sink has no soft deletes: it refuses a
-	// DeletedColumn in New, and the soft-delete cases are skipped.
+	// NoSoftDelete says the sink has no soft deletes: the soft-delete
+	// cases are skipped.
 	NoSoftDelete bool
+	// TableLock says the sink's lock holds the whole table, all its
+	// streams: a second sink of the table is refused every stream.
+	TableLock bool
 }
 
 // Run runs the whole table against h.
@@ -550,9 +553,10 @@ func streamLock(t *testing.T, h Harness) {
 			t.Errorf("%s of a stream another sink holds: error = %v, want the stream locked", name, err)
 		}
 	}
-	// Another stream is free, and the stream is once its holder closed.
-	if err := b.Lock(ctx, "other"); err != nil {
-		t.Errorf("Lock of another stream: %v", err)
+	// Another stream is free, unless the lock is the table's; the
+	// stream is free once its holder closed.
+	if err := b.Lock(ctx, "other"); h.TableLock != h.Locked(err) || !h.TableLock && err != nil {
+		t.Errorf("Lock of another stream: %v (the lock holds the whole table: %v)", err, h.TableLock)
 	}
 	a.Close()
 	if err := b.Commit(ctx, users(2, 1), paginate.Checkpoint{Stream: "users", Position: paginate.Position{Page: 3}}); err != nil {
