@@ -7,18 +7,34 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/paginate/paginatetest"
 )
 
-// Hand-written paginators over the mock API, as connector authors write
-// them, each with a knob for a bug they write most.
+// The kit's regression set: paginators that connector authors really
+// write, each either correct or with one bug they write most, and suites
+// configured as authors configure them. The suite must fail every buggy
+// one and pass every correct one, and what it says is kept in
+// testdata/suites, one block per case.
+
+// statusError is a response that was not 200.
+type statusError struct {
+	url    string
+	status int
+	body   []byte
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("GET %s: status %d: %s", e.url, e.status, e.body)
+}
 
 // getJSON fetches url into v: network errors and 5xx are worth a retry,
 // other failures are permanent. With permanentDecode a body that does not
@@ -36,7 +52,7 @@ func getJSON(ctx context.Context, c *http.Client, url string, v any, permanentDe
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		err := fmt.Errorf("GET %s: status %d: %s", url, resp.StatusCode, b)
+		var err error = &statusError{url, resp.StatusCode, b}
 		if resp.StatusCode < 500 {
 			err = paginate.Permanent(err)
 		}
@@ -87,14 +103,17 @@ func (p *handOffset) Fetch(ctx context.Context, pos paginate.Position) (paginate
 	}, nil
 }
 
-// handPages pages the page-number endpoint, 10 records a page.
-type handPages struct {
+// handPages pages the page-number endpoint, 10 records a page, into any
+// record type.
+type handPages[T any] struct {
 	base string
 	c    *http.Client
 	// first is the page asked for at the start: 1, or the bug.
 	first int64
 	// pages returns how many pages hold total records of size: rounding
-	// down is the bug.
+	// down is the bug. Nil reads no total: a page with records says that
+	// more may follow, for a server that answers past the end with its
+	// last page (Options.RepeatedPageEnds).
 	pages func(total, size int64) int64
 	// permanentDecode marks a body that does not decode as permanent.
 	permanentDecode bool
@@ -105,12 +124,25 @@ type handPages struct {
 	// total, when set, keeps the first total_items the paginator ever
 	// read: the bug of a connector that caches the API's count.
 	total *int64
+	// lookBack, when set, is the updated_since of a full sync: the bug of
+	// a connector that reads "recent" records by default.
+	lookBack string
+	// offsetTypo reads the page number from Position.Offset, which the
+	// runner never sets for it: the bug of a paginator that ignores the
+	// position it is given.
+	offsetTypo bool
+	// cache, when set, keeps response bodies by path: the bug of pages
+	// that share state.
+	cache map[string][]byte
 }
 
-func (p *handPages) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[mockapi.User], error) {
+func (p *handPages[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[T], error) {
 	const size = 10
 	page := pos.Page
-	if pos.IsStart() {
+	if p.offsetTypo {
+		page = pos.Offset
+	}
+	if page == 0 {
 		page = p.first
 	}
 	if p.counter != nil {
@@ -118,12 +150,28 @@ func (p *handPages) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 		*p.counter++
 	}
 	var body struct {
-		Data       []mockapi.User `json:"data"`
-		TotalItems int64          `json:"total_items"`
+		Data       []T   `json:"data"`
+		TotalItems int64 `json:"total_items"`
 	}
-	url := fmt.Sprintf("%s%s?per_page=%d&page=%d", p.base, mockapi.PathPageNumber, size, page)
-	if err := getJSON(ctx, p.c, url, &body, p.permanentDecode); err != nil {
-		return paginate.Page[mockapi.User]{}, err
+	u := fmt.Sprintf("%s%s?per_page=%d&page=%d", p.base, mockapi.PathPageNumber, size, page)
+	if p.lookBack != "" && pos.Since == "" {
+		u += "&updated_since=" + p.lookBack
+	}
+	if b, ok := p.cache[mockapi.PathPageNumber]; ok {
+		if err := json.Unmarshal(b, &body); err != nil {
+			return paginate.Page[T]{}, err
+		}
+	} else {
+		var raw json.RawMessage
+		if err := getJSON(ctx, p.c, u, &raw, p.permanentDecode); err != nil {
+			return paginate.Page[T]{}, err
+		}
+		if err := json.Unmarshal(raw, &body); err != nil {
+			return paginate.Page[T]{}, err
+		}
+		if p.cache != nil {
+			p.cache[mockapi.PathPageNumber] = raw
+		}
 	}
 	if p.total != nil {
 		if *p.total == 0 {
@@ -131,7 +179,10 @@ func (p *handPages) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 		}
 		body.TotalItems = *p.total
 	}
-	return paginate.Page[mockapi.User]{
+	if p.pages == nil {
+		return paginate.Page[T]{Items: body.Data, More: len(body.Data) > 0, Next: paginate.Position{Page: page + 1}}, nil
+	}
+	return paginate.Page[T]{
 		Items: body.Data, More: page < p.pages(body.TotalItems, size),
 		Next: paginate.Position{Page: page + 1}, TotalItems: body.TotalItems, Stop: paginate.StopTotalReached,
 	}, nil
@@ -140,7 +191,91 @@ func (p *handPages) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 func ceilPages(total, size int64) int64  { return (total + size - 1) / size }
 func floorPages(total, size int64) int64 { return total / size }
 
+// handTokens pages the next-token endpoint, a keyset over (updatedAt, id)
+// that no change of the records shifts, 10 records a page, from the
+// position's Since.
+type handTokens struct {
+	base string
+	c    *http.Client
+	// resetOn5xx drops the token after a 5xx and starts over: the bug of
+	// a paginator that "recovers" from a failed request.
+	resetOn5xx bool
+	reset      bool
+}
+
+func (p *handTokens) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[mockapi.User], error) {
+	q := url.Values{"limit": {"10"}}
+	if pos.Since != "" {
+		q.Set("updated_since", pos.Since)
+	}
+	if pos.Token != "" && !p.reset {
+		q.Set("next_token", pos.Token)
+	}
+	p.reset = false
+	var body struct {
+		Data      []mockapi.User `json:"data"`
+		NextToken string         `json:"next_token"`
+	}
+	err := getJSON(ctx, p.c, p.base+mockapi.PathNextToken+"?"+q.Encode(), &body, false)
+	if se := (*statusError)(nil); errors.As(err, &se) && se.status >= 500 {
+		p.reset = p.resetOn5xx
+	}
+	if err != nil {
+		return paginate.Page[mockapi.User]{}, err
+	}
+	return paginate.Page[mockapi.User]{Items: body.Data, More: body.NextToken != "", Next: paginate.Position{Token: body.NextToken}}, nil
+}
+
+// handCursor pages the page-number endpoint by its inclusive updated_since
+// filter alone: each request asks for the first page of the records
+// updated at or after the last record's updatedAt, and drops the records
+// at that value, all of them, as a cursor that is exclusive (>) does: the
+// bug that loses records that share an updatedAt across pages.
+type handCursor struct {
+	base string
+	c    *http.Client
+}
+
+func (p *handCursor) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[mockapi.User], error) {
+	after := pos.Token
+	q := url.Values{"per_page": {"10"}, "page": {"1"}}
+	if from := max(after, pos.Since); from != "" {
+		q.Set("updated_since", from)
+	}
+	var body struct {
+		Data []mockapi.User `json:"data"`
+	}
+	if err := getJSON(ctx, p.c, p.base+mockapi.PathPageNumber+"?"+q.Encode(), &body, false); err != nil {
+		return paginate.Page[mockapi.User]{}, err
+	}
+	var items []mockapi.User
+	for _, u := range body.Data {
+		if after == "" || stamp(u) > after {
+			items = append(items, u)
+		}
+	}
+	if len(body.Data) < 10 {
+		return paginate.Page[mockapi.User]{Items: items}, nil
+	}
+	last := stamp(body.Data[len(body.Data)-1])
+	return paginate.Page[mockapi.User]{Items: items, More: true, Next: paginate.Position{Token: last}}, nil
+}
+
+// stamp is the mock API's updatedAt as its filter takes it.
+func stamp(u mockapi.User) string { return u.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z") }
+
+// stampAhead is stamp as a connector writes it on a machine an hour east of
+// UTC: local time with a literal Z.
+func stampAhead(u mockapi.User) string {
+	return u.UpdatedAt.In(time.FixedZone("CET", 3600)).Format("2006-01-02T15:04:05Z")
+}
+
 func userKey(u mockapi.User) string { return u.ID }
+
+// idOnly is a record type that keeps the key alone.
+type idOnly struct {
+	ID string `json:"id"`
+}
 
 // zeroIsOne is the mock API behind a front that serves page 0 as page 1,
 // as many APIs do. It embeds the Server, so it is still an Oracle.
@@ -155,155 +290,182 @@ func (z zeroIsOne) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	z.Server.ServeHTTP(w, r)
 }
 
-// suites are the conformance suites of the hand-written paginators, bugs
-// and all, by name.
-func suites() map[string]paginatetest.Suite[mockapi.User] {
-	pages := func(p handPages) func(string, *http.Client) paginate.Paginator[mockapi.User] {
-		return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
-			p.base, p.c = base, c
-			return &p
+// kitCase is one case of the regression set.
+type kitCase struct {
+	name string
+	// correct is true for a paginator and a Suite without fault: the suite
+	// must pass it. A buggy one must fail.
+	correct bool
+	// run runs the suite in-process and returns its verdict and report.
+	run func(name string) (failed bool, transcript string)
+}
+
+func userCase[T any](name string, correct bool, s paginatetest.Suite[T]) kitCase {
+	return kitCase{name: name, correct: correct, run: func(name string) (bool, string) {
+		return paginatetest.RunRecorded(name, s)
+	}}
+}
+
+func mock(n int) *mockapi.Server { return mockapi.New(mockapi.Config{Records: n, Seed: 7}) }
+
+func pagesOf[T any](p handPages[T]) func(string, *http.Client) paginate.Paginator[T] {
+	return func(base string, c *http.Client) paginate.Paginator[T] {
+		p := p
+		p.base, p.c = base, c
+		if p.cache != nil {
+			p.cache = make(map[string][]byte)
 		}
+		return &p
 	}
-	offsets := func(skip, back int) func(string, *http.Client) paginate.Paginator[mockapi.User] {
-		return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
-			return &handOffset{base: base, c: c, limit: 10, skip: skip, back: back}
-		}
+}
+
+func offsets(skip, back int) func(string, *http.Client) paginate.Paginator[mockapi.User] {
+	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
+		return &handOffset{base: base, c: c, limit: 10, skip: skip, back: back}
 	}
-	srv := func(n int) *mockapi.Server { return mockapi.New(mockapi.Config{Records: n, Seed: 7}) }
-	correct := handPages{first: 1, pages: ceilPages}
-	noOracle := srv(35)
+}
+
+func tokens(resetOn5xx bool) func(string, *http.Client) paginate.Paginator[mockapi.User] {
+	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
+		return &handTokens{base: base, c: c, resetOn5xx: resetOn5xx}
+	}
+}
+
+// kitCases is the regression set, in the order of testdata/suites.
+func kitCases() []kitCase {
+	good := handPages[mockapi.User]{first: 1, pages: ceilPages}
+	noOracle := mock(35)
 	stateful := func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
-		return &handPages{base: base, c: c, pages: ceilPages, counter: new(int64(1))}
+		return &handPages[mockapi.User]{base: base, c: c, pages: ceilPages, counter: new(int64(1))}
 	}
 	var cached int64
 	cachedTotal := func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
-		return &handPages{base: base, c: c, first: 1, pages: ceilPages, total: &cached}
+		return &handPages[mockapi.User]{base: base, c: c, first: 1, pages: ceilPages, total: &cached}
 	}
+	noRequest := func(string, *http.Client) paginate.Paginator[mockapi.User] {
+		all := mock(25).Records()
+		return paginate.PaginatorFunc[mockapi.User](func(_ context.Context, pos paginate.Position) (paginate.Page[mockapi.User], error) {
+			from := int(pos.Offset)
+			to := min(from+10, len(all))
+			return paginate.Page[mockapi.User]{Items: all[from:to], More: to < len(all), Next: paginate.Position{Offset: int64(to)}}, nil
+		})
+	}
+	newPager := func(base string, c *http.Client) paginate.Paginator[rec] { return &pager{base: base, client: c} }
+	recKey := func(r rec) string { return r.ID }
+	emptyAPI, _ := pageAPI(0, 0)
+	notOracle, _ := pageAPI(0, 0)
+	notOracle.ItemsPath = ""
+	emptyPage2, _ := pageAPI(3, 0, 3, 2)
 	rerunOnly := []string{"resume", "fault", "drop", "cancel", "loop"}
-	return map[string]paginatetest.Suite[mockapi.User]{
-		"offset":                {Handler: srv(100), New: offsets(0, 0), Key: userKey},
-		"pages":                 {Handler: srv(95), New: pages(correct), Key: userKey},
-		"offset-off-by-one":     {Handler: srv(100), New: offsets(1, 0), Key: userKey},
-		"pages-from-2":          {Handler: srv(95), New: pages(handPages{first: 2, pages: ceilPages}), Key: userKey},
-		"pages-rounded-down":    {Handler: srv(95), New: pages(handPages{first: 1, pages: floorPages}), Key: userKey},
-		"pages-from-0":          {Handler: zeroIsOne{srv(95)}, New: pages(handPages{first: 0, pages: ceilPages}), Key: userKey},
-		"drop-permanent":        {Handler: srv(25), New: pages(handPages{first: 1, pages: ceilPages, permanentDecode: true}), Key: userKey, Skip: []string{"resume", "fault", "cancel", "loop"}},
-		"pages-stateful":        {Handler: srv(45), New: stateful, Key: userKey, Skip: []string{"fault", "drop", "cancel", "loop"}},
-		"offset-back-on-resume": {Handler: srv(50), New: offsets(0, 3), Key: userKey, Skip: []string{"fault", "drop", "cancel", "loop"}},
-		"pages-cached-total":    {Handler: srv(45), New: cachedTotal, Key: userKey, Skip: rerunOnly},
-		"no-oracle":             {Handler: http.HandlerFunc(noOracle.ServeHTTP), New: pages(correct), Key: userKey},
-		"want-and-no-oracle":    {Handler: noOracle, New: pages(correct), Key: userKey, Want: noOracle.Records(), NoOracle: "contradiction"},
-		"no-oracle-stated":      {Handler: http.HandlerFunc(noOracle.ServeHTTP), New: pages(correct), Key: userKey, NoOracle: "the handler is wrapped, for this test"},
+	u := userCase[mockapi.User]
+	return []kitCase{
+		// Correct paginators.
+		u("offset", true, paginatetest.Suite[mockapi.User]{Handler: mock(100), New: offsets(0, 0), Key: userKey}),
+		u("pages", true, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: pagesOf(good), Key: userKey}),
+		u("tokens-incremental", true, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: tokens(false), Key: userKey,
+			Options: paginate.Options[mockapi.User]{HighWater: stamp}}),
+		u("pages-clamped-repeated-ends", true, paginatetest.Suite[mockapi.User]{Handler: mockapi.New(mockapi.Config{Records: 93, Seed: 10, ClampPages: true, NoTotals: true}),
+			New: pagesOf(handPages[mockapi.User]{first: 1}), Key: userKey, Options: paginate.Options[mockapi.User]{RepeatedPageEnds: true}}),
+		// Issue 21: a record type that keeps the key alone; the records the
+		// source updated come again, and are not duplicates.
+		userCase("pages-ids-only", true, paginatetest.Suite[idOnly]{Handler: mock(95), New: pagesOf(handPages[idOnly]{first: 1, pages: ceilPages}),
+			Key: func(r idOnly) string { return r.ID }}),
+		// Issue 21: an API whose page 2 is empty (it filters after paging).
+		userCase("empty-page-2", true, paginatetest.Suite[rec]{Handler: emptyPage2, New: newPager, Key: recKey}),
+		u("no-oracle-stated", true, paginatetest.Suite[mockapi.User]{Handler: http.HandlerFunc(noOracle.ServeHTTP), New: pagesOf(good), Key: userKey,
+			NoOracle: "the handler is wrapped, for this test"}),
+
+		// Buggy paginators.
+		u("offset-off-by-one", false, paginatetest.Suite[mockapi.User]{Handler: mock(100), New: offsets(1, 0), Key: userKey}),
+		u("pages-from-2", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: pagesOf(handPages[mockapi.User]{first: 2, pages: ceilPages}), Key: userKey}),
+		u("pages-rounded-down", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: pagesOf(handPages[mockapi.User]{first: 1, pages: floorPages}), Key: userKey}),
+		u("pages-from-0", false, paginatetest.Suite[mockapi.User]{Handler: zeroIsOne{mock(95)}, New: pagesOf(handPages[mockapi.User]{first: 0, pages: ceilPages}), Key: userKey}),
+		u("drop-permanent", false, paginatetest.Suite[mockapi.User]{Handler: mock(25), New: pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, permanentDecode: true}), Key: userKey,
+			Skip: []string{"resume", "fault", "cancel", "loop"}}),
+		u("pages-stateful", false, paginatetest.Suite[mockapi.User]{Handler: mock(45), New: stateful, Key: userKey, Skip: []string{"fault", "drop", "cancel", "loop"}}),
+		u("offset-back-on-resume", false, paginatetest.Suite[mockapi.User]{Handler: mock(50), New: offsets(0, 3), Key: userKey, Skip: []string{"fault", "drop", "cancel", "loop"}}),
+		u("pages-cached-total", false, paginatetest.Suite[mockapi.User]{Handler: mock(45), New: cachedTotal, Key: userKey, Skip: rerunOnly}),
+		// Issue 21: a full sync that filters, a look-back by default.
+		u("pages-look-back", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, lookBack: "2024-06-01T00:00:00Z"}), Key: userKey}),
+		// Issue 21: loops that are not past-the-end pages, alone and with
+		// the opt-in that would take them for the end.
+		u("tokens-reset-on-5xx", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: tokens(true), Key: userKey}),
+		u("tokens-reset-on-5xx-repeated-ends", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: tokens(true), Key: userKey,
+			Options: paginate.Options[mockapi.User]{RepeatedPageEnds: true}}),
+		u("pages-ignore-position", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, offsetTypo: true}), Key: userKey}),
+		u("pages-ignore-position-repeated-ends", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, offsetTypo: true}), Key: userKey,
+			Options: paginate.Options[mockapi.User]{RepeatedPageEnds: true}}),
+		u("pages-shared-cache-repeated-ends", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, cache: map[string][]byte{}}), Key: userKey,
+			Options: paginate.Options[mockapi.User]{RepeatedPageEnds: true, Concurrency: 1}}),
+		// Issue 21: marks that lose the newest or tied records.
+		u("cursor-exclusive-ties", false, paginatetest.Suite[mockapi.User]{Handler: mockapi.New(mockapi.Config{Records: 90, Seed: 5, TieRate: 0.3}),
+			New: func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
+				return &handCursor{base: base, c: c}
+			}, Key: userKey,
+			Options: paginate.Options[mockapi.User]{HighWater: stamp}}),
+		u("tokens-mark-an-hour-ahead", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: tokens(false), Key: userKey,
+			Options: paginate.Options[mockapi.User]{HighWater: stampAhead}}),
+		// Issue 21: a resume that reads a record again, with the check that
+		// would have seen it skipped.
+		u("offset-back-1-on-resume", false, paginatetest.Suite[mockapi.User]{Handler: mock(50), New: offsets(0, 1), Key: userKey, Skip: []string{"rerun"}}),
+		// Issue 21: a paginator that never reaches the Handler.
+		u("no-request", false, paginatetest.Suite[mockapi.User]{Handler: mock(25), New: noRequest, Key: userKey}),
+
+		// Suites that cannot check anything.
+		u("no-oracle", false, paginatetest.Suite[mockapi.User]{Handler: http.HandlerFunc(noOracle.ServeHTTP), New: pagesOf(good), Key: userKey}),
+		u("want-and-no-oracle", false, paginatetest.Suite[mockapi.User]{Handler: noOracle, New: pagesOf(good), Key: userKey, Want: noOracle.Records(), NoOracle: "contradiction"}),
+		// Issue 21: an empty truth, from Want or from the oracle.
+		userCase("want-empty", false, paginatetest.Suite[rec]{Handler: notOracle, New: newPager, Key: recKey, Want: []rec{}, Skip: []string{"loop", "rerun"}}),
+		userCase("oracle-empty", false, paginatetest.Suite[rec]{Handler: emptyAPI, New: newPager, Key: recKey, Skip: []string{"loop", "rerun"}}),
+	}
+}
+
+// TestKit runs the regression set: every correct paginator passes the
+// suite, every buggy one fails it, and what the suite says of each is
+// testdata/suites' block of its name.
+func TestKit(t *testing.T) {
+	g := loadGolden(t, "testdata/suites")
+	for _, tc := range kitCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			failed, transcript := tc.run(tc.name)
+			switch {
+			case tc.correct && failed:
+				t.Errorf("the suite failed a correct paginator:\n%s", transcript)
+			case !tc.correct && !failed:
+				t.Errorf("the suite passed a buggy paginator:\n%s", transcript)
+			}
+			g.check(t, tc.name, transcript)
+		})
+	}
+}
+
+// TestKitThroughTestingT runs one buggy suite through a real *testing.T, in
+// a child process so that it can fail: the kit's own tests use a recorder,
+// and this checks that Suite.Run reports to a real test the same way.
+func TestKitThroughTestingT(t *testing.T) {
+	if os.Getenv("PAGINATETEST_CHILD") != "" {
+		paginatetest.Suite[mockapi.User]{Handler: mock(100), New: offsets(1, 0), Key: userKey}.Run(t)
+		return
+	}
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestKitThroughTestingT$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "PAGINATETEST_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if exit := (*exec.ExitError)(nil); !errors.As(err, &exit) {
+		t.Fatalf("the suite passed (err %v), want it to fail:\n%s", err, out)
+	}
+	for _, want := range []string{
+		"--- FAIL: TestKitThroughTestingT/oracle",
+		"full sync (10 pages, stop \"total reached\"): delivered 91 of the 100 records the API holds",
+		"one record in every 11 never arrived",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
 	}
 }
 
 // TestHandWrittenPaginators: correct hand-written paginators pass the
-// suite against the mock API's oracle.
+// suite through a real *testing.T.
 func TestHandWrittenPaginators(t *testing.T) {
-	all := suites()
-	for _, name := range []string{"offset", "pages"} {
-		t.Run(name, func(t *testing.T) { all[name].Run(t) })
-	}
-}
-
-// TestBuggyPaginator runs one suite of suites, named by $PAGINATETEST_SUITE,
-// for TestBuggyPaginatorsFail, which runs it in a child process so that it
-// can fail.
-func TestBuggyPaginator(t *testing.T) {
-	name := os.Getenv("PAGINATETEST_SUITE")
-	if name == "" {
-		t.Skip("run by TestBuggyPaginatorsFail")
-	}
-	s, ok := suites()[name]
-	if !ok {
-		t.Fatalf("no suite %q", name)
-	}
-	s.Run(t)
-}
-
-// TestBuggyPaginatorsFail: each buggy paginator fails the suite, with a
-// message that says what is wrong in a connector author's terms.
-func TestBuggyPaginatorsFail(t *testing.T) {
-	tests := []struct {
-		suite string
-		pass  bool
-		want  []string
-	}{
-		{suite: "offset-off-by-one", want: []string{
-			"full sync (10 pages, stop \"total reached\"): delivered 91 of the 100 records the API holds",
-			"missing 9, at positions 11, 22, 33, 44, 55, 66, 77, 88, … (9 in all) of 100 in the API's order",
-			"one record in every 11 never arrived: the paginator steps over a record between pages, as an offset advanced by the page's length plus one",
-		}},
-		{suite: "pages-from-2", want: []string{
-			"delivered 85 of the 95 records the API holds",
-			"missing 10, at positions 1-10 of 95",
-			"the start of the listing never arrived; the full sync's first request was GET /pagination/page_number?per_page=10&page=2: does the paginator ask for the first page",
-		}},
-		{suite: "pages-rounded-down", want: []string{
-			"full sync (9 pages, stop \"total reached\"): delivered 90 of the 95 records the API holds",
-			"missing 5, at positions 91-95 of 95",
-			"the end of the listing never arrived: the sync stopped early",
-		}},
-		{suite: "pages-from-0", want: []string{
-			"pagination loop: page 1 returned the same page as start",
-			"the paginator asked for one position twice, or the API served one page for two positions",
-		}},
-		{suite: "drop-permanent", want: []string{
-			"request 1 was cut mid-body (the server closed the connection halfway through the body, so the client read unexpected EOF), a transient fault: the paginator marked a truncated body as permanent; it should be retried",
-			"unexpected EOF",
-		}},
-		{suite: "pages-stateful", want: []string{
-			"--- FAIL: TestBuggyPaginator/resume/after-page-1",
-			"resumed run: paginate: stream \"default\": pagination loop",
-			"--- FAIL: TestBuggyPaginator/rerun/crash-after-page-2",
-			"run 2, after a stop by crash after page 2 in run 1: paginate: stream \"default\": pagination loop",
-			"a paginator that counts pages itself",
-		}},
-		{suite: "offset-back-on-resume", want: []string{
-			"--- PASS: TestBuggyPaginator/resume",
-			"--- FAIL: TestBuggyPaginator/rerun/crash-after-page-2",
-			"a sync stopped by crash after page 2, then 5 more runs, with the source changed before runs 2 and 4: ",
-			"records delivered again, unchanged, by a run that resumed the sync that had delivered them (",
-			"in run 2",
-			"a run that resumes must go on after the last page committed, and never commit a page again",
-		}},
-		{suite: "pages-cached-total", want: []string{
-			"--- FAIL: TestBuggyPaginator/rerun/max-pages-after-page-2",
-			"a sync stopped by max-pages after page 2, then 5 more runs, with the source changed before runs 2 and 4: delivered 50 of the ",
-			"updates that no later sync delivered",
-			"the end of the listing never arrived: the sync stopped early",
-		}},
-		{suite: "no-oracle", want: []string{
-			"the Suite has no oracle",
-			"Want: every record a full sync must deliver",
-			"a Handler that implements paginatetest.Oracle",
-			`NoOracle: "the reason"`,
-		}},
-		{suite: "want-and-no-oracle", want: []string{
-			"the Suite sets both Want and NoOracle",
-		}},
-		{suite: "no-oracle-stated", pass: true, want: []string{
-			"--- SKIP: TestBuggyPaginator/oracle",
-			"no oracle (the handler is wrapped, for this test): the first full sync's 35 records stand for the truth",
-		}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.suite, func(t *testing.T) {
-			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestBuggyPaginator$", "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), "PAGINATETEST_SUITE="+tc.suite)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			switch {
-			case tc.pass && err != nil:
-				t.Fatalf("the suite failed (%v), want it to pass:\n%s", err, out)
-			case !tc.pass && !errors.As(err, &exit):
-				t.Fatalf("the suite passed (err %v), want it to fail:\n%s", err, out)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(string(out), w) {
-					t.Errorf("the output lacks %q:\n%s", w, out)
-				}
-			}
-		})
-	}
+	paginatetest.Suite[mockapi.User]{Handler: mock(100), New: offsets(0, 0), Key: userKey}.Run(t)
 }

@@ -34,5 +34,7 @@
 // in the listing. When the handler is not an Oracle (a recording, or a
 // handler wrapped in another), set Want to the records instead; when no
 // oracle can exist, NoOracle must say why, and the suite reports what it
-// could not check.
+// could not check. Set the Suite's Options as the connector sets them,
+// HighWater included, so that the syncs the suite runs after a stop are the
+// incremental syncs the connector will run.
 package paginatetest

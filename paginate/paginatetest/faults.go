@@ -44,6 +44,13 @@ func WithFaults(h http.Handler, fault func(n int) (Fault, bool)) http.Handler {
 // taken as 2.
 func Replay(h http.Handler, from int) http.Handler {
 	from = max(from, 2)
+	return stuck(h, from-1, from)
+}
+
+// stuck wraps h so that, from request number from on, every request gets
+// the answer h gave to request number save (save < from); the requests
+// between them are h's.
+func stuck(h http.Handler, save, from int) http.Handler {
 	var (
 		mu    sync.Mutex
 		count int
@@ -56,10 +63,10 @@ func Replay(h http.Handler, from int) http.Handler {
 		n := count
 		mu.Unlock()
 		switch {
-		case n < from-1:
+		case n < save || n > save && n < from:
 			h.ServeHTTP(w, r)
 			return
-		case n == from-1:
+		case n == save:
 			defer close(ready) // even if h panics, so that no request waits forever
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)

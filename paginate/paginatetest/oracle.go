@@ -15,13 +15,17 @@ import (
 // An Oracle is a handler that knows the records behind it. A [Suite] whose
 // Handler is an Oracle checks every sync against those records, so that a
 // paginator that is wrong the same way on every run (a record skipped on
-// each page, a first page never asked for, a sync that ends a page early)
-// fails. mockapi.Server is an Oracle, and so is an [API] with ItemsPath.
+// each page, a first page never asked for, a sync that ends a page early,
+// a full sync that filters) fails. mockapi.Server is an Oracle, and so is
+// an [API] with ItemsPath.
 type Oracle interface {
 	// WantJSON returns, as a JSON array, every record that a complete
 	// sync of the listing r asks for must deliver, in the order the API
-	// serves them. The suite passes the first request of a sync from the
-	// start, so r names the endpoint and its filters, and decodes the
+	// serves them. The suite asks it for the first request of the full
+	// sync, and for that request without its query string: the whole
+	// listing of the path, which a full sync must deliver whatever
+	// filters it sends. The records' JSON also tells the suite which
+	// records the API changed between two syncs. The suite decodes the
 	// array into []T with encoding/json.
 	WantJSON(r *http.Request) ([]byte, error)
 }
@@ -53,57 +57,141 @@ type truth[T any] struct {
 	source string
 	// first is the first request of the full sync, "GET /items?page=1".
 	first string
+	// req is the request the oracle answers for: the full sync's first
+	// request, or its listing (the request without its query) when the
+	// first request asks for less; nil without an oracle.
+	req *request
+	// filter, when set, says that the full sync's first request asks for
+	// fewer records than the API lists, and which.
+	filter string
+	// versions holds the API's form of each record, by key, when the
+	// oracle gave it; see versioned.
+	versions map[string]string
 	// mutated is set when the suite changed the source since the full
 	// sync.
 	mutated bool
 }
 
-// wantFrom returns the truth the full sync got must match: Want, the
-// Handler's oracle for first, or got itself under NoOracle.
-func (s Suite[T]) wantFrom(first *request, got *table[T]) (*truth[T], error) {
-	tr := &truth[T]{first: first.String()}
-	want := s.Want
-	switch {
-	case want != nil:
-		tr.source = "Suite.Want"
-	case s.NoOracle != "":
-		tr.table, tr.order = got, got.order
-		tr.source = "the first full sync (no oracle: " + s.NoOracle + ")"
-		return tr, nil
-	default:
-		var err error
-		if want, err = s.ask(first); err != nil {
-			return nil, err
-		}
-		tr.source = "the Handler's oracle for " + tr.first
-	}
-	tr.table = newTable(s.Key)
-	tr.table.upsert(want)
+// newTruth returns the truth of records, in the API's order.
+func newTruth[T any](key func(T) string, records []T, source string) *truth[T] {
+	tr := &truth[T]{table: newTable(key), source: source}
+	tr.table.upsert(records)
 	tr.order = tr.table.order
+	return tr
+}
+
+// wantFrom returns the truth the full sync got must match: Want, the
+// Handler's oracle for the listing first asks for, or got itself under
+// NoOracle.
+func (s *kit[T]) wantFrom(t testingT, first *request, got *table[T]) (*truth[T], error) {
+	switch {
+	case s.Want != nil:
+		tr := newTruth(s.Key, s.Want, "Suite.Want")
+		tr.first = first.String()
+		return tr, nil
+	case s.NoOracle != "":
+		tr := &truth[T]{table: got, order: got.order, first: first.String(),
+			source: "the first full sync (no oracle: " + s.NoOracle + ")"}
+		return tr, nil
+	}
+	asked, err := s.ask(first)
+	if err != nil {
+		return nil, err
+	}
+	listing := first.listing()
+	all, err := s.ask(listing)
+	if err != nil {
+		// The oracle cannot list the path without the query: it is
+		// not the listing, so the first request's answer stands.
+		t.Logf("the Handler's oracle cannot answer for %s (%v), so the full sync is checked against what its first request, %s, asks for: a filter the paginator adds to a full sync goes unseen", listing, err, first)
+		all = asked
+	}
+	tr, left := all.truth(s.Key, listing), asked.missing(s.Key, all)
+	if len(left) == 0 {
+		tr = asked.truth(s.Key, first) // same records, in the order the request asks for
+	} else {
+		tr.filter = fmt.Sprintf("full sync: its first request filters the listing: %s asks for %d of the %d records the API lists at %s, and a full sync must read them all. A filter a full sync adds (a look-back by default, a date or status filter) loses every record it leaves out, for good: send one only when Position.Since is set, and from it", first, len(all.records)-len(left), len(all.records), listing.r.URL.Path)
+	}
+	tr.first = first.String()
 	return tr, nil
 }
 
-// ask returns what the Handler's oracle says a sync that starts with first
+// answer is an oracle's answer for one request: the records, decoded,
+// and each one's JSON.
+type answer[T any] struct {
+	records []T
+	raw     []json.RawMessage
+}
+
+// truth returns the answer as the truth of the sync that sent req.
+func (a answer[T]) truth(key func(T) string, req *request) *truth[T] {
+	tr := newTruth(key, a.records, "the Handler's oracle for "+req.String())
+	tr.req = req
+	tr.versions = a.versions(key)
+	return tr
+}
+
+// versions returns the JSON of each record the API holds, by key: what
+// tells a record delivered again after the API changed it from one
+// delivered twice.
+func (a answer[T]) versions(key func(T) string) map[string]string {
+	v := make(map[string]string, len(a.records))
+	for i, r := range a.records {
+		v[key(r)] = string(a.raw[i])
+	}
+	return v
+}
+
+// keys returns the set of the answer's keys.
+func (a answer[T]) keys(key func(T) string) map[string]bool {
+	set := make(map[string]bool, len(a.records))
+	for _, r := range a.records {
+		set[key(r)] = true
+	}
+	return set
+}
+
+// missing returns the keys of other's records that a does not hold.
+func (a answer[T]) missing(key func(T) string, other answer[T]) []string {
+	have := a.keys(key)
+	var out []string
+	for _, r := range other.records {
+		if k := key(r); !have[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ask returns what the Handler's oracle says a sync that starts with req
 // must deliver.
-func (s Suite[T]) ask(first *request) ([]T, error) {
+func (s *kit[T]) ask(req *request) (answer[T], error) {
 	o, ok := s.Handler.(Oracle)
-	if !ok || first == nil {
-		return nil, errNoOracle
+	if !ok || req == nil {
+		return answer[T]{}, errNoOracle
 	}
-	b, err := o.WantJSON(first.get())
+	b, err := o.WantJSON(req.get())
 	if err != nil {
-		return nil, fmt.Errorf("paginatetest: the Handler's oracle (WantJSON) for %s: %w", first, err)
+		return answer[T]{}, fmt.Errorf("paginatetest: the Handler's oracle (WantJSON) for %s: %w", req, err)
 	}
-	var want []T
-	if err := json.Unmarshal(b, &want); err != nil {
-		return nil, fmt.Errorf("paginatetest: the Handler's oracle (WantJSON) for %s gave records that do not decode into %T (%w); set Suite.Want to the records your paginator must deliver", first, want, err)
+	var a answer[T]
+	if err := json.Unmarshal(b, &a.raw); err == nil {
+		a.records = make([]T, len(a.raw))
+		for i, r := range a.raw {
+			if err = json.Unmarshal(r, &a.records[i]); err != nil {
+				break
+			}
+		}
 	}
-	return want, nil
+	if err != nil {
+		return answer[T]{}, fmt.Errorf("paginatetest: the Handler's oracle (WantJSON) for %s gave records that do not decode into %T (%w); set Suite.Want to the records your paginator must deliver", req, a.records, err)
+	}
+	return a, nil
 }
 
 // hasOracle reports whether the suite has something to check syncs
 // against, or explicitly none.
-func (s Suite[T]) hasOracle() error {
+func (s *kit[T]) hasOracle() error {
 	_, ok := s.Handler.(Oracle)
 	switch {
 	case s.Want != nil && s.NoOracle != "":
@@ -130,6 +218,15 @@ func snapshot(r *http.Request) *request {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return &request{r: r.Clone(context.Background()), body: body}
+}
+
+// listing returns q without its query string: the whole listing of the
+// path, which a full sync must read whatever filters it sends.
+func (q *request) listing() *request {
+	c := &request{r: q.r.Clone(context.Background()), body: q.body}
+	c.r.URL.RawQuery = ""
+	c.r.RequestURI = ""
+	return c
 }
 
 // get returns a fresh copy of the request, with an unread body.

@@ -90,6 +90,13 @@ func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.h.ServeHTTP(w, r)
 }
 
+// reset forgets the requests counted so far.
+func (c *counting) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n, c.first = 0, nil
+}
+
 func (c *counting) requests() (int, *request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
