@@ -35,6 +35,11 @@ type Checkpoint struct {
 	// past-the-end pages with their last page do, recognises it instead of
 	// committing it as new data.
 	LastPage uint64 `json:"last_page,omitempty,string"`
+	// Items counts the records the sync in progress has committed, over
+	// all its runs; zero once it completes. A [KeyStore] keeps the keys
+	// of those records by it, and a resumed run checks that it loaded
+	// that many.
+	Items int64 `json:"items,omitempty"`
 }
 
 // A Store keeps one checkpoint per stream.
@@ -47,12 +52,14 @@ type Store interface {
 	Save(ctx context.Context, cp Checkpoint) error
 }
 
-// MemoryStore is a [Store] that keeps checkpoints in memory, for tests and
-// for runs that need no resume across processes. The zero value is ready to
-// use, and it is safe for concurrent use.
+// MemoryStore is a [Store] and a [KeyStore] that keeps checkpoints, and the
+// keys of syncs in progress, in memory, for tests and for runs that need no
+// resume across processes. The zero value is ready to use, and it is safe
+// for concurrent use.
 type MemoryStore struct {
-	mu  sync.Mutex
-	cps map[string]Checkpoint
+	mu   sync.Mutex
+	cps  map[string]Checkpoint
+	keys map[string][]keyPage
 }
 
 // Load returns the stream's checkpoint.

@@ -20,7 +20,13 @@ type committer[T any] struct {
 	since     string
 	highWater string
 	drifted   bool
-	dg        *driftGuard[T]
+	// synced counts the records the sync has committed, over its runs,
+	// as of the last page taken (Checkpoint.Items).
+	synced int64
+	dg     *driftGuard[T]
+	// hinted says the warning that the records are not in the order of
+	// their marks was given.
+	hinted bool
 	// pages and items count the pages taken into groups, committed or
 	// not, for the limits.
 	pages int
@@ -33,11 +39,15 @@ type committer[T any] struct {
 }
 
 // taken is a page of a group, with the checkpoint that follows it and the
-// reason the run stops after it.
+// reason the run stops after it; keys are the hashes of its records' keys
+// for a KeyStore, and items the records the sync will have committed with
+// it.
 type taken[T any] struct {
-	f    fetched[T]
-	cp   Checkpoint
-	stop StopReason
+	f     fetched[T]
+	cp    Checkpoint
+	stop  StopReason
+	keys  []uint64
+	items int64
 }
 
 // batchFunc commits a group of pages, in order, with the checkpoint of
@@ -57,9 +67,15 @@ type splitErr struct{ error }
 
 func (e splitErr) Unwrap() error { return e.error }
 
-func newCommitter[T any](r *runner[T], cp Checkpoint, res *Result, ch <-chan fetched[T]) *committer[T] {
-	return &committer[T]{r: r, res: res, ch: ch, since: cp.Position.Since, highWater: cp.HighWater, drifted: cp.Drifted,
-		dg: newDriftGuard(&r.opts)}
+// newCommitter returns the committing side of a run that starts at cp;
+// keys are the key hashes the sync's earlier runs committed.
+func newCommitter[T any](r *runner[T], cp Checkpoint, res *Result, ch <-chan fetched[T], keys []uint64) *committer[T] {
+	c := &committer[T]{r: r, res: res, ch: ch, since: cp.Position.Since, highWater: cp.HighWater, drifted: cp.Drifted,
+		dg: newDriftGuard(&r.opts, keys, r.orderFromMarks)}
+	if !cp.Position.IsStart() {
+		c.synced = cp.Items
+	}
+	return c
 }
 
 // loop commits the fetched pages, a group at a time, until the run stops,
@@ -172,12 +188,12 @@ func (c *committer[T]) fill(ctx context.Context, lim limits) {
 
 // take prepares the page f to join a group.
 func (c *committer[T]) take(ctx context.Context, f *fetched[T]) taken[T] {
-	cp, stop := c.prepare(ctx, f)
+	cp, stop, keys := c.prepare(ctx, f)
 	if !f.repeat {
 		c.pages++
 		c.items += int64(len(f.page.Items))
 	}
-	return taken[T]{f: *f, cp: cp, stop: stop}
+	return taken[T]{f: *f, cp: cp, stop: stop, keys: keys, items: c.synced}
 }
 
 // commit commits the group and reports its pages committed. A group that
@@ -185,10 +201,16 @@ func (c *committer[T]) take(ctx context.Context, f *fetched[T]) taken[T] {
 // one that fails are kept and the error names that page.
 func (c *committer[T]) commit(ctx context.Context, commit batchFunc[T]) error {
 	g := c.group
+	if err := c.saveKeys(ctx, g); err != nil {
+		return c.failed(ctx, err, g)
+	}
 	err := commit(ctx, g)
 	if err == nil {
 		for i := range g {
 			c.committed(ctx, &g[i].f, g[i].cp)
+		}
+		if g[len(g)-1].cp.Position.IsStart() {
+			c.forgetKeys(ctx)
 		}
 		return nil
 	}
@@ -199,6 +221,9 @@ func (c *committer[T]) commit(ctx context.Context, commit batchFunc[T]) error {
 				return c.failed(ctx, err, g[i:i+1])
 			}
 			c.committed(ctx, &g[i].f, g[i].cp)
+		}
+		if g[len(g)-1].cp.Position.IsStart() {
+			c.forgetKeys(ctx)
 		}
 		return nil
 	}
@@ -219,10 +244,10 @@ func (c *committer[T]) failed(ctx context.Context, err error, g []taken[T]) erro
 }
 
 // prepare takes in the page f: its totals, marks (its records' and its
-// own) and drift. It returns the
-// checkpoint to commit with it and the reason the run stops after it, or
-// StopNone.
-func (c *committer[T]) prepare(ctx context.Context, f *fetched[T]) (Checkpoint, StopReason) {
+// own) and drift. It returns the checkpoint to commit with it, the reason
+// the run stops after it, or StopNone, and the hashes of its records' keys
+// when they are kept for a resume.
+func (c *committer[T]) prepare(ctx context.Context, f *fetched[T]) (Checkpoint, StopReason, []uint64) {
 	page, opts := &f.page, &c.r.opts
 	if page.TotalItems > 0 {
 		c.res.TotalItems = page.TotalItems
@@ -240,9 +265,15 @@ func (c *committer[T]) prepare(ctx context.Context, f *fetched[T]) (Checkpoint, 
 	if page.HighWater > c.highWater {
 		c.highWater = page.HighWater
 	}
-	c.drift(ctx, f)
+	keys := c.drift(ctx, f)
+	if c.r.keys == nil {
+		keys = nil
+	}
+	if !f.repeat {
+		c.synced += int64(len(page.Items))
+	}
 	next := Checkpoint{Stream: c.r.stream, Position: page.Next, HighWater: c.highWater, Drifted: c.drifted,
-		Identity: c.r.idText, LastPage: page.Fingerprint}
+		Identity: c.r.idText, LastPage: page.Fingerprint, Items: c.synced}
 	next.Position.Since = c.since
 	switch {
 	case !page.More:
@@ -256,14 +287,14 @@ func (c *committer[T]) prepare(ctx context.Context, f *fetched[T]) (Checkpoint, 
 		if c.drifted || !stop.Complete() {
 			next.Position.Since = c.since
 		}
-		next.Drifted, next.LastPage = false, 0
-		return next, stop
+		next.Drifted, next.LastPage, next.Items = false, 0, 0
+		return next, stop, keys
 	case opts.MaxPages > 0 && c.pages+1 >= opts.MaxPages:
-		return next, StopMaxPages
+		return next, StopMaxPages, keys
 	case opts.MaxItems > 0 && c.items+int64(len(page.Items)) >= opts.MaxItems:
-		return next, StopMaxItems
+		return next, StopMaxItems, keys
 	}
-	return next, StopNone
+	return next, StopNone, keys
 }
 
 // lastStop is the reason a last page gives for the end of the run.
@@ -279,24 +310,41 @@ func lastStop(s StopReason) StopReason {
 	return s
 }
 
-// drift reports the drift the page f shows.
-func (c *committer[T]) drift(ctx context.Context, f *fetched[T]) {
-	drifts := c.dg.check(f.pos, f.page.Items)
+// drift reports the drift the page f shows, and returns the hashes of its
+// records' keys when the run tracks them.
+func (c *committer[T]) drift(ctx context.Context, f *fetched[T]) []uint64 {
+	drifts, keys := c.dg.check(f.pos, f.page.Items)
 	if f.page.Drift != 0 {
 		drifts = append(drifts, Drift{Kind: f.page.Drift, Position: f.pos})
 	}
 	for _, d := range drifts {
-		c.drifted = true
-		c.res.DriftCount++
-		if len(c.res.Drifts) < maxDrifts {
-			c.res.Drifts = append(c.res.Drifts, d)
-		}
-		if log := c.r.log; log != nil {
-			log.LogAttrs(ctx, slog.LevelWarn, "paginate: drift", slog.String("stream", c.r.stream),
-				slog.String("position", d.Position.String()), slog.String("kind", d.Kind.String()), slog.String("key", d.Key))
-		}
-		c.r.observe(Event{Kind: EventDrift, Stream: c.r.stream, Position: f.pos, Drift: &d})
+		c.report(ctx, d)
 	}
+	return keys
+}
+
+// report reports the drift d: the sync counts as drifted.
+func (c *committer[T]) report(ctx context.Context, d Drift) {
+	c.drifted = true
+	c.res.DriftCount++
+	if len(c.res.Drifts) < maxDrifts {
+		c.res.Drifts = append(c.res.Drifts, d)
+	}
+	if c.dg.unordered && !c.hinted {
+		c.hinted = true
+		w := "a page holds a record whose HighWater mark is below the one before it: the API does not serve " +
+			"the records in the order of their marks, which a sync by position needs to see shifts, so every " +
+			"such sync keeps its Since; sort by the mark, or set Options.Order to the API's order"
+		c.res.Warnings = append(c.res.Warnings, w)
+		if log := c.r.log; log != nil {
+			log.LogAttrs(ctx, slog.LevelWarn, "paginate: "+w, slog.String("stream", c.r.stream))
+		}
+	}
+	if log := c.r.log; log != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "paginate: drift", slog.String("stream", c.r.stream),
+			slog.String("position", d.Position.String()), slog.String("kind", d.Kind.String()), slog.String("key", d.Key))
+	}
+	c.r.observe(Event{Kind: EventDrift, Stream: c.r.stream, Position: d.Position, Drift: &d})
 }
 
 // committed records that the page f was committed with the checkpoint cp.

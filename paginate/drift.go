@@ -20,6 +20,12 @@ const (
 	// (they moved, or more records shifted than it re-reads), so records
 	// may have been skipped. Paginators report it in Page.Drift.
 	DriftOverlap
+	// DriftResume: a sync with Options.TrackKeys resumed without the keys
+	// its earlier runs committed (the store is not a [KeyStore], or it
+	// holds fewer keys than the checkpoint's Items), so that a record
+	// shifted past a page boundary before or after the stop could not be
+	// seen. The sync counts as drifted from the start of the run.
+	DriftResume
 )
 
 // String returns the kind in words.
@@ -31,6 +37,8 @@ func (k DriftKind) String() string {
 		return "duplicate"
 	case DriftOverlap:
 		return "overlap mismatch"
+	case DriftResume:
+		return "resumed without keys"
 	}
 	return fmt.Sprintf("DriftKind(%d)", int(k))
 }
@@ -60,35 +68,58 @@ type driftGuard[T any] struct {
 	seen  *keySet
 	last  T
 	any   bool
+	// within checks the order within each page too, for an order the
+	// runner took from the marks; unordered says a page broke it, which
+	// no change of the source explains: the API orders otherwise.
+	within, unordered bool
 }
 
-func newDriftGuard[T any](opts *Options[T]) *driftGuard[T] {
-	g := &driftGuard[T]{key: opts.Key, order: opts.Order, track: opts.TrackKeys && opts.Key != nil}
+// newDriftGuard returns the guard of a run with opts; keys are the key
+// hashes that the runs before it committed in the same sync.
+func newDriftGuard[T any](opts *Options[T], keys []uint64, within bool) *driftGuard[T] {
+	g := &driftGuard[T]{key: opts.Key, order: opts.Order, track: opts.TrackKeys && opts.Key != nil, within: within}
 	if g.track {
 		g.seen = newKeySet()
+		for _, h := range keys {
+			g.seen.addHash(h)
+		}
 	}
 	return g
 }
 
-// check returns the drifts that the page at pos shows.
-func (g *driftGuard[T]) check(pos Position, items []T) []Drift {
+// check returns the drifts that the page at pos shows. When it tracks
+// keys, it returns their hashes too, in the items' order.
+func (g *driftGuard[T]) check(pos Position, items []T) ([]Drift, []uint64) {
 	if len(items) == 0 {
-		return nil
+		return nil, nil
 	}
 	var out []Drift
 	if g.order != nil && g.any && g.order(items[0], g.last) < 0 {
 		out = append(out, Drift{Kind: DriftOutOfOrder, Position: pos, Key: g.keyOf(items[0])})
 	}
+	if g.within {
+		for i := 1; i < len(items); i++ {
+			if g.order(items[i], items[i-1]) < 0 {
+				g.unordered = true
+				out = append(out, Drift{Kind: DriftOutOfOrder, Position: pos, Key: g.keyOf(items[i])})
+				break
+			}
+		}
+	}
+	var hashes []uint64
 	if g.track {
+		hashes = make([]uint64, len(items))
 		for i := range items {
-			if k := g.key(items[i]); !g.seen.add(k) {
+			k := g.key(items[i])
+			hashes[i] = keyHash(k)
+			if !g.seen.addHash(hashes[i]) {
 				out = append(out, Drift{Kind: DriftDuplicate, Position: pos, Key: k})
 			}
 		}
 	}
 	g.last = items[len(items)-1]
 	g.any = true
-	return out
+	return out, hashes
 }
 
 func (g *driftGuard[T]) keyOf(v T) string {

@@ -90,4 +90,8 @@ type Result struct {
 	// run (see Options.Order and Options.TrackKeys); DriftCount counts all.
 	Drifts     []Drift
 	DriftCount int
+	// Warnings say what the run could not protect against a source that
+	// changes during a sync, such as a sync by position without a key
+	// (see [Describer]); Run logs each before the first request.
+	Warnings []string
 }

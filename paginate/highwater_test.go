@@ -77,7 +77,7 @@ func TestPageHighWater(t *testing.T) {
 			name:  "a sync stopped part way keeps the mark for when it completes",
 			steps: pages("m", "", paginate.StopNone, []string{"b", "c"}, []string{"d", "e"}),
 			marks: true, maxPages: 1,
-			want: paginate.Checkpoint{Stream: "default", Position: paginate.Position{Page: 2, Since: "a"}, HighWater: "m"},
+			want: paginate.Checkpoint{Stream: "default", Position: paginate.Position{Page: 2, Since: "a"}, HighWater: "m", Items: 2},
 			stop: paginate.StopMaxPages,
 		},
 	}

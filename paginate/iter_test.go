@@ -61,7 +61,7 @@ func TestIterateResult(t *testing.T) {
 			stopAt: 5,
 			want:   []int{1, 2, 3, 4, 5},
 			wantRes: paginate.Result{Stream: "numbers", Pages: 1, Items: 3, Stop: paginate.StopBreak, TotalItems: 7,
-				Checkpoint: paginate.Checkpoint{Stream: "numbers", Position: paginate.Position{Offset: 3}}},
+				Checkpoint: paginate.Checkpoint{Stream: "numbers", Position: paginate.Position{Offset: 3}, Items: 3}},
 		},
 		{
 			name:    "failure",
@@ -69,7 +69,7 @@ func TestIterateResult(t *testing.T) {
 			want:    []int{1, 2, 3, 4, 5, 6},
 			wantErr: "410 Gone",
 			wantRes: paginate.Result{Stream: "numbers", Pages: 2, Items: 6, Stop: paginate.StopError, TotalItems: 7,
-				Checkpoint: paginate.Checkpoint{Stream: "numbers", Position: paginate.Position{Offset: 6}}},
+				Checkpoint: paginate.Checkpoint{Stream: "numbers", Position: paginate.Position{Offset: 6}, Items: 6}},
 		},
 		{
 			name:    "no paginator",

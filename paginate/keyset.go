@@ -1,7 +1,6 @@
 package paginate
 
 import (
-	"hash/maphash"
 	"math/bits"
 )
 
@@ -19,8 +18,10 @@ import (
 // 13 at three million; past about four million keys they become likely,
 // and such syncs re-read from their mark each time. The exact hashes keep
 // syncs of up to 65,536 records free of them.
+//
+// The hashes are the same in every process (see keyHash), so that a
+// [KeyStore] can keep them for a run that resumes the sync.
 type keySet struct {
-	seed   maphash.Seed
 	exact  map[uint64]struct{}
 	blocks []keyBlock
 }
@@ -35,12 +36,30 @@ const (
 )
 
 func newKeySet() *keySet {
-	return &keySet{seed: maphash.MakeSeed(), exact: make(map[uint64]struct{})}
+	return &keySet{exact: make(map[uint64]struct{})}
 }
 
-// add adds key and reports whether it was new.
-func (s *keySet) add(key string) bool {
-	h := maphash.String(s.seed, key)
+// keyHash returns the hash of a key that the set holds: the two CRC-32s of
+// PageHash, which the processor computes, mixed so that every bit of the
+// result depends on every bit of both. It is the same in every process.
+// The CRC pair is linear, so keys that differ in 64 bits or fewer (the
+// same length, a few characters apart, as numbered ids are) never
+// collide; other pairs collide with a chance of about 2^-64.
+func keyHash(key string) uint64 {
+	var h PageHash
+	h.WriteString(key)
+	x := uint64(h.c)<<32 | uint64(h.i)
+	// The finalizer of MurmurHash3: a bijection.
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
+}
+
+// addHash adds the key whose hash is h and reports whether it was new.
+func (s *keySet) addHash(h uint64) bool {
 	if s.blocks == nil {
 		if _, ok := s.exact[h]; ok {
 			return false

@@ -101,6 +101,14 @@ type runner[T any] struct {
 	store    Store
 	log      *slog.Logger
 	retry    retrier
+	// warnings say what the run cannot protect (see protect);
+	// orderFromMarks says Options.Order compares HighWater marks
+	// because the options left it out.
+	warnings       []string
+	orderFromMarks bool
+	// keys is the store when it keeps the keys of the sync in progress
+	// and the run tracks keys.
+	keys KeyStore
 
 	// room, with group commit, bounds the items of the pages waiting
 	// for the committing side to roomSize (see send).
@@ -115,6 +123,7 @@ type runner[T any] struct {
 func newRunner[T any](p Paginator[T], sink any, opts Options[T]) *runner[T] {
 	r := &runner[T]{p: p, opts: opts, stream: opts.stream(sink), identity: identityOf(p, sink, opts.Identity),
 		store: opts.Store, log: opts.Logger}
+	r.orderFromMarks, r.warnings = protect(&r.opts, p, sink)
 	r.idText = r.identity.String()
 	r.retry = retrier{policy: opts.Retry, pause: new(pauseGate), onRetry: r.onRetry}
 	return r
@@ -144,8 +153,14 @@ func (r *runner[T]) start(ctx context.Context, lim limits, commit batchFunc[T]) 
 			return res, fmt.Errorf("paginate: stream %q: invalid paginator: %w", r.stream, err)
 		}
 	}
+	r.warn(ctx, &res)
 	cp, err := r.resume(ctx, &res)
 	if err != nil {
+		return res, err
+	}
+	keys, allKeys, err := r.loadKeys(ctx, cp)
+	if err != nil {
+		res.Stop = stopFor(ctx, err)
 		return res, err
 	}
 	if lim.pages > 1 {
@@ -153,5 +168,11 @@ func (r *runner[T]) start(ctx context.Context, lim limits, commit batchFunc[T]) 
 	}
 	ch, stop := r.startFetching(ctx, cp, max(r.opts.prefetch(), lim.pages))
 	defer stop()
-	return newCommitter(r, cp, &res, ch).loop(ctx, lim, commit)
+	c := newCommitter(r, cp, &res, ch, keys)
+	if !allKeys && !cp.Drifted {
+		// The runs before this one may have committed a record that
+		// moved since, and whose shift this run cannot see.
+		c.report(ctx, Drift{Kind: DriftResume, Position: cp.Position})
+	}
+	return c.loop(ctx, lim, commit)
 }

@@ -79,7 +79,7 @@ func TestRun(t *testing.T) {
 			edit:  func(s map[paginate.Position]*step) { s[p(3)].errs = []error{paginate.Permanent(errGone)} },
 			want: want{
 				items: itemsOf(linear(4, 1), 1, 2), stop: paginate.StopError, pages: 2,
-				cp:        paginate.Checkpoint{Stream: "default", Position: p(3)},
+				cp:        paginate.Checkpoint{Stream: "default", Position: p(3), Items: 2},
 				requested: []paginate.Position{{}, p(2), p(3)},
 				errIs:     errGone, errText: "fetch page 3: gone",
 			},
@@ -93,7 +93,7 @@ func TestRun(t *testing.T) {
 			opts: paginate.Options[string]{Retry: paginate.Retry{MaxAttempts: 3, InitialInterval: time.Millisecond, Jitter: -1}},
 			want: want{
 				items: itemsOf(linear(2, 1), 1), stop: paginate.StopError, pages: 1, retries: 2,
-				cp:        paginate.Checkpoint{Stream: "default", Position: p(2)},
+				cp:        paginate.Checkpoint{Stream: "default", Position: p(2), Items: 1},
 				requested: []paginate.Position{{}, p(2), p(2), p(2)},
 				errIs:     paginate.ErrRetriesExhausted, errText: "fetch page 2 (3 attempts): retries exhausted: flaky",
 			},
@@ -129,7 +129,7 @@ func TestRun(t *testing.T) {
 			},
 			want: want{
 				items: []string{"0", "a", "b"}, stop: paginate.StopLoopDetected, pages: 3,
-				cp:        paginate.Checkpoint{Stream: "default", Position: paginate.Position{Token: "A"}},
+				cp:        paginate.Checkpoint{Stream: "default", Position: paginate.Position{Token: "A"}, Items: 3},
 				requested: []paginate.Position{{}, {Token: "A"}, {Token: "B"}},
 				errIs:     paginate.ErrLoop, errText: `token A was already requested as page 2`,
 			},
@@ -145,7 +145,7 @@ func TestRun(t *testing.T) {
 			opts: paginate.Options[string]{Key: func(s string) string { return s }},
 			want: want{
 				items: []string{"a", "b", "c", "d", "e", "f"}, stop: paginate.StopLoopDetected, pages: 3,
-				cp:        paginate.Checkpoint{Stream: "default", Position: p(4)},
+				cp:        paginate.Checkpoint{Stream: "default", Position: p(4), Items: 6},
 				requested: []paginate.Position{{}, p(2), p(3), p(4)},
 				errIs:     paginate.ErrLoop, errText: "page 4 returned the same page as page 2",
 			},
@@ -206,7 +206,7 @@ func TestRun(t *testing.T) {
 			opts:  paginate.Options[string]{MaxPages: 2},
 			want: want{
 				items: itemsOf(linear(5, 1), 1, 2), stop: paginate.StopMaxPages, pages: 2,
-				cp:        paginate.Checkpoint{Stream: "default", Position: p(3)},
+				cp:        paginate.Checkpoint{Stream: "default", Position: p(3), Items: 2},
 				requested: []paginate.Position{{}, p(2)},
 			},
 		},
@@ -216,7 +216,7 @@ func TestRun(t *testing.T) {
 			opts:  paginate.Options[string]{MaxItems: 4},
 			want: want{
 				items: itemsOf(linear(5, 3), 1, 2), stop: paginate.StopMaxItems, pages: 2,
-				cp: paginate.Checkpoint{Stream: "default", Position: p(3)},
+				cp: paginate.Checkpoint{Stream: "default", Position: p(3), Items: 6},
 			},
 		},
 	}
@@ -292,7 +292,7 @@ func TestRunCancelMidRun(t *testing.T) {
 		CP    paginate.Checkpoint
 		Items []string
 	}{res.Stop, res.Pages, cp, sink.Items()}
-	wantCP := paginate.Checkpoint{Stream: "default", Position: paginate.Position{Page: 4}}
+	wantCP := paginate.Checkpoint{Stream: "default", Position: paginate.Position{Page: 4}, Items: 6}
 	if diff := cmp.Diff(struct {
 		Stop  paginate.StopReason
 		Pages int
@@ -324,7 +324,7 @@ func TestRunSinkErrorKeepsCheckpoint(t *testing.T) {
 		t.Errorf("error %q does not name the page", err)
 	}
 	cp, _, _ := store.Load(context.Background(), "default")
-	if diff := cmp.Diff(paginate.Checkpoint{Stream: "default", Position: paginate.Position{Page: 2}}, cp, ignoreLastPage); diff != "" {
+	if diff := cmp.Diff(paginate.Checkpoint{Stream: "default", Position: paginate.Position{Page: 2}, Items: 1}, cp, ignoreLastPage); diff != "" {
 		t.Errorf("checkpoint (-want +got):\n%s", diff)
 	}
 	if res.Stop != paginate.StopError || res.Pages != 1 {

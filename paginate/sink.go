@@ -34,7 +34,7 @@ type Committer[T any] interface {
 
 // MemorySink is a [Sink] and a [Committer] that keeps every item it receives
 // in memory, in order, together with the last checkpoint; it is also the
-// [Store] for that checkpoint. It is meant for tests and small syncs. The zero
+// [Store] for that checkpoint, and a [KeyStore]. It is meant for tests and small syncs. The zero
 // value is ready to use, and it is safe for concurrent use.
 type MemorySink[T any] struct {
 	mu    sync.Mutex

@@ -108,6 +108,7 @@ func confNextPageURL(size int) confNew {
 				TotalItemsPath: "total_items",
 			},
 			NextURLPath: "next_page_url",
+			ByPosition:  true,
 		}
 	}
 }
@@ -122,7 +123,8 @@ func confLinkHeader(size int) confNew {
 				SinceParam:       strategies.Query("updated_since"),
 				TotalItemsHeader: "X-Total-Count",
 			},
-			LinkRel: "next",
+			LinkRel:    "next",
+			ByPosition: true,
 		}
 	}
 }

@@ -326,14 +326,7 @@ func consistencyRun(t *testing.T, st consStrategy, seed uint64) (out consOutcome
 	store := new(paginate.MemoryStore)
 	var mark string // S0: the Since sync 1 starts from
 	if p.fromMark {
-		recs := srv.Records()
-		mark = confStamp(recs[len(recs)/4])
-		for _, u := range recs {
-			if confStamp(u) < mark {
-				tb.rows[u.ID] = u
-			}
-		}
-		_ = store.Save(t.Context(), paginate.Checkpoint{Stream: "users", Position: paginate.Position{Since: mark}, HighWater: mark})
+		mark = fromMark(t, srv, tb, store)
 	}
 	opts := paginate.Options[mockapi.User]{
 		Stream: "users", Store: store,
@@ -431,6 +424,23 @@ func consistencyRun(t *testing.T, st consStrategy, seed uint64) (out consOutcome
 	}
 	checkEqual(t, "sync 3", srv.Records(), tb)
 	return out
+}
+
+// fromMark starts the stream "users" in store from a high-water mark a
+// quarter into the source, with the records before it in the table, as if
+// an earlier sync had delivered them, and returns the mark.
+func fromMark(t *testing.T, srv *mockapi.Server, tb *consTable, store paginate.Store) string {
+	recs := srv.Records()
+	mark := confStamp(recs[len(recs)/4])
+	for _, u := range recs {
+		if confStamp(u) < mark {
+			tb.rows[u.ID] = u
+		}
+	}
+	if err := store.Save(t.Context(), paginate.Checkpoint{Stream: "users", Position: paginate.Position{Since: mark}, HighWater: mark}); err != nil {
+		t.Fatal(err)
+	}
+	return mark
 }
 
 // inScope returns the records of src at or after the mark.
@@ -564,44 +574,68 @@ func shiftedBehind(muts []mutation, mark string, size int, start func(url.Values
 }
 
 // TestConsistencyNeedsDriftDetection shows why page-number and offset syncs
-// need drift detection: without Options.TrackKeys, a sync that skips a
-// record shifted past a page boundary advances the high-water mark past
-// it, so that no later incremental sync fetches it, even on a quiet source.
+// need drift detection, and that paginate.Run turns it on by itself when it
+// knows a key. Without a key, a sync that skips a record shifted past a
+// page boundary advances the high-water mark past it, so that no later
+// incremental sync fetches it, even on a quiet source; the run says so in
+// its warnings. With Options.Key alone, the runner tracks the keys (the
+// strategies describe themselves as reading by position), and the quiet
+// sync leaves the table equal to the source.
 func TestConsistencyNeedsDriftDetection(t *testing.T) {
 	for _, st := range consStrategies[:3] { // page-number, in parallel, offset
 		t.Run(st.name, func(t *testing.T) {
 			lostForGood := 0
 			for seed := uint64(1); seed <= 10; seed++ {
-				p := consParamsFor(seed, st)
-				srv := mockapi.New(mockapi.Config{Records: p.records, Seed: seed, TieRate: p.tieRate, TieGroups: p.ties})
-				mut := &mutator{srv: srv, every: p.every, updates: p.updates, inserts: p.inserts}
-				hs := httptest.NewServer(mut)
-				t.Cleanup(hs.Close)
-				tb := &consTable{rows: make(map[string]mockapi.User)}
-				opts := paginate.Options[mockapi.User]{
-					Store: new(paginate.MemoryStore), Key: confKey, HighWater: confStamp,
-					Concurrency: st.conc, Retry: fast,
-				}
-				for i, mutating := range []bool{true, false} {
-					mut.set(mutating)
-					res, err := paginate.Run(t.Context(), st.new(p.size)(hs.URL, hs.Client()), paginate.Sink[mockapi.User](tb), opts)
-					if err != nil {
-						t.Fatalf("seed %d, sync %d: %v", seed, i+1, err)
+				for _, key := range []func(mockapi.User) string{nil, confKey} {
+					if lostWithout(t, st, seed, key) {
+						lostForGood++
 					}
-					if res.DriftCount > 0 {
-						t.Fatalf("seed %d, sync %d reported drift without TrackKeys or Order: %v", seed, i+1, res.Drifts)
-					}
-				}
-				// After the quiet sync, nothing is left for a later one
-				// to fetch: whatever the table lacks now is lost.
-				if missed := lostRecords(srv.Records(), tb, "9999"); len(missed) > 0 {
-					lostForGood++
-					t.Logf("seed %d: %d records lost for good, such as %+v", seed, len(missed), missed[0])
 				}
 			}
 			if lostForGood == 0 {
-				t.Errorf("no seed of 10 lost a record without drift detection; the mutations never shifted a page past the high-water mark")
+				t.Errorf("no seed of 10 lost a record without a key; the mutations never shifted a page past the high-water mark")
 			}
 		})
 	}
+}
+
+// lostWithout runs a sync of st while the source changes, then one on a
+// quiet source, with no drift detection set but key, and reports whether
+// records were lost for good; with a key, that fails the test.
+func lostWithout(t *testing.T, st consStrategy, seed uint64, key func(mockapi.User) string) bool {
+	p := consParamsFor(seed, st)
+	srv := mockapi.New(mockapi.Config{Records: p.records, Seed: seed, TieRate: p.tieRate, TieGroups: p.ties})
+	mut := &mutator{srv: srv, every: p.every, updates: p.updates, inserts: p.inserts}
+	hs := httptest.NewServer(mut)
+	defer hs.Close()
+	tb := &consTable{rows: make(map[string]mockapi.User)}
+	opts := paginate.Options[mockapi.User]{
+		Store: new(paginate.MemoryStore), Key: key, HighWater: confStamp,
+		Concurrency: st.conc, Retry: fast,
+	}
+	for i, mutating := range []bool{true, false} {
+		mut.set(mutating)
+		res, err := paginate.Run(t.Context(), st.new(p.size)(hs.URL, hs.Client()), paginate.Sink[mockapi.User](tb), opts)
+		if err != nil {
+			t.Fatalf("seed %d, sync %d: %v", seed, i+1, err)
+		}
+		switch {
+		case key == nil && res.DriftCount > 0:
+			t.Fatalf("seed %d, sync %d reported drift without a key: %v", seed, i+1, res.Drifts)
+		case key == nil && !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "no key is known") }):
+			t.Errorf("seed %d, sync %d by position without a key does not warn that it cannot be protected: %q", seed, i+1, res.Warnings)
+		case key != nil && len(res.Warnings) > 0:
+			t.Errorf("seed %d, sync %d with a key warns: %q", seed, i+1, res.Warnings)
+		}
+	}
+	// After the quiet sync, nothing is left for a later one to fetch:
+	// whatever the table lacks now is lost.
+	missed := lostRecords(srv.Records(), tb, "9999")
+	switch {
+	case len(missed) > 0 && key != nil:
+		t.Errorf("seed %d: with Options.Key alone, %d records lost for good, such as %+v", seed, len(missed), missed[0])
+	case len(missed) > 0:
+		t.Logf("seed %d: without a key, %d records lost for good, such as %+v", seed, len(missed), missed[0])
+	}
+	return len(missed) > 0 && key == nil
 }

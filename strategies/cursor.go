@@ -114,6 +114,14 @@ func (c *Cursor[T]) sinceIsCursor() bool {
 	return c.Params == nil && c.CursorParam.sent() && c.SinceParam == c.CursorParam
 }
 
+// Describe says that Cursor reads after the last record, not by
+// position, and whether its requests send the sync's Since (SinceParam,
+// the cursor when it is SinceParam, or NewestFirst; see
+// paginate.Describer).
+func (c *Cursor[T]) Describe() paginate.Description {
+	return paginate.Description{SendsSince: c.sendsSince()}
+}
+
 // Validate reports what is wrong with the configuration, as the first
 // Fetch would; paginate.Run calls it before the first request.
 func (c *Cursor[T]) Validate() error { return c.lazy.validate(c.compile) }

@@ -61,6 +61,15 @@ type NextToken[T any] struct {
 	// for Solr's cursorMark; empty sends no token then.
 	FirstToken string
 
+	// ByPosition says the tokens or next URLs count records rather than
+	// continue after the last record read, such as next URLs with
+	// ?page=3 or ?offset=100 (GitHub's and WordPress's Link headers,
+	// Laravel's next_page_url): a change of the source during a sync
+	// shifts records across their page boundaries as it does for
+	// PageNumber, and paginate.Run tracks the keys of an incremental sync
+	// to see it (see paginate.Describer).
+	ByPosition bool
+
 	lazy lazy[T]
 }
 
@@ -111,6 +120,13 @@ func count(bs ...bool) int {
 		}
 	}
 	return c
+}
+
+// Describe says whether NextToken reads by position (ByPosition), and
+// whether its requests send the sync's Since (SinceParam, or
+// NewestFirst; see paginate.Describer).
+func (n *NextToken[T]) Describe() paginate.Description {
+	return paginate.Description{ByPosition: n.ByPosition && n.NewestFirst == nil, SendsSince: n.sendsSince()}
 }
 
 // Validate reports what is wrong with the configuration, as the first

@@ -114,6 +114,16 @@ func (o *Offset[T]) compile() (*state[T], error) {
 
 func (o *Offset[T]) offsetParam() Param { return o.OffsetParam.or(Query("offset")) }
 
+// Describe says that Offset reads by position, unless Overlap checks for
+// shifts itself or the records come newest first (a change then moves
+// them before the position: one may come twice, none is skipped), and
+// whether its requests send the sync's Since (SinceParam, or
+// NewestFirst), so that paginate.Run tracks the keys of an incremental
+// sync that needs it (see paginate.Describer).
+func (o *Offset[T]) Describe() paginate.Description {
+	return paginate.Description{ByPosition: o.Overlap <= 0 && o.NewestFirst == nil, SendsSince: o.sendsSince()}
+}
+
 // Validate reports what is wrong with the configuration, as the first
 // Fetch would; paginate.Run calls it before the first request.
 func (o *Offset[T]) Validate() error { return o.lazy.validate(o.compile) }

@@ -90,6 +90,16 @@ func (p *PageNumber[T]) firstPage() int64 {
 	return 1
 }
 
+// Describe says that PageNumber reads by position, and whether its
+// requests send the sync's Since (SinceParam, or NewestFirst), so that
+// paginate.Run tracks the keys of an incremental sync (see
+// paginate.Describer). Newest first, a change moves records to the
+// front, before the position: the records after it shift towards the
+// end, and one may come twice, but none is skipped.
+func (p *PageNumber[T]) Describe() paginate.Description {
+	return paginate.Description{ByPosition: p.NewestFirst == nil, SendsSince: p.sendsSince()}
+}
+
 // Validate reports what is wrong with the configuration, as the first
 // Fetch would; paginate.Run calls it before the first request.
 func (p *PageNumber[T]) Validate() error { return p.lazy.validate(p.compile) }

@@ -166,6 +166,12 @@ func (pg *Paging[T]) check() error {
 	return nil
 }
 
+// sendsSince reports whether a sync's requests are bounded below by its
+// Since: sent as SinceParam, or applied by NewestFirst.
+func (pg *Paging[T]) sendsSince() bool {
+	return pg.SinceParam.sent() || pg.NewestFirst != nil
+}
+
 func (pg *Paging[T]) layout() string {
 	if pg.TimeLayout == "" {
 		return time.RFC3339

@@ -31,7 +31,8 @@ type Config[T any] struct {
 }
 
 // Sink keeps the rows of one table in memory. It is a [paginate.Sink], a
-// [paginate.Committer] and a [paginate.Store]. It is safe for concurrent
+// [paginate.Committer], a [paginate.Store], a [paginate.KeyStore] and a
+// [paginate.Keyer] (the table's primary key). It is safe for concurrent
 // use.
 type Sink[T any] struct {
 	mu     sync.Mutex
@@ -41,6 +42,7 @@ type Sink[T any] struct {
 	keyIdx []int
 	rows   map[string]*entry[T]
 	cps    map[string]paginate.Checkpoint
+	keys   paginate.MemoryStore
 	buf    []byte
 }
 
@@ -65,6 +67,21 @@ func New[T any](m *schema.Mapping[T], cfg Config[T]) *Sink[T] {
 
 // Table returns the table of the sink's mapping.
 func (s *Sink[T]) Table() schema.Table { return s.b.Mapping.Table() }
+
+// Key returns the primary key of item as text (see schema.Mapping.KeyOf),
+// which paginate.Run takes for Options.Key when that is nil.
+func (s *Sink[T]) Key(item T) string { return s.b.Mapping.KeyOf(item) }
+
+// SaveKeys keeps the key hashes of a page of the stream's sync in progress.
+func (s *Sink[T]) SaveKeys(ctx context.Context, stream string, items int64, keys []uint64) error {
+	return s.keys.SaveKeys(ctx, stream, items, keys)
+}
+
+// LoadKeys returns the key hashes of the stream's sync saved with items of
+// at most upTo, and forgets the others.
+func (s *Sink[T]) LoadKeys(ctx context.Context, stream string, upTo int64) ([]uint64, error) {
+	return s.keys.LoadKeys(ctx, stream, upTo)
+}
 
 // Write applies the records of items, in order. A bad record fails the
 // whole page with a *schema.RecordError and changes nothing.
@@ -196,5 +213,6 @@ func b2i(b bool) int {
 
 var (
 	_ paginate.Committer[int] = (*Sink[int])(nil)
-	_ paginate.Store          = (*Sink[int])(nil)
+	_ paginate.KeyStore       = (*Sink[int])(nil)
+	_ paginate.Keyer[int]     = (*Sink[int])(nil)
 )

@@ -118,11 +118,13 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 		err = s.finishTx(ctx, tx, inTx)
 	}
 	if err == nil {
+		s.committed(cp)
 		return nil
 	}
 	if s.conn.IsClosed() {
 		err = s.fail(err)
 		if cp != nil && s.settle(ctx, cp, cpText) {
+			s.committed(cp)
 			return nil // the page committed before the connection went
 		}
 		return err
@@ -136,6 +138,13 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 		}
 	}
 	return err
+}
+
+// committed drops the keys that the commit of cp wrote.
+func (s *Sink[T]) committed(cp *paginate.Checkpoint) {
+	if cp != nil {
+		s.pending.Drop(cp.Stream)
+	}
 }
 
 // keepBuf is the most bytes of encoded rows the sink keeps for the next
@@ -198,6 +207,9 @@ func (s *Sink[T]) writeCopy(ctx context.Context, vals []schema.Value, runs []bat
 	if cp != nil {
 		if _, err := s.conn.Exec(ctx, s.q.save, cp.Stream, string(cpText)); err != nil {
 			return -1, s.fail(fmt.Errorf("postgres: save checkpoint of %q: %w", cp.Stream, err))
+		}
+		if err := s.writeKeys(ctx, cp.Stream); err != nil {
+			return -1, err
 		}
 	}
 	if open {

@@ -131,6 +131,7 @@ func (s *Sink[T]) writePipelined(ctx context.Context, vals []schema.Value, runs 
 	}
 	if cp != nil {
 		b.ExecPrepared(s.q.saveName, [][]byte{[]byte(cp.Stream), cpText}, nil, nil)
+		s.queueKeys(&b, cp.Stream)
 	}
 	bctx := ctx
 	if !open {

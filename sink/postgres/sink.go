@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/internal/batch"
+	"github.com/pagekit/pagekit/sink/internal/keypage"
 	"github.com/pagekit/pagekit/sink/schema"
 )
 
@@ -50,7 +51,10 @@ type Config[T any] struct {
 // Sink writes records of type T to one PostgreSQL table, one transaction
 // per page, and keeps each stream's checkpoint in a state table of the same
 // database: it is a [paginate.Sink], a [paginate.Committer] and a
-// [paginate.Store].
+// [paginate.Store]. It is also a [paginate.KeyStore], which keeps the keys
+// of a sync in progress in the table <StateTable>_keys, written in the
+// transactions of the checkpoints, and a [paginate.Keyer], which gives
+// paginate.Run the table's primary key.
 //
 // A Sink holds one connection of its pool for its life, and takes a
 // session-level advisory lock on each stream it loads or commits, so that
@@ -82,6 +86,9 @@ type Sink[T any] struct {
 	formats  []int16  // all binary
 	allIdx   []int    // 0, 1, ... len(cols)-1
 	copyRows int      // upsert runs this long go through COPY
+	// pending are the keys of pages, by stream, waiting for the stream's
+	// next checkpoint (see SaveKeys).
+	pending keypage.Pending
 
 	// afterExec, when set by a test, runs after each data statement of a
 	// commit with the rows it wrote, and may fail the commit.
@@ -156,6 +163,10 @@ func columnNames(t schema.Table) []string {
 // (without the DeletedColumn it may add).
 func (s *Sink[T]) Table() schema.Table { return s.b.Mapping.Table() }
 
+// Key returns the primary key of item as text (see schema.Mapping.KeyOf),
+// which paginate.Run takes for Options.Key when that is nil.
+func (s *Sink[T]) Key(item T) string { return s.b.Mapping.KeyOf(item) }
+
 // usable returns the error that stops the sink, if any.
 func (s *Sink[T]) usable() error {
 	if s.err == nil && s.conn.IsClosed() {
@@ -212,5 +223,6 @@ func (s *Sink[T]) Close() error {
 
 var (
 	_ paginate.Committer[int] = (*Sink[int])(nil)
-	_ paginate.Store          = (*Sink[int])(nil)
+	_ paginate.KeyStore       = (*Sink[int])(nil)
+	_ paginate.Keyer[int]     = (*Sink[int])(nil)
 )

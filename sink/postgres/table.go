@@ -68,13 +68,14 @@ func ident(name string) string {
 
 // queries are a sink's SQL statements.
 type queries struct {
-	table, state, tmp      string // qualified names
-	copy, insert, truncate string
-	save, load             string
+	table, state, tmp            string // qualified names
+	copy, insert, truncate       string
+	save, load                   string
+	saveKeys, loadKeys, dropKeys string
 
 	// Prepared statements of the pipelined path, by name.
-	upsertName, deleteName, softName, saveName string
-	prepared                                   []string
+	upsertName, deleteName, softName, saveName, saveKeysName string
+	prepared                                                 []string
 }
 
 // stmtSeq numbers the prepared statements of sinks, whose names must
@@ -99,6 +100,7 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 	h.Write([]byte(nsp + "\x00" + s.table.Name))
 	q := &s.q
 	q.table, q.state = qualify(s.table.Name), qualify(cfg.StateTable)
+	keys := qualify(cfg.StateTable + "_keys")
 	q.tmp = fmt.Sprintf("pg_temp.%s", ident(fmt.Sprintf("pagekit_%x", h.Sum64())))
 
 	// Two workers starting at once would race on CREATE ... IF NOT
@@ -119,6 +121,14 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 )`); err != nil {
 			return fmt.Errorf("create state table %q: %w", cfg.StateTable, err)
 		}
+		if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+keys+` (
+	stream text NOT NULL,
+	items  bigint NOT NULL,
+	keys   bytea NOT NULL,
+	PRIMARY KEY (stream, items)
+)`); err != nil {
+			return fmt.Errorf("create keys table %q: %w", cfg.StateTable+"_keys", err)
+		}
 		return s.createTable(ctx, tx)
 	})
 	if err != nil {
@@ -138,9 +148,9 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 			sets = append(sets, ident(c.Name)+" = EXCLUDED."+ident(c.Name))
 		}
 	}
-	var keys []string
+	var pk []string
 	for _, k := range s.table.PrimaryKey {
-		keys = append(keys, ident(k))
+		pk = append(pk, ident(k))
 	}
 	insCols := slices.Clone(cols)
 	if s.deleted != "" {
@@ -155,7 +165,7 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 	}
 	q.copy = "COPY " + q.tmp + " (" + strings.Join(cols, ", ") + ") FROM STDIN BINARY"
 	q.insert = "INSERT INTO " + q.table + " (" + strings.Join(insCols, ", ") + ") SELECT " + strings.Join(sel, ", ") +
-		" FROM " + q.tmp + " ON CONFLICT (" + strings.Join(keys, ", ") + ") DO "
+		" FROM " + q.tmp + " ON CONFLICT (" + strings.Join(pk, ", ") + ") DO "
 	if len(sets) == 0 {
 		q.insert += "NOTHING"
 	} else {
@@ -166,7 +176,11 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 	q.save = "INSERT INTO " + q.state + " (stream, checkpoint, updated_at) VALUES ($1, $2::text::jsonb, now()) " +
 		"ON CONFLICT (stream) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = EXCLUDED.updated_at"
 	q.load = "SELECT checkpoint::text FROM " + q.state + " WHERE stream = $1"
-	return s.prepare(ctx, keys, insCols, sets)
+	q.saveKeys = "INSERT INTO " + keys + " (stream, items, keys) VALUES ($1, $2, $3) " +
+		"ON CONFLICT (stream, items) DO UPDATE SET keys = EXCLUDED.keys"
+	q.loadKeys = "SELECT keys FROM " + keys + " WHERE stream = $1"
+	q.dropKeys = "DELETE FROM " + keys + " WHERE stream = $1 AND items > $2"
+	return s.prepare(ctx, pk, insCols, sets)
 }
 
 // prepare prepares the statements of the pipelined path.
@@ -201,6 +215,7 @@ func (s *Sink[T]) prepare(ctx context.Context, keys, insCols, sets []string) err
 		{&q.upsertName, upsert, s.arrayOIDs(s.allIdx)},
 		{&q.deleteName, "DELETE FROM " + q.table + " AS t USING " + kfrom + " WHERE " + where, s.arrayOIDs(s.keyIdx)},
 		{&q.saveName, q.save, []uint32{oidText, oidText}},
+		{&q.saveKeysName, q.saveKeys, []uint32{oidText, oidInt8, oidBytea}},
 	}
 	if s.deleted != "" {
 		stmts = append(stmts, struct {

@@ -212,54 +212,93 @@ func (m *Mapping[T]) Row(rec *T, dst []Value) error {
 	if len(dst) != len(m.cols) {
 		panic(fmt.Sprintf("schema: Row needs %d values, got %d", len(m.cols), len(dst)))
 	}
-	var rv reflect.Value
-	var mp map[string]any
-	switch m.kind {
-	case mapRecord:
-		mp = *any(rec).(*map[string]any)
-	case scalarRecord:
-		rv = reflect.ValueOf(rec).Elem()
-	case pointerRecord:
-		rv = reflect.ValueOf(rec).Elem()
-		if rv.IsNil() {
-			return &RecordError{Table: m.table.Name, Err: fmt.Errorf("%w: nil record", ErrMissingKey)}
-		}
-		rv = rv.Elem()
-	default:
-		rv = reflect.ValueOf(rec).Elem()
+	rv, mp, err := m.record(rec)
+	if err != nil {
+		return err
 	}
 	for n, i := range m.order {
-		f := &m.cols[i]
-		dst[i] = Value{}
-		var fv reflect.Value
-		switch {
-		case m.kind == scalarRecord:
-			fv = rv
-		case m.kind == mapRecord:
-			x, ok := mp[f.name]
-			if !ok || x == nil {
-				dst[i].Null = true
-			} else {
-				fv = reflect.ValueOf(x)
-			}
-		case len(f.index) == 1:
-			fv = rv.Field(f.index[0])
-		default:
-			var err error
-			if fv, err = rv.FieldByIndexErr(f.index); err != nil {
-				dst[i].Null = true // through a nil embedded pointer
-			}
-		}
-		if fv.IsValid() {
-			if err := f.conv(fv, &dst[i]); err != nil {
-				return m.recordError(dst, n, i, err)
-			}
+		if err := m.value(rv, mp, i, &dst[i]); err != nil {
+			return m.recordError(dst, n, i, err)
 		}
 		if n < len(m.keyIdx) && missing(m.table.Columns[i].Type, &dst[i]) {
 			return m.recordError(dst, n, i, ErrMissingKey)
 		}
 	}
 	return nil
+}
+
+// record returns what the columns of rec are read from: a struct or scalar
+// value, or a map.
+func (m *Mapping[T]) record(rec *T) (reflect.Value, map[string]any, error) {
+	switch m.kind {
+	case mapRecord:
+		return reflect.Value{}, *any(rec).(*map[string]any), nil
+	case pointerRecord:
+		rv := reflect.ValueOf(rec).Elem()
+		if rv.IsNil() {
+			return rv, nil, &RecordError{Table: m.table.Name, Err: fmt.Errorf("%w: nil record", ErrMissingKey)}
+		}
+		return rv.Elem(), nil, nil
+	}
+	return reflect.ValueOf(rec).Elem(), nil, nil
+}
+
+// value reads column i of the record rv or mp into dst.
+func (m *Mapping[T]) value(rv reflect.Value, mp map[string]any, i int, dst *Value) error {
+	f := &m.cols[i]
+	*dst = Value{}
+	var fv reflect.Value
+	switch {
+	case m.kind == scalarRecord:
+		fv = rv
+	case m.kind == mapRecord:
+		x, ok := mp[f.name]
+		if !ok || x == nil {
+			dst.Null = true
+		} else {
+			fv = reflect.ValueOf(x)
+		}
+	case len(f.index) == 1:
+		fv = rv.Field(f.index[0])
+	default:
+		var err error
+		if fv, err = rv.FieldByIndexErr(f.index); err != nil {
+			dst.Null = true // through a nil embedded pointer
+		}
+	}
+	if fv.IsValid() {
+		return f.conv(fv, dst)
+	}
+	return nil
+}
+
+// KeyOf returns the primary key of rec as text that tells records apart:
+// the value itself for a key of one text column, such as "7f3c", or else
+// the form of [Mapping.Key], such as `org=4, id="7f3c"`. It returns ""
+// for a record without a valid key, which its row reports as an error.
+func (m *Mapping[T]) KeyOf(rec T) string {
+	rv, mp, err := m.record(&rec)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for n, i := range m.keyIdx {
+		var v Value
+		if m.value(rv, mp, i, &v) != nil || missing(m.table.Columns[i].Type, &v) {
+			return ""
+		}
+		c := m.table.Columns[i]
+		if len(m.keyIdx) == 1 && c.Type == String {
+			return v.Str
+		}
+		if n > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.Name)
+		b.WriteByte('=')
+		b.WriteString(FormatValue(c.Type, v))
+	}
+	return b.String()
 }
 
 // Rows extracts the values of every record in items, row after row, into

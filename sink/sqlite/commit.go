@@ -103,7 +103,7 @@ func (s *Sink[T]) Close() error {
 			errs = append(errs, st.Close())
 		}
 	}
-	for _, st := range []*sql.Stmt{s.del, s.soft, s.save, s.load, s.begin, s.commitSt, s.rollback} {
+	for _, st := range []*sql.Stmt{s.del, s.soft, s.save, s.load, s.begin, s.commitSt, s.rollback, s.saveKeys, s.loadKeys, s.dropKeys} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -150,6 +150,9 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 			err = fmt.Errorf("sqlite: save checkpoint of %q: %w", cp.Stream, err)
 		}
 	}
+	if err == nil && cp != nil {
+		err = s.writeKeys(ctx, cp.Stream)
+	}
 	if err == nil && tx != nil {
 		err = inTx(ctx, tx)
 	}
@@ -175,6 +178,9 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 			err = s.findRefused(ctx, vals, runs, err)
 		}
 		return err
+	}
+	if cp != nil {
+		s.pending.Drop(cp.Stream)
 	}
 	return nil
 }

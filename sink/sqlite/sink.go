@@ -10,6 +10,7 @@ import (
 
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/internal/batch"
+	"github.com/pagekit/pagekit/sink/internal/keypage"
 	"github.com/pagekit/pagekit/sink/schema"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -66,7 +67,10 @@ type Config[T any] struct {
 // page, and keeps each stream's checkpoint in the same database: it is a
 // [paginate.Sink], a [paginate.Committer] and a [paginate.Store], so
 // [paginate.Run] commits each page's rows and checkpoint atomically when
-// the sink is passed without a separate Options.Store.
+// the sink is passed without a separate Options.Store. It is also a
+// [paginate.KeyStore], which keeps the keys of a sync in progress in the
+// table <StateTable>_keys, written in the transactions of the checkpoints,
+// and a [paginate.Keyer], which gives Run the table's primary key.
 //
 // A Sink holds one connection of its database for its life; Close returns
 // it. Its methods are safe for concurrent use and run one at a time.
@@ -91,9 +95,15 @@ type Sink[T any] struct {
 	begin    *sql.Stmt
 	commitSt *sql.Stmt
 	rollback *sql.Stmt
-	args     []any
-	closed   bool
-	locks    streamLocks
+	saveKeys *sql.Stmt
+	loadKeys *sql.Stmt
+	dropKeys *sql.Stmt
+	// pending are the keys of pages, by stream, waiting for the stream's
+	// next checkpoint (see SaveKeys).
+	pending keypage.Pending
+	args    []any
+	closed  bool
+	locks   streamLocks
 
 	// afterExec, when set by a test, runs after each data statement of a
 	// commit and may fail it.
@@ -174,6 +184,9 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 	if err := createState(ctx, s.conn, cfg.StateTable); err != nil {
 		return err
 	}
+	if err := createKeys(ctx, s.conn, keysTable(cfg.StateTable)); err != nil {
+		return err
+	}
 	if err := createTable(ctx, s.conn, &s.table, cfg.DeletedColumn); err != nil {
 		return err
 	}
@@ -189,6 +202,7 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 		where = append(where, ident(s.table.Columns[i].Name)+" = ?")
 	}
 	st := ident(cfg.StateTable)
+	kt := ident(keysTable(cfg.StateTable))
 	stmts := []struct {
 		dst **sql.Stmt
 		q   string
@@ -197,6 +211,9 @@ func (s *Sink[T]) setup(ctx context.Context, cfg Config[T]) error {
 		{&s.save, "INSERT INTO " + st + " (stream, checkpoint, updated_at) VALUES (?, ?, ?) " +
 			"ON CONFLICT (stream) DO UPDATE SET checkpoint = excluded.checkpoint, updated_at = excluded.updated_at"},
 		{&s.load, "SELECT checkpoint FROM " + st + " WHERE stream = ?"},
+		{&s.saveKeys, "INSERT OR REPLACE INTO " + kt + " (stream, items, keys) VALUES (?, ?, ?)"},
+		{&s.loadKeys, "SELECT keys FROM " + kt + " WHERE stream = ?"},
+		{&s.dropKeys, "DELETE FROM " + kt + " WHERE stream = ? AND items > ?"},
 		// IMMEDIATE takes the write lock at once, so that a busy database
 		// makes BEGIN wait (busy_timeout) instead of failing a later write.
 		{&s.begin, "BEGIN IMMEDIATE"},
@@ -251,7 +268,12 @@ func (s *Sink[T]) setupLocks(ctx context.Context, cfg Config[T]) error {
 // (without the DeletedColumn it may add).
 func (s *Sink[T]) Table() schema.Table { return s.b.Mapping.Table() }
 
+// Key returns the primary key of item as text (see schema.Mapping.KeyOf),
+// which paginate.Run takes for Options.Key when that is nil.
+func (s *Sink[T]) Key(item T) string { return s.b.Mapping.KeyOf(item) }
+
 var (
 	_ paginate.Committer[int] = (*Sink[int])(nil)
-	_ paginate.Store          = (*Sink[int])(nil)
+	_ paginate.KeyStore       = (*Sink[int])(nil)
+	_ paginate.Keyer[int]     = (*Sink[int])(nil)
 )

@@ -4,10 +4,14 @@
 package usertest
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"testing"
 	"time"
 
+	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/schema"
 )
 
@@ -72,4 +76,68 @@ func RandomIDs(users []User, seed uint64) {
 	for i := range users {
 		users[i].ID = fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", r.Uint32(), r.IntN(1<<16), r.IntN(1<<12), r.IntN(1<<12), r.Uint64()>>16)
 	}
+}
+
+// KeySink is a sink that commits pages with their checkpoints and keeps
+// the keys of a sync in progress.
+type KeySink interface {
+	paginate.Committer[User]
+	paginate.KeyStore
+}
+
+// CheckKeyStore checks the paginate.KeyStore of a sink: the keys of pages
+// whose checkpoint was committed (by Commit or Save) come back, in any
+// order, from the sink as open returns it again, as a new process would
+// see it; the keys of a page whose checkpoint was not saved do not; a load
+// up to zero forgets the stream's keys and no other's.
+func CheckKeyStore(t *testing.T, open func() KeySink) {
+	t.Helper()
+	ctx := context.Background()
+	s := open()
+	users := Generate(6, 7)
+	step := func(stream string, items int64, keys []uint64, commit []User) {
+		t.Helper()
+		if err := s.SaveKeys(ctx, stream, items, keys); err != nil {
+			t.Fatalf("SaveKeys: %v", err)
+		}
+		cp := paginate.Checkpoint{Stream: stream, Position: paginate.Position{Page: items}, Items: items}
+		var err error
+		switch {
+		case commit == nil:
+			return // a crash before the commit
+		case len(commit) == 0:
+			err = s.Save(ctx, cp)
+		default:
+			err = s.Commit(ctx, commit, cp)
+		}
+		if err != nil {
+			t.Fatalf("commit: %v", err)
+		}
+	}
+	load := func(stream string, upTo int64, want []uint64) {
+		t.Helper()
+		got, err := s.LoadKeys(ctx, stream, upTo)
+		if err != nil {
+			t.Fatalf("LoadKeys(%q, %d): %v", stream, upTo, err)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("LoadKeys(%q, %d) = %v, want %v", stream, upTo, got, want)
+		}
+	}
+	step("u", 2, []uint64{1, 2}, users[:2])
+	step("u", 4, []uint64{3, 1 << 63}, []User{})
+	step("v", 1, []uint64{9}, users[2:3])
+	step("u", 6, []uint64{5, 6}, nil)
+	s = open()
+	load("u", 4, []uint64{1, 2, 3, 1 << 63})
+	// Keys saved ahead of a checkpoint that another run saves later.
+	step("u", 6, []uint64{7, 8}, nil)
+	load("u", 4, []uint64{1, 2, 3, 1 << 63})
+	step("u", 6, []uint64{10, 11}, users[3:])
+	load("u", 6, []uint64{1, 2, 3, 10, 11, 1 << 63})
+	load("u", 2, []uint64{1, 2})
+	load("u", 0, nil)
+	load("u", 100, nil)
+	load("v", 1, []uint64{9})
 }

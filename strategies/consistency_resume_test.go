@@ -1,0 +1,203 @@
+package strategies_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pagekit/pagekit/mockapi"
+	"github.com/pagekit/pagekit/paginate"
+)
+
+// This file checks the guarantee of consistency_test.go across stops and
+// resumes: a sync of a position-based strategy is stopped at a random page
+// (by a failed request, a cancellation or Options.MaxPages, each of which
+// leaves a checkpoint in the middle of the sync), the source changes, the
+// sync resumes, maybe stops and resumes again, and completes; then a sync
+// runs on a quiet source. The source changes during every run too. After
+// the completed sync, the invariant of checkComplete holds; after the
+// quiet sync, the table equals the source.
+
+// resumeStop is how a run of a resumed sync is stopped.
+type resumeStop int
+
+const (
+	stopByError resumeStop = iota
+	stopByCancel
+	stopByMaxPages
+)
+
+func (s resumeStop) String() string {
+	return [...]string{"error", "cancel", "max-pages"}[s]
+}
+
+// resumeParams are what a seed picks beyond consParams.
+type resumeParams struct {
+	consParams
+	// stops are the stops of the sync, each after pages[i] pages of its
+	// run; between two runs the source changes by updates[i] and
+	// inserts[i].
+	stops          []resumeStop
+	pages          []int
+	between        [][2]int
+	storeKeepsKeys bool
+}
+
+func resumeParamsFor(seed uint64, st consStrategy) resumeParams {
+	p := resumeParams{consParams: consParamsFor(seed, st), storeKeepsKeys: seed%4 != 3}
+	r := rand.New(rand.NewPCG(seed, 0x726573756d65))
+	n := 1 + r.IntN(3)
+	pages := max(2, p.records/p.size)
+	for range n {
+		p.stops = append(p.stops, resumeStop(r.IntN(3)))
+		p.pages = append(p.pages, 1+r.IntN(pages/2+1))
+		p.between = append(p.between, [2]int{r.IntN(p.size + 1), r.IntN(p.size/2 + 1)})
+	}
+	return p
+}
+
+// plainStore is a Store that keeps no keys of a sync in progress.
+type plainStore struct{ paginate.Store }
+
+// failing is the mock API behind a switch that answers every request with
+// 400 once armed, as an API that refuses a request does.
+type failing struct {
+	h    http.Handler
+	mu   chan struct{}
+	left int // requests to serve before failing; negative: never fail
+}
+
+func (f *failing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu <- struct{}{}
+	fail := f.left == 0
+	if f.left > 0 {
+		f.left--
+	}
+	<-f.mu
+	if fail {
+		http.Error(w, `{"error":"refused"}`, http.StatusBadRequest)
+		return
+	}
+	f.h.ServeHTTP(w, r)
+}
+
+func (f *failing) arm(left int) {
+	f.mu <- struct{}{}
+	f.left = left
+	<-f.mu
+}
+
+func TestConsistencyResume(t *testing.T) {
+	seeds := consSeeds(t)
+	for _, st := range consStrategies {
+		if st.stable || st.noTrack {
+			continue
+		}
+		t.Run(st.name, func(t *testing.T) {
+			for seed := uint64(1); seed <= seeds; seed++ {
+				t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+					resumeRun(t, st, seed)
+				})
+			}
+		})
+	}
+}
+
+func resumeRun(t *testing.T, st consStrategy, seed uint64) {
+	p := resumeParamsFor(seed, st)
+	t.Logf("params %+v", p)
+	srv := mockapi.New(mockapi.Config{Records: p.records, Seed: seed, TieRate: p.tieRate, TieGroups: p.ties})
+	mut := &mutator{srv: srv, every: p.every, updates: p.updates, inserts: p.inserts}
+	fl := &failing{h: mut, mu: make(chan struct{}, 1), left: -1}
+	hs := httptest.NewServer(fl)
+	defer hs.Close()
+	client := hs.Client()
+	defer client.CloseIdleConnections()
+
+	tb := &consTable{rows: make(map[string]mockapi.User)}
+	mem := new(paginate.MemoryStore)
+	var store paginate.Store = mem
+	if !p.storeKeepsKeys {
+		store = plainStore{mem}
+	}
+	if p.fromMark {
+		fromMark(t, srv, tb, store)
+	}
+	base := paginate.Options[mockapi.User]{
+		Stream: "users", Store: store,
+		Key: confKey, HighWater: confStamp, Order: consOrder, TrackKeys: true,
+		Concurrency: st.conc,
+		Retry:       fast,
+	}
+	drifted := false // the sync in progress reported drift
+	// run runs the sync once, stopped as stop says after pages pages, or
+	// to its end when pages is 0.
+	run := func(n int, mutating bool, stop resumeStop, pages int) (paginate.Result, error) {
+		t.Helper()
+		opts := base
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		if pages > 0 {
+			switch stop {
+			case stopByError:
+				fl.arm(pages)
+			case stopByCancel:
+				opts.Observe = func(e paginate.Event) {
+					if e.Kind == paginate.EventPageCommitted && e.Pages >= pages {
+						cancel()
+					}
+				}
+			case stopByMaxPages:
+				opts.MaxPages = pages
+			}
+		}
+		mut.set(mutating)
+		tb.delivered = nil
+		res, err := paginate.Run(ctx, st.new(p.size)(hs.URL, client), paginate.Sink[mockapi.User](tb), opts)
+		mut.set(false)
+		fl.arm(-1)
+		switch {
+		case pages == 0 && err != nil:
+			t.Fatalf("run %d: %v", n, err)
+		case pages > 0 && stop == stopByCancel && err != nil && !errors.Is(err, context.Canceled):
+			t.Fatalf("run %d, stopped by %v: %v", n, stop, err)
+		}
+		how := "to the end"
+		if pages > 0 {
+			how = fmt.Sprintf("stopped by %v after %d pages", stop, pages)
+		}
+		t.Logf("run %d (%s): %d pages, %d items, stop %v, resumed %v, drift %d %v, checkpoint %v, err %v",
+			n, how, res.Pages, res.Items, res.Stop, res.Resumed, res.DriftCount, firstDrifts(res.Drifts), res.Checkpoint.Position, err)
+		if res.Resumed && !p.storeKeepsKeys && !drifted && !slices.ContainsFunc(res.Drifts, func(d paginate.Drift) bool { return d.Kind == paginate.DriftResume }) {
+			t.Errorf("run %d resumed a sync without its keys and reported no DriftResume: %v", n, res.Drifts)
+		}
+		drifted = (drifted || res.DriftCount > 0) && !res.Checkpoint.Position.IsStart()
+		return res, err
+	}
+
+	done := false
+	for i, stop := range p.stops {
+		res, _ := run(i+1, true, stop, p.pages[i])
+		if res.Checkpoint.Position.IsStart() && res.Stop.Complete() {
+			done = true // the sync ended before the stop
+			break
+		}
+		srv.Update(p.between[i][0])
+		srv.Insert(p.between[i][1])
+	}
+	if !done {
+		res, _ := run(len(p.stops)+1, true, 0, 0)
+		checkComplete(t, "the resumed sync", srv.Records(), tb, res.Checkpoint.Position.Since)
+	}
+	res, _ := run(len(p.stops)+2, false, 0, 0)
+	if !res.Stop.Complete() {
+		t.Fatalf("the quiet sync stopped with %v", res.Stop)
+	}
+	checkEqual(t, "the quiet sync", srv.Records(), tb)
+}
