@@ -24,6 +24,9 @@
 //	          requests in flight each, sharing PostgreSQL (when
 //	          PAGEKIT_POSTGRES_DSN is set); a one-page partition through
 //	          the queue against a direct run, on SQLite and PostgreSQL
+//	protocols an Airbyte read (examples/platforms) of the users into
+//	          /dev/null against the fetch-and-decode floor and the
+//	          flagship into SQLite, each a process, in alternating rounds
 //
 // Usage:
 //
@@ -84,7 +87,7 @@ func main() {
 		return
 	}
 	cfg := config{}
-	rows := flag.String("rows", "e2e,overhead,latency,memory,sinks,connector,workers", "comma-separated rows to measure")
+	rows := flag.String("rows", "e2e,overhead,latency,memory,sinks,connector,workers,protocols", "comma-separated rows to measure")
 	flag.BoolVar(&cfg.quick, "quick", false, "a CI-sized run: small sizes, same code paths")
 	flag.IntVar(&cfg.records, "records", 100_000, "e2e, overhead: records to sync")
 	flag.IntVar(&cfg.e2eRounds, "e2e-rounds", 3, "e2e: rounds of each contender; the medians are compared")
@@ -132,6 +135,7 @@ func measureRows(ctx context.Context, cfg config) ([]row, error) {
 		{"sinks", sinks},
 		{"connector", connectorRows},
 		{"workers", workersRows},
+		{"protocols", protocolRows},
 	}
 	for _, m := range measure {
 		if !cfg.rows[m.name] {
