@@ -315,7 +315,7 @@ func ConnectorSummary(w io.Writer, res connector.Result, err error) {
 			strconv.Itoa(r.Pages), strconv.FormatInt(r.Items, 10), strconv.Itoa(r.Retries), r.Stop.String(),
 			r.Duration.Round(time.Millisecond).String()})
 	}
-	printGrid(w, cells)
+	printGrid(w, cells, 0)
 }
 
 // partitions is the partitions cell of a stream's row.

@@ -341,3 +341,14 @@ func TestConnectorFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestGridFits: on a terminal of 80 columns the widest columns are cut
+// until the box fits.
+func TestGridFits(t *testing.T) {
+	cells := [][]string{{"id", "name", "email", "company", "updatedAt"},
+		{"74151be4-ab1a-44dc-ac4d-7c264531c62a", "Debra Alvarez", "dalvarez0@example.net", "Miller, Martin and King", "2022-01-01T07:54:43.000000Z"}}
+	v := newVT(80)
+	printGrid(v, cells, 80)
+	checkScreen(t, v, 80)
+	golden(t, "grid-80.txt", v.frame())
+}

@@ -115,7 +115,11 @@ func describe(err error) string {
 	for i, c := range mm.Changes {
 		changes[i] = c.String()
 	}
-	return fmt.Sprintf("the checkpoint of stream %q (at %v) was saved with other settings: %s", mm.Stream, mm.Position, strings.Join(changes, "; "))
+	at := ""
+	if !mm.Position.IsStart() {
+		at = fmt.Sprintf(" (at %s)", shortPosition(mm.Position))
+	}
+	return fmt.Sprintf("the checkpoint of stream %q%s was saved with other settings: %s", mm.Stream, at, strings.Join(changes, "; "))
 }
 
 // Advice returns what a person at the command line can do about err, in

@@ -12,7 +12,8 @@ import (
 // Table runs query on db and prints the rows it returns under title, in a
 // box, as a connector SDK's debug run prints the table it filled. Long
 // values are cut short and newlines shown as " / ", so that each row
-// stays on one line; NULL prints as NULL.
+// stays on one line; on a terminal the widest columns are cut further
+// until the box fits its width. NULL prints as NULL.
 func Table(ctx context.Context, w io.Writer, db *sql.DB, title, query string, args ...any) error {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -43,7 +44,7 @@ func Table(ctx context.Context, w io.Writer, db *sql.DB, title, query string, ar
 		return fmt.Errorf("console: table: %w", err)
 	}
 	fmt.Fprintf(w, "\n%s\n", title)
-	printGrid(w, cells)
+	printGrid(w, cells, terminalWidth(w))
 	return nil
 }
 
@@ -62,12 +63,50 @@ func cell(v sql.NullString) string {
 	return s
 }
 
-// printGrid prints cells, the first row being the header, in a box.
-func printGrid(w io.Writer, cells [][]string) {
+// terminalWidth returns the width of the terminal w writes to, or 0 when
+// it is not one.
+func terminalWidth(w io.Writer) int {
+	if IsTerminal(w) {
+		return Width(w)
+	}
+	return 0
+}
+
+// minColumn is the narrowest a column is cut to so that a box fits.
+const minColumn = 8
+
+// printGrid prints cells, the first row being the header, in a box that
+// fits in width columns (0: any width), cutting the widest columns' cells
+// as needed.
+func printGrid(w io.Writer, cells [][]string, width int) {
 	widths := make([]int, len(cells[0]))
 	for _, line := range cells {
 		for i, c := range line {
 			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	if width > 0 {
+		total := 1
+		for _, n := range widths {
+			total += n + 3
+		}
+		for total > width-1 {
+			widest := 0
+			for i, n := range widths {
+				if n > widths[widest] {
+					widest = i
+				}
+			}
+			if widths[widest] <= minColumn {
+				break
+			}
+			widths[widest]--
+			total--
+		}
+		for _, line := range cells {
+			for i := range line {
+				line[i] = cut(line[i], widths[i])
+			}
 		}
 	}
 	rule := func() {

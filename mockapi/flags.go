@@ -32,5 +32,5 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.PageSizeCap, "page-cap", c.PageSizeCap, p+"serve at most this many records a page (0: no cap)")
 	fs.BoolVar(&c.ClampPages, "clamp-pages", c.ClampPages, p+"answer pages past the end with the last page, as json-server 1.x does")
 	fs.BoolVar(&c.NoTotals, "no-totals", c.NoTotals, p+"leave totals out of responses")
-	fs.IntVar(&c.Mutate.Every, "mutate-every", c.Mutate.Every, p+"change the dataset every this many requests: one update and one insert, unless Mutate says otherwise (0: never)")
+	fs.IntVar(&c.Mutate.Every, "mutate-every", c.Mutate.Every, p+"change the dataset every this many requests: update one record and insert one (0: never)")
 }

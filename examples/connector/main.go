@@ -25,6 +25,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -81,38 +82,34 @@ func mark(t time.Time) string { return t.UTC().Format(markLayout) }
 
 // config is what the flags set; the tests fill it directly.
 type config struct {
-	URL         string         // the API's base URL; empty starts the mock API in-process
-	DB          string         // SQLite file
-	Streams     []string       // the streams to sync; empty means all
-	Reset       bool           // forget the selected streams' checkpoints
-	Discover    bool           // list the streams and tables, and sync nothing
-	EveryUser   bool           // visit every user's orders, not only the changed users'
-	InFlight    int            // requests in flight at once, over every stream
-	Rate        float64        // requests a second to the host; 0: no limit
-	Concurrency int            // pages of one stream or partition fetched at once
-	Verbose     bool           // log every page instead of drawing a progress line
-	Mock        mockapi.Config // the in-process mock API, when URL is empty
-	Retry       paginate.Retry // the retry policy; the zero value is sane
+	// Flags are the flags every sync shares: -url (the API's base URL),
+	// -db, -streams, -per-page, -concurrency (pages of one stream or user
+	// at once), -timeout, -reset, -restart, -v, -show.
+	console.Flags
+	Discover  bool           // list the streams and tables, and sync nothing
+	EveryUser bool           // visit every user's orders, not only the changed users'
+	InFlight  int            // requests in flight at once, over every stream
+	Rate      float64        // requests a second to the host; 0: no limit
+	Mock      mockapi.Config // the in-process mock API, when URL is empty
+	Retry     paginate.Retry // the retry policy; the zero value is sane
 }
 
 func main() {
-	cfg := config{Mock: mockapi.Config{Records: 500}}
+	cfg := config{
+		Flags: console.Flags{DB: "connector.db", PerPage: 50, Concurrency: 4, Timeout: strategies.DefaultHeaderTimeout, Show: 3},
+		Mock:  mockapi.Config{Records: 500},
+	}
 	fs := flag.NewFlagSet("connector", flag.ExitOnError)
-	fs.StringVar(&cfg.URL, "url", "", "base URL of the API, such as http://127.0.0.1:5001 (default: an in-process mock API)")
-	fs.StringVar(&cfg.DB, "db", "connector.db", "SQLite database `file`")
-	streams := fs.String("streams", "", "comma-separated `streams` to sync: users, orders, events (default: all)")
-	fs.BoolVar(&cfg.Reset, "reset", false, "forget the checkpoints of the selected streams and sync them again from the start")
+	cfg.Register(fs, console.FlagURL|console.FlagDB|console.FlagStreams|console.FlagPerPage|console.FlagConcurrency|
+		console.FlagTimeout|console.FlagReset|console.FlagRestart|console.FlagVerbose|console.FlagShow)
+	fs.Lookup("url").Usage = "the API's base `URL`, such as http://127.0.0.1:5001 (default: an in-process mock API)"
+	fs.Lookup("streams").Usage = "comma-separated `streams` to sync: users, orders, events (default: all)"
 	fs.BoolVar(&cfg.Discover, "discover", false, "list the streams and their tables, and sync nothing")
 	fs.BoolVar(&cfg.EveryUser, "every-user", false, "visit the orders of every user, not only of the users changed since the last sync")
 	fs.IntVar(&cfg.InFlight, "in-flight", 16, "requests in flight at once, over every stream")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "requests a second to the API's host (0: no limit)")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages of one stream or user fetched at once")
-	fs.BoolVar(&cfg.Verbose, "v", false, "log every page committed instead of drawing a progress line")
 	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
-	if *streams != "" {
-		cfg.Streams = strings.Split(*streams, ",")
-	}
 
 	// Ctrl-C or SIGTERM cancels ctx: every stream stops after the pages
 	// being committed, and the next run resumes from there.
@@ -169,7 +166,26 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (connector.R
 	res, err := c.Run(ctx, cfg.Streams...)
 	prog.Finish()
 	console.ConnectorSummary(stdout, res, err)
+	if cfg.Show > 0 && len(res.Streams) > 0 {
+		err = errors.Join(err, show(context.WithoutCancel(ctx), stdout, db, cfg.Show))
+	}
 	return res, err
+}
+
+// show prints the first rows of each table.
+func show(ctx context.Context, w io.Writer, db *sql.DB, n int) error {
+	for _, q := range []struct{ table, columns, order string }{
+		{"users", `id, name, email, "updatedAt"`, `"updatedAt", id`},
+		{"orders", `id, "userId", status, amount, "updatedAt"`, `"updatedAt", id`},
+		{"events", `id, type, "userId", "createdAt"`, `"createdAt", id`},
+	} {
+		title := fmt.Sprintf("Table %q, first %d rows by %s:", q.table, n, strings.Trim(strings.Split(q.order, ",")[0], `"`))
+		query := fmt.Sprintf(`SELECT %s FROM %q ORDER BY %s LIMIT %d`, q.columns, q.table, q.order, n)
+		if err := console.Table(ctx, w, db, title, query); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // tables are the sinks of the three tables.
@@ -208,14 +224,16 @@ func (t *tables) close() {
 // requests through client, the Limiter's, so that the budget, the rate and
 // Retry-After pauses apply to them all.
 func streams(base string, client strategies.Doer, dst *tables, cfg config) []*connector.Stream {
+	timeouts := strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}
 	users := connector.NewStream("users", &strategies.PageNumber[User]{
 		HTTP: strategies.HTTP{
-			URL:    base + mockapi.PathPageNumber,
-			Client: client,
-			Query:  url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+			URL:      base + mockapi.PathPageNumber,
+			Client:   client,
+			Timeouts: timeouts,
+			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
 		Paging: strategies.Paging[User]{
-			Size:           50,
+			Size:           cfg.PerPage,
 			SizeParam:      strategies.Query("per_page"),
 			SinceParam:     strategies.Query("updated_since"),
 			ItemsPath:      "data",
@@ -229,6 +247,7 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 		HighWater:   func(u User) string { return mark(u.UpdatedAt) },
 		Key:         func(u User) string { return u.ID },
 		Concurrency: cfg.Concurrency,
+		Restart:     cfg.Restart,
 		Retry:       cfg.Retry,
 	})
 
@@ -241,9 +260,9 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 		Key:    func(u User) string { return u.ID },
 		Paginator: func(u User) (paginate.Paginator[Order], error) {
 			return &strategies.PageNumber[Order]{
-				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
+				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client, Timeouts: timeouts},
 				Paging: strategies.Paging[Order]{
-					Size:           50,
+					Size:           cfg.PerPage,
 					SizeParam:      strategies.Query("per_page"),
 					SinceParam:     strategies.Query("updated_since"),
 					ItemsPath:      "data",
@@ -257,15 +276,16 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 		HighWater:   func(o Order) string { return mark(o.UpdatedAt) },
 		Key:         func(o Order) string { return o.ID },
 		Concurrency: cfg.Concurrency,
+		Restart:     cfg.Restart,
 		Retry:       cfg.Retry,
 	})
 
 	// An append-only log behind an opaque next token, incremental by
 	// created_since.
 	events := connector.NewStream("events", &strategies.NextToken[Event]{
-		HTTP: strategies.HTTP{URL: base + mockapi.PathEvents, Client: client},
+		HTTP: strategies.HTTP{URL: base + mockapi.PathEvents, Client: client, Timeouts: timeouts},
 		Paging: strategies.Paging[Event]{
-			Size:       50,
+			Size:       cfg.PerPage,
 			SinceParam: strategies.Query("created_since"),
 			ItemsPath:  "data",
 		},
@@ -274,6 +294,7 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 	}, dst.events, paginate.Options[Event]{
 		HighWater: func(e Event) string { return mark(e.CreatedAt) },
 		Key:       func(e Event) string { return e.ID },
+		Restart:   cfg.Restart,
 		Retry:     cfg.Retry,
 	})
 	return []*connector.Stream{users, orders, events}

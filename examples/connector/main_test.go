@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pagekit/pagekit/connector"
+	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/examples/internal/exampletest"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
@@ -39,11 +40,9 @@ func TestMain(m *testing.M) {
 
 func testConfig(t *testing.T, base string) config {
 	return config{
-		URL:         base,
-		DB:          filepath.Join(t.TempDir(), "connector.db"),
-		InFlight:    8,
-		Concurrency: 4,
-		Retry:       paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxAttempts: 10},
+		Flags:    console.Flags{URL: base, DB: filepath.Join(t.TempDir(), "connector.db"), PerPage: 50, Concurrency: 4},
+		InFlight: 8,
+		Retry:    paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxAttempts: 10},
 	}
 }
 

@@ -67,33 +67,19 @@ const sinceLayout = "2006-01-02T15:04:05Z"
 func updated(u User) string { return u.UpdatedAt.UTC().Format(sinceLayout) }
 
 type config struct {
-	URL     string // the page_number endpoint; empty starts the mock API in-process
-	DB      string
-	PerPage int
-	// Concurrency is Options.Concurrency. A cursor or a next token is only
-	// known once the page before it has arrived, so these paginators cannot
-	// plan and the runner fetches one page ahead whatever the value; the flag
-	// is here so that every example takes the same flags.
-	Concurrency int
-	Timeout     time.Duration // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
-	Reset       bool
-	Verbose     bool
-	Show        int
-	Mock        mockapi.Config
-	Retry       paginate.Retry
+	// Flags are the flags every sync shares: -url, -db, -per-page,
+	// -timeout, -reset, -restart, -v... A cursor is only known once the
+	// page before it has arrived, so this paginator cannot plan and the
+	// runner fetches one page ahead whatever -concurrency says.
+	console.Flags
+	Mock  mockapi.Config
+	Retry paginate.Retry
 }
 
 func main() {
-	cfg := config{}
+	cfg := config{Flags: console.Flags{DB: "warehouse.db", PerPage: 50, Concurrency: 4, Timeout: strategies.DefaultHeaderTimeout, Show: 5}}
 	fs := flag.NewFlagSet("cursor", flag.ExitOnError)
-	fs.StringVar(&cfg.URL, "url", "", "page_number endpoint of the API, walked by updated_since (default: an in-process mock API)")
-	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
-	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once where positions can be planned (not for cursor or token paging: one page ahead)")
-	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
-	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
-	fs.BoolVar(&cfg.Verbose, "v", false, "log every page instead of drawing a progress bar")
-	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
+	cfg.Register(fs, console.SyncFlags)
 	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
 
@@ -161,6 +147,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	res, err := paginate.Run(ctx, api, users, paginate.Options[User]{
 		Stream:      stream,
 		Concurrency: cfg.Concurrency,
+		MaxItems:    cfg.Limit,
+		Restart:     cfg.Restart,
 		HighWater:   updated,
 		Key:         func(u User) string { return u.ID },
 		// A keyset walk never goes back in updatedAt; a page that does

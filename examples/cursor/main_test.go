@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/examples/internal/exampletest"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
@@ -24,11 +25,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m, exampletest.LeakOptions..
 
 func testConfig(t *testing.T, base string) config {
 	return config{
-		URL:     base + mockapi.PathPageNumber,
-		DB:      filepath.Join(t.TempDir(), "warehouse.db"),
-		PerPage: 50,
-		Show:    5,
-		Retry:   paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxAttempts: 10},
+		Flags: console.Flags{
+			URL:     base + mockapi.PathPageNumber,
+			DB:      filepath.Join(t.TempDir(), "warehouse.db"),
+			PerPage: 50,
+			Show:    5,
+		},
+		Retry: paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxAttempts: 10},
 	}
 }
 

@@ -35,23 +35,15 @@ type User struct {
 }
 
 type config struct {
-	URL         string // the page_number endpoint; empty starts the mock API in-process
-	PerPage     int
-	Concurrency int
-	Timeout     time.Duration // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
-	Limit       int           // records to print; 0 prints all
-	Mock        mockapi.Config
-	Retry       paginate.Retry
+	console.Flags // the shared flags that apply to a loop: -url, -per-page, -concurrency, -timeout, -limit
+	Mock          mockapi.Config
+	Retry         paginate.Retry
 }
 
 func main() {
-	cfg := config{}
+	cfg := config{Flags: console.Flags{PerPage: 50, Concurrency: 4, Timeout: strategies.DefaultHeaderTimeout}}
 	fs := flag.NewFlagSet("iterate", flag.ExitOnError)
-	fs.StringVar(&cfg.URL, "url", "", "page_number endpoint of the API (default: an in-process mock API)")
-	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
-	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
-	fs.IntVar(&cfg.Limit, "limit", 0, "stop after this many records (0: all)")
+	cfg.Register(fs, console.FlagURL|console.FlagPerPage|console.FlagConcurrency|console.FlagTimeout|console.FlagLimit)
 	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
 
@@ -99,7 +91,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error)
 		}
 		fmt.Fprintf(w, "%-36s  %-20s  %-24s  %s\n", u.ID, u.UpdatedAt.UTC().Format(time.RFC3339), u.Name, u.Email)
 		n++
-		if n == cfg.Limit {
+		if int64(n) == cfg.Limit {
 			break // stops fetching; no goroutine is left behind
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/examples/internal/exampletest"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
@@ -20,7 +21,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m, exampletest.LeakOptions..
 
 func testConfig(endpoint string) config {
 	return config{
-		URL: endpoint, PerPage: 50, Concurrency: 4,
+		Flags: console.Flags{URL: endpoint, PerPage: 50, Concurrency: 4},
 		Retry: paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxAttempts: 10},
 	}
 }

@@ -53,34 +53,20 @@ const sinceLayout = "2006-01-02T15:04:05Z"
 
 type config struct {
 	Variant string // url, link or token
-	URL     string // the endpoint; empty starts the mock API in-process
-	DB      string
-	PerPage int
-	// Concurrency is Options.Concurrency. A cursor or a next token is only
-	// known once the page before it has arrived, so these paginators cannot
-	// plan and the runner fetches one page ahead whatever the value; the flag
-	// is here so that every example takes the same flags.
-	Concurrency int
-	Timeout     time.Duration // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
-	Reset       bool
-	Verbose     bool
-	Show        int
-	Mock        mockapi.Config
-	Retry       paginate.Retry
+	// Flags are the flags every sync shares: -url, -db, -per-page,
+	// -timeout, -reset, -restart, -v... A next token is only known once
+	// the page before it has arrived, so this paginator cannot plan and
+	// the runner fetches one page ahead whatever -concurrency says.
+	console.Flags
+	Mock  mockapi.Config
+	Retry paginate.Retry
 }
 
 func main() {
-	cfg := config{}
+	cfg := config{Flags: console.Flags{DB: "warehouse.db", PerPage: 50, Concurrency: 4, Timeout: strategies.DefaultHeaderTimeout, Show: 5}}
 	fs := flag.NewFlagSet("nexttoken", flag.ExitOnError)
 	fs.StringVar(&cfg.Variant, "variant", "url", "where the next page is: url (next_page_url in the body), link (Link header) or token (next_token in the body)")
-	fs.StringVar(&cfg.URL, "url", "", "endpoint of the API for the variant (default: an in-process mock API)")
-	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
-	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once where positions can be planned (not for cursor or token paging: one page ahead)")
-	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
-	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
-	fs.BoolVar(&cfg.Verbose, "v", false, "log every page instead of drawing a progress bar")
-	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
+	cfg.Register(fs, console.SyncFlags)
 	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
 
@@ -196,6 +182,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	res, err := paginate.Run(ctx, api, users, paginate.Options[User]{
 		Stream:      stream,
 		Concurrency: cfg.Concurrency,
+		MaxItems:    cfg.Limit,
+		Restart:     cfg.Restart,
 		HighWater:   func(u User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
 		Key:         func(u User) string { return u.ID },
 		// next_page_url and Link walk page numbers: a record updated

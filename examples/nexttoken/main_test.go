@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/examples/internal/exampletest"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
@@ -30,11 +31,13 @@ var variants = []struct{ name, path string }{
 func testConfig(t *testing.T, variant, endpoint string) config {
 	return config{
 		Variant: variant,
-		URL:     endpoint,
-		DB:      filepath.Join(t.TempDir(), "warehouse.db"),
-		PerPage: 50,
-		Show:    5,
-		Retry:   paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxAttempts: 10},
+		Flags: console.Flags{
+			URL:     endpoint,
+			DB:      filepath.Join(t.TempDir(), "warehouse.db"),
+			PerPage: 50,
+			Show:    5,
+		},
+		Retry: paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxAttempts: 10},
 	}
 }
 

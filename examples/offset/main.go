@@ -48,29 +48,15 @@ type User struct {
 const sinceLayout = "2006-01-02T15:04:05Z"
 
 type config struct {
-	URL         string // the offset endpoint; empty starts the mock API in-process
-	DB          string
-	Limit       int
-	Concurrency int
-	Timeout     time.Duration // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
-	Reset       bool
-	Verbose     bool
-	Show        int
-	Mock        mockapi.Config
-	Retry       paginate.Retry
+	console.Flags // the flags every sync shares: -url, -db, -per-page, -timeout, -reset, -restart, -v...
+	Mock          mockapi.Config
+	Retry         paginate.Retry
 }
 
 func main() {
-	cfg := config{}
+	cfg := config{Flags: console.Flags{DB: "warehouse.db", PerPage: 50, Concurrency: 4, Timeout: strategies.DefaultHeaderTimeout, Show: 5}}
 	fs := flag.NewFlagSet("offset", flag.ExitOnError)
-	fs.StringVar(&cfg.URL, "url", "", "offset endpoint of the API (default: an in-process mock API)")
-	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
-	fs.IntVar(&cfg.Limit, "limit", 50, "records a page")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
-	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
-	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
-	fs.BoolVar(&cfg.Verbose, "v", false, "log every page instead of drawing a progress bar")
-	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
+	cfg.Register(fs, console.SyncFlags)
 	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
 
@@ -123,7 +109,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
 		},
 		Paging: strategies.Paging[User]{
-			Size:           cfg.Limit,
+			Size:           cfg.PerPage,
 			SinceParam:     strategies.Query("updated_since"),
 			SinceDefault:   "0001-01-01T00:00:00Z",
 			ItemsPath:      "data",
@@ -142,6 +128,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		TrackKeys:   true,
 		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
 		Concurrency: cfg.Concurrency,
+		MaxItems:    cfg.Limit,
+		Restart:     cfg.Restart,
 		Retry:       cfg.Retry,
 		Logger:      prog.Logger,
 		Observe:     prog.Observe,

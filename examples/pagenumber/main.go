@@ -7,6 +7,7 @@
 //	go run ./examples/pagenumber            # full sync from an in-process mock API into ./warehouse.db
 //	go run ./examples/pagenumber            # again: incremental, from the saved high-water mark
 //	go run ./examples/pagenumber -reset     # full re-sync
+//	go run ./examples/pagenumber -per-page 20 -restart # new settings: start over from the last completed sync
 //	go run ./examples/pagenumber -url http://127.0.0.1:5001/pagination/page_number
 //	go run ./examples/pagenumber -postgres postgres://user@127.0.0.1:5432/warehouse
 //
@@ -79,31 +80,15 @@ const sinceLayout = "2006-01-02T15:04:05Z"
 
 // config is what the flags set; the tests fill it directly.
 type config struct {
-	URL         string         // the page_number endpoint; empty starts the mock API in-process
-	DB          string         // SQLite file
-	Postgres    string         // PostgreSQL DSN; when set, the destination instead of DB
-	PerPage     int            // records a page (the API allows 1 to 50)
-	Concurrency int            // pages fetched at once
-	Timeout     time.Duration  // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
-	Reset       bool           // forget the checkpoint: full re-sync
-	Verbose     bool           // log every page, even on a terminal
-	Show        int            // rows of the table printed at the end
-	Mock        mockapi.Config // the in-process mock API, when URL is empty
-	Retry       paginate.Retry // the retry policy; the zero value is sane
+	console.Flags                // the flags every sync shares: -url, -db, -per-page, -timeout, -reset, -restart, -v...
+	Mock          mockapi.Config // the in-process mock API, when URL is empty
+	Retry         paginate.Retry // the retry policy; the zero value is sane
 }
 
 func main() {
-	cfg := config{}
+	cfg := config{Flags: console.Flags{DB: "warehouse.db", PerPage: 50, Concurrency: 4, Timeout: strategies.DefaultHeaderTimeout, Show: 5}}
 	fs := flag.NewFlagSet("pagenumber", flag.ExitOnError)
-	fs.StringVar(&cfg.URL, "url", "", "page_number endpoint of the API, such as http://127.0.0.1:5001/pagination/page_number (default: an in-process mock API)")
-	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
-	fs.StringVar(&cfg.Postgres, "postgres", "", "sync into the PostgreSQL database at this `DSN` instead of SQLite")
-	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
-	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
-	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
-	fs.BoolVar(&cfg.Verbose, "v", false, "log every page fetched and committed instead of drawing a progress bar")
-	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
+	cfg.Register(fs, console.SyncFlags|console.FlagPostgres)
 	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
 
@@ -182,6 +167,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		TrackKeys:   true,
 		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
 		Concurrency: cfg.Concurrency,
+		MaxItems:    cfg.Limit,
+		Restart:     cfg.Restart,
 		Retry:       cfg.Retry,
 		Logger:      prog.Logger,
 		Observe:     prog.Observe,

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/strategies"
 )
@@ -42,11 +43,13 @@ func TestTimeoutFlag(t *testing.T) {
 		}
 	}()
 	cfg := config{
-		URL:     "http://" + ln.Addr().String() + "/pagination/page_number",
-		DB:      filepath.Join(t.TempDir(), "warehouse.db"),
-		PerPage: 50, Concurrency: 4,
-		Timeout: 200 * time.Millisecond,
-		Retry:   paginate.Retry{MaxAttempts: 2, InitialInterval: time.Millisecond},
+		Flags: console.Flags{
+			URL:     "http://" + ln.Addr().String() + "/pagination/page_number",
+			DB:      filepath.Join(t.TempDir(), "warehouse.db"),
+			PerPage: 50, Concurrency: 4,
+			Timeout: 200 * time.Millisecond,
+		},
+		Retry: paginate.Retry{MaxAttempts: 2, InitialInterval: time.Millisecond},
 	}
 	start := time.Now()
 	var stdout, stderr bytes.Buffer

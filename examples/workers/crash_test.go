@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -175,4 +176,35 @@ func TestWorkerSQLite(t *testing.T) {
 	checkTables(t, db, func(name string) string { return name }, a, bad)
 	a.checkOneWorkerAtATime(t)
 	k.victim.stop(t)
+	// On SIGTERM the worker says that it stops, and that it drained.
+	out := k.victim.out.String()
+	for _, want := range []string{": stopping: the running jobs stop after the pages being committed", ": drained and stopped; "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the worker's output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestWorkerLines: one process on SQLite, not on a terminal, says what
+// it does: a line for every job that ends, then the summary.
+func TestWorkerLines(t *testing.T) {
+	t.Parallel()
+	bin := binary(t)
+	a := newAPI(t, mockapi.Config{Records: 20, Seed: 3})
+	w := startWorker(t, bin, "solo", "-db", filepath.Join(t.TempDir(), "shop.db"), "-url", a.URL)
+	select {
+	case <-w.done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the sync did not end within 2 minutes")
+	}
+	out := w.out.String()
+	if n := strings.Count(out, "): completed, attempt 1"); n != len(syncJobs)+20 {
+		t.Errorf("%d lines of completed jobs, want %d:\n%s", n, len(syncJobs)+20, out)
+	}
+	for _, want := range []string{"(users): completed", "(orders, the list of its parents): completed", "(events): completed",
+		"(orders " + a.Records()[0].ID + "): completed", "Jobs:", "worker solo: drained and stopped; 23 jobs completed in"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -38,14 +38,17 @@ import (
 	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/strategies"
 )
 
 // config is what the flags set; the tests fill it directly.
 type config struct {
-	URL      string // the API's base URL; empty starts the mock API in-process
-	DB       string // SQLite file, without -postgres
-	Postgres string // PostgreSQL DSN: River's and the tables' database, shared by every worker
-	Schema   string // PostgreSQL schema of River's tables and the synced tables
+	// Flags are the flags every sync shares that apply to a worker: -url
+	// (the API's base URL), -db (without -postgres), -postgres (River's
+	// and the tables' database, shared by every worker), -timeout,
+	// -restart and -v (a line for every job).
+	console.Flags
+	Schema string // PostgreSQL schema of River's tables and the synced tables
 
 	Enqueue  bool          // insert a sync of every stream
 	Work     bool          // work the jobs until stopped
@@ -61,17 +64,17 @@ type config struct {
 
 	once bool // enqueue a sync, work it, and return once it is done
 
-	Verbose bool           // a line for every job, not only for those that failed
-	Mock    mockapi.Config // the in-process mock API, when URL is empty
-	Retry   paginate.Retry // the retry policy of each page; the zero value is sane
+	Mock  mockapi.Config // the in-process mock API, when URL is empty
+	Retry paginate.Retry // the retry policy of each page; the zero value is sane
 }
 
 func main() {
-	cfg := config{Mock: mockapi.Config{Records: 200}}
+	cfg := config{Flags: console.Flags{DB: "workers.db", Timeout: strategies.DefaultHeaderTimeout}, Mock: mockapi.Config{Records: 200}}
 	fs := flag.NewFlagSet("workers", flag.ExitOnError)
-	fs.StringVar(&cfg.URL, "url", "", "base URL of the API, such as http://127.0.0.1:5001 (default: an in-process mock API)")
-	fs.StringVar(&cfg.DB, "db", "workers.db", "SQLite database `file`, when there is no -postgres")
-	fs.StringVar(&cfg.Postgres, "postgres", "", "PostgreSQL `DSN` of the database every worker shares: River's jobs and the tables")
+	cfg.Register(fs, console.FlagURL|console.FlagDB|console.FlagPostgres|console.FlagTimeout|console.FlagRestart|console.FlagVerbose)
+	fs.Lookup("url").Usage = "the API's base `URL`, such as http://127.0.0.1:5001 (default: an in-process mock API)"
+	fs.Lookup("postgres").Usage = "PostgreSQL `DSN` of the database every worker shares: River's jobs and the tables (instead of -db)"
+	fs.Lookup("v").Usage = "a line for every job that ends, instead of a status line on a terminal"
 	fs.StringVar(&cfg.Schema, "schema", "", "PostgreSQL schema of River's tables and the synced tables (default: the first of the search path)")
 	fs.BoolVar(&cfg.Enqueue, "enqueue", false, "put a sync of every stream in the queue")
 	fs.BoolVar(&cfg.Work, "work", false, "work the queue's jobs until stopped")
@@ -83,7 +86,6 @@ func main() {
 	fs.DurationVar(&cfg.JobTimeout, "job-timeout", 10*time.Minute, "a job running longer stops after its page and goes on at once in a new job, from its checkpoint")
 	fs.DurationVar(&cfg.RescueAfter, "rescue-after", 11*time.Minute, "a job of a dead worker goes to another worker once it has run this long (at least -job-timeout)")
 	fs.IntVar(&cfg.OrdersPage, "orders-per-page", 50, "orders a page")
-	fs.BoolVar(&cfg.Verbose, "v", false, "a line for every job that ends, not only for those that failed")
 	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
 
@@ -92,6 +94,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, cfg, os.Stdout, os.Stderr)
+	if errors.Is(err, context.Canceled) && cfg.Work {
+		os.Exit(console.ExitCode(err)) // the worker has said that it drained and stopped
+	}
 	os.Exit(console.Report(os.Stderr, "workers", err))
 }
 

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -132,20 +134,32 @@ func serve[TTx any](ctx context.Context, cfg config, driver riverdriver.Driver[T
 	if err != nil {
 		return err
 	}
+	var rep *reporter
 	if cfg.Work {
-		stopReport := report(client, stderr, cfg.Verbose)
-		defer stopReport()
+		status := console.NewStatus(stderr, cfg.Verbose)
+		rep = report(client, status, cfg.ID)
 		if err := client.Start(ctx); err != nil {
+			rep.stop()
 			return err
 		}
 		defer func() {
 			// The jobs stop after the pages being committed and go
 			// back to the queue without using up an attempt.
+			if ctx.Err() != nil {
+				status.Print(fmt.Sprintf("worker %s: stopping: the running jobs stop after the pages being committed and go back to the queue", cfg.ID))
+			}
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
-			client.StopAndCancel(sctx)
+			err := client.StopAndCancel(sctx)
+			rep.stop()
+			if err != nil {
+				status.Print(fmt.Sprintf("worker %s: stopped before its jobs drained (%v): River gives them to another worker once -rescue-after has passed", cfg.ID, err))
+			} else {
+				status.Print(fmt.Sprintf("worker %s: drained and stopped; %s", cfg.ID, rep.counts()))
+			}
+			status.Close()
 		}()
-		fmt.Fprintf(stderr, "worker %s: %d partitions at once, %d requests in flight\n", cfg.ID, cfg.Jobs, cfg.InFlight)
+		status.Print(fmt.Sprintf("worker %s: %d partitions at once, %d requests in flight", cfg.ID, cfg.Jobs, cfg.InFlight))
 	}
 	if cfg.UI != "" {
 		stopUI, err := serveUI(ctx, cfg.UI, client, logger, stderr)
@@ -164,7 +178,7 @@ func serve[TTx any](ctx context.Context, cfg config, driver riverdriver.Driver[T
 		if err := waitIdle(ctx, client); err != nil {
 			return err
 		}
-		return summary(ctx, client, db, stdout)
+		return summary(ctx, client, db, stdout, rep.await)
 	}
 	if cfg.Work || cfg.UI != "" {
 		<-ctx.Done()
@@ -184,19 +198,28 @@ func enqueue[TTx any](ctx context.Context, jobs *riverjob.Jobs[TTx], client *riv
 		if r.UniqueSkippedAsDuplicate {
 			what = "already queued or running"
 		}
-		fmt.Fprintf(w, "%s: job %d, %s %s\n", what, r.Job.ID, r.Job.Kind, r.Job.EncodedArgs)
+		fmt.Fprintf(w, "%s: job %d (%s)\n", what, r.Job.ID, describeJob(r.Job))
 	}
 	return nil
 }
 
-// report prints a line for each job that fails, is cancelled, or, when
-// verbose, completes, until the returned function is called.
-func report[TTx any](client *river.Client[TTx], w io.Writer, verbose bool) (stop func()) {
-	kinds := []river.EventKind{river.EventKindJobFailed, river.EventKindJobCancelled}
-	if verbose {
-		kinds = append(kinds, river.EventKindJobCompleted, river.EventKindJobSnoozed)
-	}
-	events, cancel := client.Subscribe(kinds...)
+// reporter says what the worker does: a line for each job that ends (on
+// a terminal, without -v, only for those that did not complete, and a
+// status line for the rest).
+type reporter struct {
+	status *console.Status
+	id     string
+	start  time.Time
+	mu     sync.Mutex
+	n      map[river.EventKind]int
+	final  int // jobs seen finalized
+	stop   func()
+}
+
+// report starts reporting the jobs' ends until stop is called.
+func report[TTx any](client *river.Client[TTx], status *console.Status, id string) *reporter {
+	r := &reporter{status: status, id: id, start: time.Now(), n: make(map[river.EventKind]int)}
+	events, cancel := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled, river.EventKindJobSnoozed)
 	done := make(chan struct{})
 	exited := make(chan struct{})
 	go func() {
@@ -209,19 +232,95 @@ func report[TTx any](client *river.Client[TTx], w io.Writer, verbose bool) (stop
 				if !ok {
 					return
 				}
-				line := fmt.Sprintf("job %d %s %s: %s, attempt %d", e.Job.ID, e.Job.Kind, e.Job.EncodedArgs, e.Kind, e.Job.Attempt)
-				if n := len(e.Job.Errors); n > 0 {
-					line += ": " + e.Job.Errors[n-1].Error
-				}
-				fmt.Fprintln(w, line)
+				r.job(e)
 			}
 		}
 	}()
-	return func() {
-		close(done)
-		<-exited
-		cancel()
+	var once sync.Once
+	r.stop = func() {
+		once.Do(func() {
+			close(done)
+			<-exited
+			cancel()
+		})
 	}
+	return r
+}
+
+// job reports one job's end.
+func (r *reporter) job(e *river.Event) {
+	r.mu.Lock()
+	r.n[e.Kind]++
+	if e.Job.FinalizedAt != nil {
+		r.final++
+	}
+	counts := r.countsLocked()
+	r.mu.Unlock()
+	line := fmt.Sprintf("job %d (%s): %s, attempt %d", e.Job.ID, describeJob(e.Job), ended[e.Kind], e.Job.Attempt)
+	if e.JobStats != nil {
+		line += fmt.Sprintf(", %v", e.JobStats.RunDuration.Round(time.Millisecond))
+	}
+	if n := len(e.Job.Errors); n > 0 && e.Kind != river.EventKindJobCompleted {
+		line += ": " + e.Job.Errors[n-1].Error
+	}
+	if !r.status.Live() || e.Kind == river.EventKindJobFailed || e.Kind == river.EventKindJobCancelled {
+		r.status.Print(line)
+	}
+	r.status.Set(fmt.Sprintf("worker %s: %s; last: job %d %s", r.id, counts, e.Job.ID, ended[e.Kind]))
+}
+
+// await waits, for a few seconds at most, until the ends of n jobs have
+// been reported: River tells of them a moment after it has stored them.
+func (r *reporter) await(n int) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		r.mu.Lock()
+		final := r.final
+		r.mu.Unlock()
+		if final >= n {
+			return
+		}
+	}
+}
+
+// describeJob names what a job syncs: a stream, a partition of one, or
+// the list of a child stream's parents.
+func describeJob(j *rivertype.JobRow) string {
+	var args struct{ Stream, Key string }
+	if err := json.Unmarshal(j.EncodedArgs, &args); err != nil || args.Stream == "" {
+		return j.Kind
+	}
+	switch {
+	case j.Kind == (riverjob.ListArgs{}).Kind():
+		return args.Stream + ", the list of its parents"
+	case args.Key != "":
+		return args.Stream + " " + args.Key
+	}
+	return args.Stream
+}
+
+// ended says in a word how a job ended.
+var ended = map[river.EventKind]string{
+	river.EventKindJobCompleted: "completed",
+	river.EventKindJobFailed:    "failed (to be retried)",
+	river.EventKindJobSnoozed:   "snoozed",
+	river.EventKindJobCancelled: "cancelled",
+}
+
+// counts says how many jobs ended, and how.
+func (r *reporter) counts() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.countsLocked() + " in " + time.Since(r.start).Round(100*time.Millisecond).String()
+}
+
+func (r *reporter) countsLocked() string {
+	s := fmt.Sprintf("%d jobs completed", r.n[river.EventKindJobCompleted])
+	for _, k := range []river.EventKind{river.EventKindJobFailed, river.EventKindJobSnoozed, river.EventKindJobCancelled} {
+		if n := r.n[k]; n > 0 {
+			s += fmt.Sprintf(", %d %s", n, ended[k])
+		}
+	}
+	return s
 }
 
 var unfinished = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
@@ -247,7 +346,9 @@ func waitIdle[TTx any](ctx context.Context, client *river.Client[TTx]) error {
 
 // summary prints the jobs by kind and state and the tables' row counts,
 // and fails when a job did not complete.
-func summary[TTx any](ctx context.Context, client *river.Client[TTx], db *sql.DB, w io.Writer) error {
+// Before it prints, it lets the lines of the jobs' ends be printed: wait
+// is called with the number of jobs.
+func summary[TTx any](ctx context.Context, client *river.Client[TTx], db *sql.DB, w io.Writer, wait func(jobs int)) error {
 	counts := make(map[string]int)
 	var kinds []string
 	notDone := 0
@@ -272,6 +373,11 @@ func summary[TTx any](ctx context.Context, client *river.Client[TTx], db *sql.DB
 		}
 		params = params.After(res.LastCursor)
 	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	wait(total)
 	fmt.Fprintln(w, "Jobs:")
 	for _, k := range kinds {
 		fmt.Fprintf(w, "  %-32s %d\n", k, counts[k])

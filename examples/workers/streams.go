@@ -131,12 +131,14 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 	lim := connector.NewLimiter(connector.Limits{InFlight: cfg.InFlight})
 	client := lim.Client()
 	header := http.Header{"User-Agent": {"pagekit-workers/" + cfg.ID}}
+	timeouts := strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}
 	users := connector.NewStream("users", &strategies.PageNumber[User]{
 		HTTP: strategies.HTTP{
-			URL:    base + mockapi.PathPageNumber,
-			Client: client,
-			Header: header,
-			Query:  url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+			URL:      base + mockapi.PathPageNumber,
+			Client:   client,
+			Header:   header,
+			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+			Timeouts: timeouts,
 		},
 		Paging: strategies.Paging[User]{
 			Size:           50,
@@ -151,6 +153,7 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 		// and are upserted, never lost.
 		HighWater: func(u User) string { return mark(u.UpdatedAt) },
 		Key:       func(u User) string { return u.ID },
+		Restart:   cfg.Restart,
 		Retry:     cfg.Retry,
 	})
 
@@ -163,7 +166,7 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 		Key:    func(u User) string { return u.ID },
 		Paginator: func(u User) (paginate.Paginator[Order], error) {
 			return &strategies.PageNumber[Order]{
-				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client, Header: header},
+				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client, Header: header, Timeouts: timeouts},
 				Paging: strategies.Paging[Order]{
 					Size:           cfg.OrdersPage,
 					SizeParam:      strategies.Query("per_page"),
@@ -176,11 +179,12 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 	}, dst.orders, paginate.Options[Order]{
 		HighWater: func(o Order) string { return mark(o.UpdatedAt) },
 		Key:       func(o Order) string { return o.ID },
+		Restart:   cfg.Restart,
 		Retry:     cfg.Retry,
 	})
 
 	events := connector.NewStream("events", &strategies.NextToken[Event]{
-		HTTP: strategies.HTTP{URL: base + mockapi.PathEvents, Client: client, Header: header},
+		HTTP: strategies.HTTP{URL: base + mockapi.PathEvents, Client: client, Header: header, Timeouts: timeouts},
 		Paging: strategies.Paging[Event]{
 			Size:       50,
 			SinceParam: strategies.Query("created_since"),
@@ -191,6 +195,7 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 	}, dst.events, paginate.Options[Event]{
 		HighWater: func(e Event) string { return mark(e.CreatedAt) },
 		Key:       func(e Event) string { return e.ID },
+		Restart:   cfg.Restart,
 		Retry:     cfg.Retry,
 	})
 	return connector.New(connector.Config{Limiter: lim}, users, orders, events)
