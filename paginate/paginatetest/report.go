@@ -222,11 +222,14 @@ func positions(ps []int) string {
 }
 
 // records returns "1 record" or "n records".
-func records(n int) string {
+func records(n int) string { return count(n, "record") }
+
+// count returns "1 page" or "n pages" for n and "page".
+func count(n int, word string) string {
 	if n == 1 {
-		return "1 record"
+		return "1 " + word
 	}
-	return strconv.Itoa(n) + " records"
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // quoted lists keys, quoted.

@@ -187,7 +187,7 @@ func stoppedBadly(kind string, k, pages int, res paginate.Result, err error) str
 	if ok {
 		return ""
 	}
-	return fmt.Sprintf("%d pages, stop %q, err %v", res.Pages, res.Stop, err)
+	return fmt.Sprintf("%s, stop %q, err %v", count(res.Pages, "page"), res.Stop, err)
 }
 
 // dest is the destination of a rerun check: a table that also notes the

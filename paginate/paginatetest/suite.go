@@ -142,7 +142,7 @@ func (s *kit[T]) full(t testingT) fullSync[T] {
 	res, err := s.sync(t.Context(), srv, sink, new(paginate.MemoryStore), nil)
 	requests, first := api.requests()
 	if first == nil {
-		t.Fatalf("full sync: the paginator sent no request to the Handler (%d pages, %d records, err %v): New must return a paginator that reads the baseURL it is given (%s) with the client it is given, and the suite can only check a paginator against the API it serves", res.Pages, len(tb.rows), err, srv.URL)
+		t.Fatalf("full sync: the paginator sent no request to the Handler (%s, %s, err %v): New must return a paginator that reads the baseURL it is given (%s) with the client it is given, and the suite can only check a paginator against the API it serves", count(res.Pages, "page"), records(len(tb.rows)), err, srv.URL)
 	}
 	tr, terr := s.wantFrom(t, first, tb)
 	if terr != nil {
@@ -157,14 +157,16 @@ func (s *kit[T]) full(t testingT) fullSync[T] {
 		}
 		t.Fatalf("full sync: %s lists no records: the suite would check nothing, and any paginator would pass it. Give the Handler records on at least 2 pages", tr.source)
 	}
-	what := fmt.Sprintf("full sync (%d pages, stop %q)", res.Pages, res.Stop)
+	what := fmt.Sprintf("full sync (%s, stop %q)", count(res.Pages, "page"), res.Stop)
 	if !res.Stop.Complete() {
 		t.Errorf("%s: want a stop that means the data was read to its end", what)
 	}
 	if len(tb.twice) > 0 {
 		t.Errorf("%s delivered %d records more than once (keys %s): the paginator read some records twice, as it does when it asks for a page twice or its pages overlap", what, len(tb.twice), quoted(tb.twice))
 	}
-	if res.Pages < 2 {
+	if res.Pages < 2 && len(tb.rows) >= len(tr.order) {
+		// One page that held every record: a short sync is the oracle
+		// check's to explain.
 		t.Errorf("%s: the suite needs an API with at least 2 pages", what)
 	}
 	t.Run("oracle", func(t testingT) {
@@ -319,7 +321,7 @@ func (s *kit[T]) loop(t testingT, ref fullSync[T]) {
 		res, err := s.syncOpts(t.Context(), serve(t, stuck(s.Handler, p, p+gap)), tb.sink(), new(paginate.MemoryStore), opts)
 		server := fmt.Sprintf("a server that serves page %d for every request after the %s", p, ordinal(p+gap-1))
 		if err == nil || res.Stop == paginate.StopMaxPages {
-			t.Fatalf("%s: %d pages, stop %q, err %v; want an error (ErrLoop): the sync must stop loudly, not read the page forever or end in silence", server, res.Pages, res.Stop, err)
+			t.Fatalf("%s: %s, stop %q, err %v; want an error (ErrLoop): the sync must stop loudly, not read the page forever or end in silence", server, count(res.Pages, "page"), res.Stop, err)
 		}
 		if !errors.Is(err, paginate.ErrLoop) {
 			t.Logf("%s: detected, but not as paginate.ErrLoop: %v", server, err)
