@@ -201,3 +201,78 @@ func resumeRun(t *testing.T, st consStrategy, seed uint64) {
 	}
 	checkEqual(t, "the quiet sync", srv.Records(), tb)
 }
+
+// TestResumeCases are the two configurations issue 20 saw lose records
+// for good, with every run returning nil and a complete stop: the
+// flagship's settings stopped after 10 pages of 1,000 records, 10 records
+// updated, the sync resumed, then a sync on a quiet source; and an offset
+// sync stopped by an error after page 5 while the source changed, then
+// five more runs, with TrackKeys or with Options.Key alone. Each must end
+// with the table equal to the source, in every one of 10 datasets.
+func TestResumeCases(t *testing.T) {
+	byUpdated := func(a, b mockapi.User) int { return a.UpdatedAt.Compare(b.UpdatedAt) }
+	type run struct {
+		mutating bool
+		// maxPages or failAfter stop the run after that many pages or
+		// requests; update records are updated after it.
+		maxPages, failAfter, update int
+	}
+	quiet := run{}
+	tests := []struct {
+		name    string
+		new     confNew
+		size    int
+		records int
+		opts    paginate.Options[mockapi.User]
+		runs    []run
+	}{
+		{
+			name: "page number, the flagship's settings", new: confPageNumber(50), size: 50, records: 1000,
+			opts: paginate.Options[mockapi.User]{Key: confKey, TrackKeys: true, Order: byUpdated, HighWater: confStamp},
+			runs: []run{{maxPages: 10, update: 10}, quiet, quiet},
+		},
+		{
+			name: "offset with TrackKeys", new: confOffset(10), size: 10, records: 120,
+			opts: paginate.Options[mockapi.User]{Key: confKey, TrackKeys: true, HighWater: confStamp},
+			runs: []run{{mutating: true, failAfter: 5}, {mutating: true}, quiet, quiet, quiet, quiet},
+		},
+		{
+			name: "offset with Key alone", new: confOffset(10), size: 10, records: 120,
+			opts: paginate.Options[mockapi.User]{Key: confKey, HighWater: confStamp},
+			runs: []run{{mutating: true, failAfter: 5}, {mutating: true}, quiet, quiet, quiet, quiet},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for seed := uint64(1); seed <= 10; seed++ {
+				srv := mockapi.New(mockapi.Config{Records: tt.records, Seed: seed})
+				mut := &mutator{srv: srv, every: 2, updates: 1, inserts: 1}
+				fl := &failing{h: mut, mu: make(chan struct{}, 1), left: -1}
+				hs := httptest.NewServer(fl)
+				tb := &consTable{rows: make(map[string]mockapi.User)}
+				opts := tt.opts
+				opts.Store, opts.Retry, opts.Stream = new(paginate.MemoryStore), fast, "users"
+				for i, r := range tt.runs {
+					o := opts
+					o.MaxPages = r.maxPages
+					if r.failAfter > 0 {
+						fl.arm(r.failAfter)
+					}
+					mut.set(r.mutating)
+					res, err := paginate.Run(t.Context(), tt.new(hs.URL, hs.Client()), paginate.Sink[mockapi.User](tb), o)
+					mut.set(false)
+					fl.arm(-1)
+					if err != nil && r.failAfter == 0 {
+						t.Fatalf("seed %d, run %d: %v", seed, i+1, err)
+					}
+					srv.Update(r.update)
+					t.Logf("seed %d, run %d: %d items, stop %v, resumed %v, drift %d", seed, i+1, res.Items, res.Stop, res.Resumed, res.DriftCount)
+				}
+				hs.Close()
+				if missed := lostRecords(srv.Records(), tb, "9999"); len(missed) > 0 {
+					t.Errorf("seed %d: %d of %d records lost for good: %+v", seed, len(missed), srv.Len(), missed)
+				}
+			}
+		})
+	}
+}
