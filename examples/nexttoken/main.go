@@ -80,7 +80,7 @@ func main() {
 // (or, when endpoint is empty, the mock API at base), and whether its
 // walk is page-numbered underneath, so that records updated during a sync
 // can shift between pages.
-func paginator(variant, endpoint, base string, perPage int) (*strategies.NextToken[User], bool, error) {
+func paginator(variant, endpoint, base string, perPage int) (*strategies.NextToken[User], error) {
 	sorted := url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}
 	switch variant {
 	case "url":
@@ -98,7 +98,11 @@ func paginator(variant, endpoint, base string, perPage int) (*strategies.NextTok
 				TotalItemsPath: "total_items",
 			},
 			NextURLPath: "next_page_url",
-		}, true, nil
+			// The next URLs hold page numbers: a record updated during
+			// the sync shifts the others across them, and the runner
+			// tracks keys to see it (docs/consistency.md).
+			ByPosition: true,
+		}, nil
 	case "link":
 		// The body is a bare array (ItemsPath ""); the total is in
 		// X-Total-Count, the next page in Link: <...>; rel="next".
@@ -111,8 +115,9 @@ func paginator(variant, endpoint, base string, perPage int) (*strategies.NextTok
 				SinceDefault:     "0001-01-01T00:00:00Z",
 				TotalItemsHeader: "X-Total-Count",
 			},
-			LinkRel: "next",
-		}, true, nil
+			LinkRel:    "next",
+			ByPosition: true, // page numbers, as next_page_url
+		}, nil
 	case "token":
 		// ?limit=50&updated_since=...&next_token=<token from the last page>.
 		return &strategies.NextToken[User]{
@@ -126,9 +131,9 @@ func paginator(variant, endpoint, base string, perPage int) (*strategies.NextTok
 			},
 			TokenPath:  "next_token",
 			TokenParam: strategies.Query("next_token"),
-		}, false, nil
+		}, nil
 	}
-	return nil, false, fmt.Errorf("unknown -variant %q: want url, link or token", variant)
+	return nil, fmt.Errorf("unknown -variant %q: want url, link or token", variant)
 }
 
 func or(a, b string) string {
@@ -149,7 +154,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		base = srv.URL
 		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.Len(), base)
 	}
-	api, pageNumbered, err := paginator(cfg.Variant, cfg.URL, base, cfg.PerPage)
+	api, err := paginator(cfg.Variant, cfg.URL, base, cfg.PerPage)
 	if api != nil {
 		api.Timeouts = strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}
 	}
@@ -186,15 +191,15 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		Restart:     cfg.Restart,
 		HighWater:   func(u User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
 		Key:         func(u User) string { return u.ID },
-		// next_page_url and Link walk page numbers: a record updated
-		// during the sync shifts the others, and a key seen twice tells.
-		// The token endpoint's tokens are positions in the data, which
-		// such a record moves past, to be read again, by design.
-		TrackKeys: pageNumbered,
-		Order:     func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
-		Retry:     cfg.Retry,
-		Logger:    prog.Logger,
-		Observe:   prog.Observe,
+		// The runner tracks the keys of the page-numbered variants
+		// (ByPosition), where a key seen twice says records shifted.
+		// The token endpoint's tokens continue after the last record,
+		// which a record updated during the sync moves past, to be read
+		// again, by design.
+		Order:   func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		Retry:   cfg.Retry,
+		Logger:  prog.Logger,
+		Observe: prog.Observe,
 	})
 
 	if cp, found, lerr := users.Load(context.WithoutCancel(ctx), stream); lerr == nil && found {

@@ -123,7 +123,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		HighWater: func(u User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
 		// Records updated while we page move to the end and shift the
 		// others down an offset: a key seen twice says so, and the next
-		// sync then reads again from the same mark.
+		// sync then reads again from the same mark. The SQLite file keeps
+		// the keys of a sync in progress, so this holds across a resume.
 		Key:         func(u User) string { return u.ID },
 		TrackKeys:   true,
 		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },

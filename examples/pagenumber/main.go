@@ -161,8 +161,13 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		HighWater: func(u User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
 		// Drift detection: a key seen twice in one sync, or a page that
 		// starts before the previous one ended, means records moved while
-		// we paged; the next sync then re-reads from the same mark. Order
-		// compares updatedAt only: that is the order the API promises.
+		// we paged; the next sync then re-reads from the same mark. The
+		// database keeps the keys of the sync in progress, so a sync
+		// resumed after a crash still sees a record it committed before
+		// the crash come again. Order compares updatedAt only: that is
+		// the order the API promises. (The runner would take the same
+		// settings from the table's primary key and the marks; they are
+		// spelled out here to be read.)
 		Key:         func(u User) string { return u.ID },
 		TrackKeys:   true,
 		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
