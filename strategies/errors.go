@@ -87,6 +87,8 @@ type HTTPError struct {
 
 	// redact masks the secrets of the request in the message.
 	redact *redactor
+	// hint says which setting sent a parameter the API refused.
+	hint string
 }
 
 // newHTTPError returns an *HTTPError about req and, when there is one, its
@@ -152,6 +154,10 @@ func (e *HTTPError) Error() string {
 		} else {
 			b.WriteString(printable(e.Body))
 		}
+	}
+	if e.hint != "" {
+		b.WriteString("; ")
+		b.WriteString(e.hint)
 	}
 	return e.redact.text(b.String())
 }

@@ -109,7 +109,8 @@ func (o *Offset[T]) compile() (*state[T], error) {
 	var params [numRoles]Param
 	o.windowParams(&params)
 	params[rolePos] = o.offsetParam()
-	return compileState(&o.HTTP, &o.Paging, params, [numRoles]bool{roleSize: true, rolePos: true}, InQuery, "", "", "", "")
+	st, err := compileState(&o.HTTP, &o.Paging, params, [numRoles]bool{roleSize: true, rolePos: true}, InQuery, "", "", "", "")
+	return byDefault(st, err, o.OffsetParam, params[rolePos], "Offset.OffsetParam")
 }
 
 func (o *Offset[T]) offsetParam() Param { return o.OffsetParam.or(Query("offset")) }

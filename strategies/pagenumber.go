@@ -74,8 +74,9 @@ func (p *PageNumber[T]) compile() (*state[T], error) {
 	var params [numRoles]Param
 	p.windowParams(&params)
 	params[rolePos] = p.pageParam()
-	return compileState(&p.HTTP, &p.Paging, params, [numRoles]bool{roleSize: true, rolePos: true}, InQuery,
+	st, err := compileState(&p.HTTP, &p.Paging, params, [numRoles]bool{roleSize: true, rolePos: true}, InQuery,
 		p.PagePath, "", "", "")
+	return byDefault(st, err, p.PageParam, params[rolePos], "PageNumber.PageParam")
 }
 
 func (p *PageNumber[T]) pageParam() Param { return p.PageParam.or(Query("page")) }

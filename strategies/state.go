@@ -1,7 +1,9 @@
 package strategies
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -14,7 +16,14 @@ type state[T any] struct {
 	c   *client
 	pl  *plan
 	src *source[T]
+	// defaults are the parameters sent under a name the user did not
+	// give, for the message of a request the API refuses because of one.
+	defaults []defaulted
 }
+
+// defaulted is a parameter the strategy named by default, and the setting
+// that names it.
+type defaulted struct{ name, setting string }
 
 // fetch builds the request of one fetch from the values by role (see
 // plan.build), sends it, and reads the response. missing names the secret
@@ -28,6 +37,7 @@ func (st *state[T]) fetch(ctx context.Context, vals [numRoles]string, extra []kv
 	req.missing = missing
 	resp, br, err := st.c.send(ctx, req)
 	if err != nil {
+		st.explain(err)
 		return nil, Response[T]{}, err
 	}
 	r, err := st.src.read(resp, br, sizeHint)
@@ -49,7 +59,57 @@ func compileState[T any](h *HTTP, pg *Paging[T], params [numRoles]Param, numbers
 	if err != nil {
 		return nil, err
 	}
-	return &state[T]{c: pl.c, pl: pl, src: src}, nil
+	st := &state[T]{c: pl.c, pl: pl, src: src}
+	if pg.SizeParam.Name == "" && params[roleSize].sent() {
+		st.defaults = append(st.defaults, defaulted{params[roleSize].Name, "Paging.SizeParam"})
+	}
+	return st, nil
+}
+
+// byDefault notes that the strategy sends sent under the default name
+// when the user's setting p names none.
+func byDefault[T any](st *state[T], err error, p, sent Param, setting string) (*state[T], error) {
+	if err == nil && p.Name == "" && sent.sent() {
+		st.defaults = append(st.defaults, defaulted{sent.Name, setting})
+	}
+	return st, err
+}
+
+// explain adds to a 400 or 422 whose body names a query parameter the
+// strategy sends under a default name which setting sends it: an API
+// that refuses unknown parameters says "limit", and the user, who never
+// wrote "limit", needs to know where it came from.
+func (st *state[T]) explain(err error) {
+	var herr *HTTPError
+	if !errors.As(err, &herr) || herr.StatusCode != http.StatusBadRequest && herr.StatusCode != http.StatusUnprocessableEntity {
+		return
+	}
+	for _, d := range st.defaults {
+		if d.name != "" && mentions(herr.Body, d.name) {
+			herr.hint = fmt.Sprintf("the paginator sends %q by default, from %s: set it to the API's name for the value, or to Param{In: Nowhere} to send none", d.name, d.setting)
+			return
+		}
+	}
+}
+
+// mentions reports whether body has name as a word of its own.
+func mentions(body []byte, name string) bool {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(name))
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(name)
+		if (j == 0 || !isWordByte(body[j-1])) && (end == len(body) || !isWordByte(body[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // lazy compiles a strategy's state once, on first use, so that a
