@@ -13,7 +13,7 @@
 //	lim := connector.NewLimiter(connector.Limits{InFlight: 16, Rate: 20})
 //	users := connector.NewStream("users", &strategies.PageNumber[User]{
 //		HTTP: strategies.HTTP{URL: base + "/users", Client: lim.Client()}, ...
-//	}, userSink, paginate.Options[User]{HighWater: ...})
+//	}, userSink, paginate.Options[User]{HighWater: ..., Key: ..., TrackKeys: true, Order: ...})
 //	orders := connector.NewChild("orders", connector.ChildOf[User, Order]{
 //		Parent: users,
 //		Key:    func(u User) string { return u.ID },
@@ -40,7 +40,11 @@
 // list only past pages of parents whose partitions have all completed or
 // been kept for a retry, so a cancellation or a kill -9 at any moment loses
 // no parent: the next run resumes the list there, and each partition from
-// its own checkpoint.
+// its own checkpoint. The list is read with the parent stream's drift
+// detection (Options.Key, TrackKeys and Order): when parents that change
+// during the sync shift the list's pages, the list keeps the mark it
+// started from, and the next run reads it again from there, so that no
+// parent a shift slid past is left without its partition.
 //
 // # Job queues
 //

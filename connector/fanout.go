@@ -264,6 +264,7 @@ func (f *fanout[P, C]) finish(ctx context.Context, page *pageState, key string, 
 	f.res.Items += res.Items
 	f.res.Retries += res.Retries
 	f.res.Resumed = f.res.Resumed || res.Resumed
+	f.res.Drifts += res.DriftCount
 	switch {
 	case err == nil:
 		f.res.Partitions.Complete++
@@ -375,6 +376,7 @@ func (f *fanout[P, C]) result(ctx context.Context, listRes paginate.Result, list
 	r := f.res
 	r.Stop = listRes.Stop
 	r.Resumed = r.Resumed || listRes.Resumed
+	r.Drifts += listRes.DriftCount
 	r.Retries += listRes.Retries
 	var errs []error
 	if listErr != nil {

@@ -118,6 +118,11 @@ type streamOpts struct {
 	perPage int  // users' page size
 	limiter *connector.Limiter
 	crash   *connectortest.Crash // when set, every destination is behind it
+	// drift gives the users stream drift detection (TrackKeys, Order),
+	// and so the orders' read of the users' list too.
+	drift bool
+	// concurrency is the users' Options.Concurrency.
+	concurrency int
 }
 
 // streams returns the env's three streams.
@@ -149,9 +154,12 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 			TotalPagesPath: "total_pages",
 		},
 	}, usersDst, paginate.Options[mockapi.User]{
-		HighWater: func(u mockapi.User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
-		Key:       func(u mockapi.User) string { return u.ID },
-		Retry:     fastRetry,
+		HighWater:   func(u mockapi.User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
+		Key:         func(u mockapi.User) string { return u.ID },
+		TrackKeys:   o.drift,
+		Order:       userOrder(o.drift),
+		Concurrency: o.concurrency,
+		Retry:       fastRetry,
 	})
 	orders = connector.NewChild("orders", connector.ChildOf[mockapi.User, mockapi.Order]{
 		Parent: users,
@@ -215,6 +223,14 @@ func byID[T any](rows []T, id func(T) string) []T {
 	return rows
 }
 
+// checkOrders compares the orders table with the mock's orders.
+func (e *env) checkOrders(t testing.TB) {
+	t.Helper()
+	if diff := gocmp.Diff(e.allOrders(), e.orders.Rows(), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("orders table (-mock +table):\n%s", diff)
+	}
+}
+
 // checkTables compares every table with the mock's data.
 func (e *env) checkTables(t testing.TB) {
 	t.Helper()
@@ -242,3 +258,14 @@ func newTextLogger(mu *sync.Mutex, b *strings.Builder) *slog.Logger {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// userOrder is the users' Options.Order when drift is set: the mock's
+// order, by updatedAt, then id.
+func userOrder(drift bool) func(a, b mockapi.User) int {
+	if !drift {
+		return nil
+	}
+	return func(a, b mockapi.User) int {
+		return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), cmp.Compare(a.ID, b.ID))
+	}
+}

@@ -59,6 +59,12 @@ type StreamResult struct {
 	// Resumed is true when the run went on from a checkpoint left by an
 	// interrupted run (for a child, when its list or any partition did).
 	Resumed bool
+	// Drifts counts the signs that the data moved while the run paged
+	// through it (see paginate.Drift): the stream's, or for a child its
+	// read of the parent's list's and its partitions'. A run that saw
+	// drift keeps the mark it started from, so that the next run reads
+	// again what a shift may have skipped.
+	Drifts int
 	// Err is what failed, nil when nothing did. For a child stream it
 	// joins the error of its parent list, if any, and the first failed
 	// partition's, a *PartitionError.
@@ -151,6 +157,7 @@ func topResult(s *Stream, res paginate.Result, err error) StreamResult {
 		Duration: res.Duration,
 		Stop:     res.Stop,
 		Resumed:  res.Resumed,
+		Drifts:   res.DriftCount,
 		Err:      err,
 	}
 }

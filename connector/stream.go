@@ -201,11 +201,17 @@ func (c *child[P, C]) run(ctx context.Context, x *execution, name, key string, p
 func (c *child[P, C]) listOptions(x *execution, name string, st paginate.Store) paginate.Options[P] {
 	po := c.parent.opts
 	opts := paginate.Options[P]{
-		Stream:   name,
-		Store:    st,
-		Key:      po.Key,
-		Retry:    po.Retry,
-		Prefetch: po.Prefetch,
+		Stream: name,
+		Store:  st,
+		// The list is read by the parent's paginator, so it shifts as
+		// the parent stream does when parents change: it gets the same
+		// drift detection, so that a drifted list is read again from
+		// its starting mark by the next run and no parent is skipped.
+		Key:       po.Key,
+		Order:     po.Order,
+		TrackKeys: po.TrackKeys,
+		Retry:     po.Retry,
+		Prefetch:  po.Prefetch,
 		// One page of parents at a time: the list must not run ahead of
 		// the partitions, and its position advances page by page.
 		Group:       paginate.Group{Pages: 1},

@@ -21,6 +21,11 @@ type Output struct {
 	Pages int   `json:"pages,omitempty"`
 	// Stop is how the run ended, when known.
 	Stop string `json:"stop,omitempty"`
+	// Drifts counts the signs that the data moved while the run paged
+	// through it (see paginate.Drift), such as parents that shifted
+	// under a list: the next run reads again from where this one
+	// started, so that nothing a shift slid past is lost.
+	Drifts int `json:"drifts,omitempty"`
 	// Partitions and Inserted are a list job's: the partitions listed,
 	// and those inserted as new jobs (the others were still queued or
 	// running).
@@ -55,7 +60,7 @@ func (w *partitionWorker[TTx]) Work(ctx context.Context, job *river.Job[Partitio
 	if err == nil {
 		// Completed by River after Work returns: the sink cannot run a
 		// function in its transaction, or the run stopped at a limit.
-		_ = river.RecordOutput(ctx, Output{Items: res.Items, Pages: res.Pages, Stop: res.Stop.String()})
+		_ = river.RecordOutput(ctx, Output{Items: res.Items, Pages: res.Pages, Stop: res.Stop.String(), Drifts: res.DriftCount})
 		return nil
 	}
 	return w.j.failed(ctx, job.ID, job.Args.Connector, run.checkpoint, res, err)
@@ -94,7 +99,7 @@ func (w *listWorker[TTx]) Work(ctx context.Context, job *river.Job[ListArgs]) er
 	if err != nil {
 		return w.j.failed(ctx, job.ID, job.Args.Connector, job.Args.Stream, res, err)
 	}
-	out.Items, out.Pages, out.Stop = res.Items, res.Pages, res.Stop.String()
+	out.Items, out.Pages, out.Stop, out.Drifts = res.Items, res.Pages, res.Stop.String(), res.DriftCount
 	_ = river.RecordOutput(ctx, out)
 	return nil
 }
