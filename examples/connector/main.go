@@ -244,8 +244,18 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 		// The incremental mark, sent as updated_since next time; the
 		// filter is inclusive, so the records at the mark come again
 		// and are upserted, never lost.
-		HighWater:   func(u User) string { return mark(u.UpdatedAt) },
+		HighWater: func(u User) string { return mark(u.UpdatedAt) },
+		// Drift detection: the users are read by page number, so a user
+		// updated while we page moves to the end and every user after it
+		// one place back, and one slides onto a page already read. A key
+		// seen twice in one sync (TrackKeys), or a page that starts
+		// before the previous one ended (Order), says so, and the next
+		// sync reads again from this one's mark: the user slid past is
+		// not lost. The orders' read of the users' list has the same
+		// protection, so no user's orders are skipped either.
 		Key:         func(u User) string { return u.ID },
+		TrackKeys:   true,
+		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
 		Concurrency: cfg.Concurrency,
 		Restart:     cfg.Restart,
 		Retry:       cfg.Retry,

@@ -143,8 +143,36 @@ func checkTables(t *testing.T, api *mockapi.Server, db string) {
 	w, got := want(api), readRows(t, db)
 	opt := cmp.Options{cmp.AllowUnexported(rows{}), cmpopts.EquateEmpty()}
 	if diff := cmp.Diff(w, got, opt); diff != "" {
-		t.Fatalf("tables differ from the mock's data (-mock +tables):\n%s", diff)
+		if len(diff) > 4000 {
+			diff = diff[:4000] + "\n..."
+		}
+		t.Fatalf("tables differ from the mock's data: %s (-mock +tables):\n%s", missing(w, got), diff)
 	}
+}
+
+// missing counts the rows of w that got lacks, or holds at another
+// version, table by table.
+func missing(w, got rows) string {
+	users := make(map[mockapi.User]bool, len(got.users))
+	for _, u := range got.users {
+		users[u] = true
+	}
+	orders := make(map[mockapi.Order]bool, len(got.orders))
+	for _, o := range got.orders {
+		orders[o] = true
+	}
+	var nu, no int
+	for _, u := range w.users {
+		if !users[u] {
+			nu++
+		}
+	}
+	for _, o := range w.orders {
+		if !orders[o] {
+			no++
+		}
+	}
+	return fmt.Sprintf("%d of %d users and %d of %d orders missing or stale", nu, len(w.users), no, len(w.orders))
 }
 
 func TestSyncThenIncremental(t *testing.T) {

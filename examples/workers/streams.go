@@ -152,7 +152,17 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 		// filter is inclusive, so the records at the mark come again
 		// and are upserted, never lost.
 		HighWater: func(u User) string { return mark(u.UpdatedAt) },
+		// Drift detection: the users are read by page number, so a user
+		// updated while we page moves to the end and every user after it
+		// one place back, and one slides onto a page already read. A key
+		// seen twice in one sync (TrackKeys), or a page that starts
+		// before the previous one ended (Order), says so, and the next
+		// sync reads again from this one's mark. The list job that
+		// inserts the orders' jobs reads the users with the same
+		// protection, so no user's orders are skipped either.
 		Key:       func(u User) string { return u.ID },
+		TrackKeys: true,
+		Order:     func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
 		Restart:   cfg.Restart,
 		Retry:     cfg.Retry,
 	})
