@@ -134,6 +134,8 @@ type handPages[T any] struct {
 	// cache, when set, keeps response bodies by path: the bug of pages
 	// that share state.
 	cache map[string][]byte
+	// since sends Position.Since as updated_since: an incremental sync.
+	since bool
 }
 
 func (p *handPages[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[T], error) {
@@ -156,6 +158,9 @@ func (p *handPages[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 	u := fmt.Sprintf("%s%s?per_page=%d&page=%d", p.base, mockapi.PathPageNumber, size, page)
 	if p.lookBack != "" && pos.Since == "" {
 		u += "&updated_since=" + p.lookBack
+	}
+	if p.since && pos.Since != "" {
+		u += "&updated_since=" + pos.Since
 	}
 	if b, ok := p.cache[mockapi.PathPageNumber]; ok {
 		if err := json.Unmarshal(b, &body); err != nil {
@@ -187,6 +192,15 @@ func (p *handPages[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		Next: paginate.Position{Page: page + 1}, TotalItems: body.TotalItems, Stop: paginate.StopTotalReached,
 	}, nil
 }
+
+// described is a paginator that says how it reads (paginate.Describer),
+// so that the runner protects it as it does the built-in strategies.
+type described[T any] struct {
+	paginate.Paginator[T]
+	d paginate.Description
+}
+
+func (p described[T]) Describe() paginate.Description { return p.d }
 
 func ceilPages(total, size int64) int64  { return (total + size - 1) / size }
 func floorPages(total, size int64) int64 { return total / size }
@@ -366,6 +380,15 @@ func kitCases() []kitCase {
 			Options: paginate.Options[mockapi.User]{HighWater: stamp}}),
 		u("pages-clamped-repeated-ends", true, paginatetest.Suite[mockapi.User]{Handler: mockapi.New(mockapi.Config{Records: 93, Seed: 10, ClampPages: true, NoTotals: true}),
 			New: pagesOf(handPages[mockapi.User]{first: 1}), Key: userKey, Options: paginate.Options[mockapi.User]{RepeatedPageEnds: true}}),
+		// Issue 20: an incremental sync by page number, resumed across a
+		// change, which the runner protects once it knows how the
+		// paginator reads (here, from its Describe).
+		u("pages-incremental-described", true, paginatetest.Suite[mockapi.User]{Handler: mock(95), Key: userKey,
+			New: func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
+				p := pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, since: true})(base, c)
+				return described[mockapi.User]{p, paginate.Description{ByPosition: true, SendsSince: true}}
+			},
+			Options: paginate.Options[mockapi.User]{HighWater: stamp}}),
 		// Issue 21: a record type that keeps the key alone; the records the
 		// source updated come again, and are not duplicates.
 		userCase("pages-ids-only", true, paginatetest.Suite[idOnly]{Handler: mock(95), New: pagesOf(handPages[idOnly]{first: 1, pages: ceilPages}),
@@ -405,6 +428,12 @@ func kitCases() []kitCase {
 			Options: paginate.Options[mockapi.User]{HighWater: stamp}}),
 		u("tokens-mark-an-hour-ahead", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: tokens(false), Key: userKey,
 			Options: paginate.Options[mockapi.User]{HighWater: stampAhead}}),
+		// Issue 20: the same sync, with nothing that says it reads by
+		// position (no Describe, no TrackKeys): a record that moves across
+		// the resume's boundary shifts another past it, for good.
+		u("pages-incremental-unprotected", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), Key: userKey,
+			New:     pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, since: true}),
+			Options: paginate.Options[mockapi.User]{HighWater: stamp}}),
 		// Issue 21: a resume that reads a record again, with the check that
 		// would have seen it skipped.
 		u("offset-back-1-on-resume", false, paginatetest.Suite[mockapi.User]{Handler: mock(50), New: offsets(0, 1), Key: userKey, Skip: []string{"rerun"}}),

@@ -169,6 +169,9 @@ func (s *kit[T]) full(t testingT) fullSync[T] {
 		// check's to explain.
 		t.Errorf("%s: the suite needs an API with at least 2 pages", what)
 	}
+	for _, w := range res.Warnings {
+		t.Logf("full sync: the runner warns: %s", w)
+	}
 	t.Run("oracle", func(t testingT) {
 		if s.NoOracle != "" {
 			t.Skipf("no oracle (%s): the first full sync's %d records stand for the truth, so a paginator that is wrong the same way on every run (a record skipped on each page, a first page never asked for, a sync that ends a page early, a full sync that filters) passes; the other subtests only check that every sync agrees with the first. Set Want, or use a Handler that is a paginatetest.Oracle, to check these", s.NoOracle, len(tb.rows))
