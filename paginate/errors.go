@@ -100,6 +100,8 @@ type FetchError struct {
 	// also matches [ErrRetriesExhausted].
 	Err       error
 	exhausted bool
+	// maxElapsed is Retry.MaxElapsed when it is what ran out.
+	maxElapsed time.Duration
 }
 
 // Error names the position, the number of attempts and the last error.
@@ -110,6 +112,9 @@ func (e *FetchError) Error() string {
 	}
 	if e.exhausted {
 		s += ": " + ErrRetriesExhausted.Error()
+	}
+	if e.maxElapsed > 0 {
+		s += fmt.Sprintf(": Retry.MaxElapsed (%v) reached", e.maxElapsed)
 	}
 	return s + ": " + e.Err.Error()
 }

@@ -117,7 +117,7 @@ func checked[T any](lp *loopGuard[T], pos Position, n int, page Page[T]) fetched
 // from several goroutines.
 func (r *runner[T]) fetch(ctx context.Context, pos Position) (Page[T], error) {
 	var page Page[T]
-	attempts, err := r.retry.do(ctx, pos, func() error {
+	attempts, err := r.retry.do(ctx, pos, func(ctx context.Context) error {
 		var ferr error
 		page, ferr = r.p.Fetch(ctx, pos)
 		return ferr

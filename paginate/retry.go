@@ -27,9 +27,12 @@ type Retry struct {
 	// disables jitter; values above 1 count as 1.
 	Jitter float64
 	// MaxElapsed bounds the time spent on one page's attempts and waits,
-	// counted from the start of the first attempt: no retry starts, and
-	// no wait begins, that would end past it. Zero means 5 minutes; a
-	// negative value means no bound.
+	// counted from the start of the first attempt. It is a hard bound: no
+	// wait begins that would end past it, and the attempt in flight when
+	// it runs out is cut (its context ends), so a page that keeps failing,
+	// or a server that stalls, fails the run with ErrRetriesExhausted at
+	// the bound, whatever the paginator's own timeouts. Zero means 5
+	// minutes; a negative value means no bound.
 	MaxElapsed time.Duration
 	// MaxRetryAfter caps a delay the server asked for with Retry-After or a
 	// rate-limit reset header; zero means 2 minutes. A server that asks
@@ -100,39 +103,59 @@ type retrier struct {
 }
 
 // do calls fetch until it succeeds, fails permanently, or the policy gives
-// up. It returns the number of attempts made.
-func (r *retrier) do(ctx context.Context, pos Position, fetch func() error) (int, error) {
+// up, and returns the number of attempts made. Each attempt gets a context
+// that ends when MaxElapsed runs out, counted from the start of the first
+// attempt, so the bound holds whatever attempt is in flight: one that is
+// cut then fails the page with retries exhausted.
+func (r *retrier) do(ctx context.Context, pos Position, fetch func(ctx context.Context) error) (int, error) {
+	if err := r.pause.wait(ctx); err != nil {
+		return 0, err
+	}
+	actx, limit := ctx, r.policy.maxElapsed()
+	start := time.Now()
+	if limit > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithDeadline(ctx, start.Add(limit))
+		defer cancel()
+	}
 	var b *backoff.ExponentialBackOff
 	max := r.policy.maxAttempts()
-	start := time.Now()
-	for attempt := 1; ; attempt++ {
-		if err := r.pause.wait(ctx); err != nil {
-			return attempt - 1, err
+	exhausted := func(attempt int, err error, timeUp bool) error {
+		fe := &FetchError{Position: pos, Attempts: attempt, Err: err, exhausted: max > 1 || timeUp}
+		if timeUp {
+			fe.maxElapsed = limit
 		}
-		err := fetch()
+		return fe
+	}
+	for attempt := 1; ; attempt++ {
+		err := fetch(actx)
 		if err == nil {
 			return attempt, nil
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return attempt, ctxErr
 		}
+		if actx.Err() != nil {
+			return attempt, exhausted(attempt, unwrapPermanent(err), true)
+		}
 		if IsPermanent(err) {
 			return attempt, &FetchError{Position: pos, Attempts: attempt, Err: unwrapPermanent(err)}
 		}
 		if attempt >= max {
-			return attempt, &FetchError{Position: pos, Attempts: attempt, Err: err, exhausted: max > 1}
+			return attempt, exhausted(attempt, err, false)
 		}
 		if b == nil {
 			b = r.policy.backOff()
 		}
 		delay := b.NextBackOff()
-		if ra, ok := retryAfter(err); ok {
+		ra, asked := retryAfter(err)
+		if asked {
 			delay = min(ra, r.policy.maxRetryAfter())
 		}
-		if limit := r.policy.maxElapsed(); limit > 0 && time.Since(start)+delay > limit {
-			return attempt, &FetchError{Position: pos, Attempts: attempt, Err: err, exhausted: true}
+		if limit > 0 && time.Since(start)+delay > limit {
+			return attempt, exhausted(attempt, err, true)
 		}
-		if _, ok := retryAfter(err); ok {
+		if asked {
 			r.pause.extend(time.Now().Add(delay))
 		}
 		if r.onRetry != nil {
@@ -140,6 +163,13 @@ func (r *retrier) do(ctx context.Context, pos Position, fetch func() error) (int
 		}
 		if err := sleep(ctx, delay); err != nil {
 			return attempt, err
+		}
+		// Another worker's pause may hold this page back further.
+		if err := r.pause.wait(actx); err != nil {
+			if ctx.Err() != nil {
+				return attempt, ctx.Err()
+			}
+			return attempt, exhausted(attempt, err, true)
 		}
 	}
 }

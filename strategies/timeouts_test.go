@@ -125,8 +125,9 @@ func TestIdleTimeoutIsPerRead(t *testing.T) {
 }
 
 // TestRunStopsWithinMaxElapsed: a run against a server that never answers
-// ends after the retry policy's MaxElapsed, the first attempt counted,
-// with a *FetchError that wraps ErrTimeout.
+// retries after each header timeout and ends at the retry policy's
+// MaxElapsed, the first attempt counted, with a *FetchError whose retries
+// are exhausted.
 func TestRunStopsWithinMaxElapsed(t *testing.T) {
 	srv := stallServer(t, "")
 	p := &strategies.PageNumber[user]{
@@ -141,11 +142,46 @@ func TestRunStopsWithinMaxElapsed(t *testing.T) {
 	})
 	took := time.Since(start)
 	var fe *paginate.FetchError
-	if !errors.As(err, &fe) || !errors.Is(err, strategies.ErrTimeout) {
-		t.Fatalf("Run error = %v, want a *FetchError wrapping ErrTimeout", err)
+	if !errors.As(err, &fe) || !errors.Is(err, paginate.ErrRetriesExhausted) {
+		t.Fatalf("Run error = %v, want a *FetchError with retries exhausted", err)
 	}
 	if fe.Attempts < 2 || took > 2*time.Second {
 		t.Errorf("%d attempts in %v, want a few within about 400ms", fe.Attempts, took)
+	}
+}
+
+// TestMaxElapsedIsHard: against a server that never answers, under the
+// default 60-second header timeout, a run ends within Retry.MaxElapsed plus
+// a second, whichever attempt is in flight when the bound runs out: the
+// first (a bound shorter than one attempt), or a later one that started
+// just before the bound.
+func TestMaxElapsedIsHard(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		retry   paginate.Retry
+		timeout time.Duration // Timeouts.Header
+	}{
+		{"the first attempt", paginate.Retry{MaxElapsed: 1500 * time.Millisecond}, 0},
+		{"a later attempt", paginate.Retry{MaxAttempts: 100, InitialInterval: 10 * time.Millisecond, Jitter: -1,
+			MaxElapsed: 1500 * time.Millisecond}, 1400 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := stallServer(t, "")
+			p := &strategies.PageNumber[user]{
+				HTTP:   strategies.HTTP{URL: srv, Timeouts: strategies.Timeouts{Header: tc.timeout}},
+				Paging: strategies.Paging[user]{ItemsPath: "data"},
+			}
+			start := time.Now()
+			_, res, err := runAll(t, paginate.Paginator[user](p), paginate.Options[user]{Retry: tc.retry})
+			took := time.Since(start)
+			t.Logf("%v: %v", took, err)
+			if !errors.Is(err, paginate.ErrRetriesExhausted) || res.Stop != paginate.StopError {
+				t.Errorf("Run: %v, stop %v; want retries exhausted", err, res.Stop)
+			}
+			if limit := tc.retry.MaxElapsed + time.Second; took > limit {
+				t.Errorf("the run took %v, over MaxElapsed plus a second (%v)", took, limit)
+			}
+		})
 	}
 }
 
