@@ -54,14 +54,16 @@ type HTTP struct {
 	PathValues map[string]string
 
 	// Body, when set, is encoded as JSON and sent with every request
-	// built from URL (by POST unless Method says otherwise), with the
-	// values placed InBody set in it. Its values are sent byte for byte
+	// (by POST unless Method says otherwise), with the values placed
+	// InBody set in it on requests built from URL (a next URL the API
+	// issued gets Body alone; see NextToken.ResendParams). Its values are sent byte for byte
 	// as they encode: numbers are never rounded through float64, and the
 	// order of keys is kept.
 	Body any
 
 	// Query holds parameters added to every request the paginator builds
-	// from URL (next URLs served by the API are used as they are).
+	// from URL. Next URLs served by the API are used as they are: only
+	// its secret parameters are added to them (see NextToken).
 	// Parameters the strategy sets itself, such as the page number,
 	// replace any of the same name here.
 	Query url.Values

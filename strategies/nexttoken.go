@@ -15,7 +15,9 @@ import (
 // response_metadata.next_cursor), a token in a header, a next URL in the
 // body (the mock API's next_page_url), or the Link header's rel="next" (GitHub,
 // GitLab, Shopify). A token is sent back as a query parameter, a header, or
-// a field of a JSON body; a URL is requested as it is.
+// a field of a JSON body; a URL is requested as it is, with the static
+// headers, the credentials and the first request's method and HTTP.Body,
+// but none of the values the strategy places (see ResendParams).
 //
 // It stops when the token is missing, null or empty (StopNoNextToken) or on
 // has-more false. An empty page with a token is not the end: the token
@@ -69,6 +71,16 @@ type NextToken[T any] struct {
 	// PageNumber, and paginate.Run tracks the keys of an incremental sync
 	// to see it (see paginate.Describer).
 	ByPosition bool
+
+	// ResendParams makes each request to a next URL carry the values the
+	// strategy places (the window's bounds and the page size) too: in
+	// headers and the body as on the first request, and in the query
+	// where the next URL lacks the parameter. By default a next URL is
+	// the API's own account of where the sync stands, and goes with
+	// nothing the strategy places: only with HTTP.Header, the
+	// credentials (HTTP.Auth, and the secret parameters of HTTP.URL and
+	// HTTP.Query), and the method and HTTP.Body of the first request.
+	ResendParams bool
 
 	lazy lazy[T]
 }
@@ -170,6 +182,9 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		}
 		missing = st.c.restoreNext(u)
 		next = u.String()
+		if !n.ResendParams {
+			vals = [numRoles]string{}
+		}
 	} else if !n.urlMode() {
 		if token == "" {
 			token = n.FirstToken

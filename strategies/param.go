@@ -200,8 +200,9 @@ type kv struct{ name, value string }
 // build returns the request for one fetch: vals are the values by role,
 // an empty one not sent, and extra the compound cursor's values. The URL
 // is the base URL's unless next is set, a next URL the server gave: then
-// only the header and body values are added, since the URL carries the
-// others.
+// the values go in its headers and body as placed, and in its query only
+// where it lacks the parameter, since the API's own values come first.
+// (A next URL gets values only when NextToken.ResendParams is set.)
 func (pl *plan) build(vals [numRoles]string, extra []kv, next string) (request, error) {
 	req := request{method: pl.method}
 	var query []string
@@ -255,7 +256,7 @@ func (pl *plan) build(vals [numRoles]string, extra []kv, next string) (request, 
 		put(p, x.value)
 	}
 	if next != "" {
-		req.url = next
+		req.url = addMissing(next, query)
 	} else {
 		prefix := pl.c.prefix
 		if pl.path != nil {
@@ -282,6 +283,34 @@ func (pl *plan) build(vals [numRoles]string, extra []kv, next string) (request, 
 		}
 	}
 	return req, nil
+}
+
+// addMissing returns the URL u with the query parameters kv (name and
+// value pairs) that it lacks appended, in order.
+func addMissing(u string, kv []string) string {
+	if len(kv) == 0 {
+		return u
+	}
+	pu, err := url.Parse(u)
+	if err != nil {
+		return u // the request fails on it
+	}
+	q := pu.Query()
+	var b strings.Builder
+	b.WriteString(pu.RawQuery)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if q.Has(kv[i]) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(kv[i]))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(kv[i+1]))
+	}
+	pu.RawQuery = b.String()
+	return pu.String()
 }
 
 // pathTemplate is the path of HTTP.URL with {name} placeholders: the

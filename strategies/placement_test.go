@@ -23,6 +23,7 @@ import (
 // first request with two records, a token "t2", has_more true and a total
 // of 4, and the second with two more records and the end.
 type exchangeLog struct {
+	next string // the first page's next token or URL; empty means "t2"
 	mu   sync.Mutex
 	reqs []string
 }
@@ -52,7 +53,11 @@ func (l *exchangeLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if n == 0 {
-		io.WriteString(w, `{"items":[{"id":"u1","updatedAt":"2024-01-10T00:00:00Z"},{"id":"u2","updatedAt":"2024-01-11T00:00:00Z"}],"next":"t2","more":true,"total":4}`)
+		next := l.next
+		if next == "" {
+			next = "t2"
+		}
+		io.WriteString(w, `{"items":[{"id":"u1","updatedAt":"2024-01-10T00:00:00Z"},{"id":"u2","updatedAt":"2024-01-11T00:00:00Z"}],"next":"`+next+`","more":true,"total":4}`)
 		return
 	}
 	io.WriteString(w, `{"items":[{"id":"u3","updatedAt":"2024-01-12T00:00:00Z"},{"id":"u4","updatedAt":"2024-01-13T00:00:00Z"}],"next":null,"more":false,"total":4}`)
@@ -104,6 +109,7 @@ func TestPlacement(t *testing.T) {
 		url  string
 		body any
 		p    func(h strategies.HTTP) paginate.Paginator[user]
+		next string // the next token or URL of the first page; empty means "t2"
 		want []string
 	}{
 		{
@@ -281,6 +287,82 @@ func TestPlacement(t *testing.T) {
 				"GET /v1/" + sinceP + "/2/t2",
 			},
 		},
+		// A next URL carries the API's state: the values the strategy
+		// places go with the first request only, wherever they are
+		// placed, unless ResendParams says otherwise; the static query,
+		// headers and body are the first request's.
+		{
+			name: "next URL, values in the query", url: "/v1/items?fixed=1",
+			p: func(h strategies.HTTP) paginate.Paginator[user] {
+				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inQuery), NextURLPath: "next"}
+			},
+			want: []string{
+				"GET /v1/items?fixed=1&" + sinceQ + "&size=2",
+				"GET /v1/t2",
+			},
+		},
+		{
+			name: "next URL, values in headers", url: "/v1/items",
+			p: func(h strategies.HTTP) paginate.Paginator[user] {
+				h.Header = http.Header{"X-Static": {"s"}}
+				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inHeader), NextURLPath: "next"}
+			},
+			want: []string{
+				"GET /v1/items [X-Since=2024-01-01T00:00:00Z X-Size=2 X-Static=s X-Until=2024-02-01T00:00:00Z]",
+				"GET /v1/t2 [X-Static=s]",
+			},
+		},
+		{
+			name: "next URL, values in the body", url: "/v1/search", body: body,
+			p: func(h strategies.HTTP) paginate.Paginator[user] {
+				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inBody), NextURLPath: "next"}
+			},
+			want: []string{
+				`POST /v1/search {"n":9007199254740993,"q":"a\u003cb","paging":{` + sinceB + `,"size":2}}`,
+				`POST /v1/t2 {"n":9007199254740993,"q":"a\u003cb"}`,
+			},
+		},
+		{
+			name: "next URL, values in the path", url: "/v1/{since}/{until}/{size}",
+			p: func(h strategies.HTTP) paginate.Paginator[user] {
+				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inPath), NextURLPath: "next"}
+			},
+			want: []string{
+				"GET /v1/" + sinceP + "/2",
+				"GET /v1/" + sinceP + "/t2",
+			},
+		},
+		{
+			name: "next URL resending the values in headers", url: "/v1/items",
+			p: func(h strategies.HTTP) paginate.Paginator[user] {
+				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inHeader), NextURLPath: "next", ResendParams: true}
+			},
+			want: []string{
+				"GET /v1/items [" + sinceH + "]",
+				"GET /v1/t2 [" + sinceH + "]",
+			},
+		},
+		{
+			name: "next URL resending the values in the body", url: "/v1/search", body: body,
+			p: func(h strategies.HTTP) paginate.Paginator[user] {
+				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inBody), NextURLPath: "next", ResendParams: true}
+			},
+			want: []string{
+				`POST /v1/search {"n":9007199254740993,"q":"a\u003cb","paging":{` + sinceB + `,"size":2}}`,
+				`POST /v1/t2 {"n":9007199254740993,"q":"a\u003cb","paging":{` + sinceB + `,"size":2}}`,
+			},
+		},
+		{
+			name: "next URL resending the values in the query it lacks", url: "/v1/items",
+			p: func(h strategies.HTTP) paginate.Paginator[user] {
+				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inQuery), NextURLPath: "next", ResendParams: true}
+			},
+			next: "t2?size=9",
+			want: []string{
+				"GET /v1/items?" + sinceQ + "&size=2",
+				"GET /v1/t2?size=9&" + sinceQ,
+			},
+		},
 		{
 			name: "bounds on the first request only", url: "/v1/items",
 			p: func(h strategies.HTTP) paginate.Paginator[user] {
@@ -307,7 +389,7 @@ func TestPlacement(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			log := new(exchangeLog)
+			log := &exchangeLog{next: tt.next}
 			srv := httptest.NewServer(log)
 			defer srv.Close()
 			p := tt.p(strategies.HTTP{URL: srv.URL + tt.url, Body: tt.body})
