@@ -48,7 +48,8 @@ var (
 	// cursor (see Cursor.Params) or a larger page.
 	ErrTieTooLarge = errors.New("too many records share one cursor value")
 	// ErrTooManyItems reports a page with more records than
-	// HTTP.MaxItems. The records past the limit are not decoded.
+	// HTTP.MaxItems, or than fit in HTTP.MaxDecoded's budget. The records
+	// past the limit are not decoded.
 	ErrTooManyItems = errors.New("too many records in one page")
 	// ErrTimeout reports a request that waited longer than one of its
 	// HTTP.Timeouts: for a connection, for the response headers, or for

@@ -92,10 +92,24 @@ type HTTP struct {
 
 	// MaxItems caps the records one page may hold; a page with more
 	// fails with ErrTooManyItems, a permanent error, before the excess is
-	// decoded. With MaxBody it bounds the memory a page takes whatever its
-	// records look like (see docs/security.md). Zero means
-	// DefaultMaxItems; a negative value means no limit.
+	// decoded. Zero means DefaultMaxItems; a negative value means no
+	// limit.
 	MaxItems int
+
+	// MaxDecoded caps the memory, in bytes, a page's records take once
+	// decoded: the room of the slice that holds them (the size of a
+	// record times the records, plus what each record allocates beside
+	// it: a map's header, a pointer's target), which a page of tiny
+	// records such as "{}" could otherwise make hundreds of times larger
+	// than its body. What the records' strings point to is bounded by
+	// the body, MaxBody. A page that needs more fails with
+	// ErrTooManyItems, a permanent error, before the excess is decoded.
+	// Zero means 16 times the bytes of the body read so far, and at
+	// least 16 MiB; a negative value means no limit. With MaxBody and
+	// MaxItems it bounds what a page costs, whatever its records look
+	// like (see docs/security.md). A Decode function decodes on its own,
+	// outside this limit.
+	MaxDecoded int64
 
 	// Timeouts bound each attempt's waits on the network: connecting,
 	// the response headers, and each read of the body. Zero fields take
@@ -118,8 +132,9 @@ type HTTP struct {
 }
 
 // DefaultMaxItems is the per-page record limit used when HTTP.MaxItems is
-// zero.
-const DefaultMaxItems = 1_000_000
+// zero: ten times the largest page sizes APIs commonly serve (10,000 at
+// most for most; 100,000 for the few that serve large pages).
+const DefaultMaxItems = 100_000
 
 // The default timeouts, used for the zero fields of Timeouts.
 const (
@@ -227,8 +242,11 @@ type client struct {
 	limiter  *rate.Limiter
 	maxBody  int64
 	maxItems int
-	timeouts Timeouts
-	allow    map[string]bool
+	// maxDecoded is HTTP.MaxDecoded: positive, a fixed budget; zero, one
+	// in proportion to the body; negative, none.
+	maxDecoded int64
+	timeouts   Timeouts
+	allow      map[string]bool
 
 	prefix string // the base URL without its query
 	static string // the static query, encoded, without the dynamic keys
@@ -256,17 +274,18 @@ func (h *HTTP) compile(dynamic ...string) (*client, error) {
 		return nil, fmt.Errorf("%w: HTTP.URL %q is not an absolute http or https URL", ErrConfig, redactURL(base))
 	}
 	c := &client{
-		doer:     h.Client,
-		base:     base,
-		method:   h.Method,
-		header:   h.Header.Clone(),
-		auth:     h.Auth,
-		limiter:  h.Limiter,
-		maxBody:  h.MaxBody,
-		maxItems: h.MaxItems,
-		timeouts: h.Timeouts.orDefaults(),
-		names:    newSecretNames(h.Secrets, dynamic),
-		issued:   newIssued(),
+		doer:       h.Client,
+		base:       base,
+		method:     h.Method,
+		header:     h.Header.Clone(),
+		auth:       h.Auth,
+		limiter:    h.Limiter,
+		maxBody:    h.MaxBody,
+		maxItems:   h.MaxItems,
+		maxDecoded: h.MaxDecoded,
+		timeouts:   h.Timeouts.orDefaults(),
+		names:      newSecretNames(h.Secrets, dynamic),
+		issued:     newIssued(),
 	}
 	if c.doer == nil {
 		c.doer = defaultClient

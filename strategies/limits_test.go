@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,22 +53,43 @@ func (b hostileBody) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	bw.Flush()
 }
 
-// memoryCases are the hostile pages of issue 11, each a legal size (at
-// most the default body limit) and each to end in a clear error, or in a
-// page, within the memory bound.
+// wide is a record of the mock API's size: eight strings, 128 bytes.
+type wide struct {
+	ID, Name, Email, Address, Company, Job, CreatedAt, UpdatedAt string
+}
+
+// huge is a record of a kilobyte, as a struct of many fields is.
+type huge struct {
+	ID   string
+	Rest [126]int64
+}
+
+// memoryCases are the hostile pages of issue 11 and 22, each a legal size
+// (at most the default body limit) and each to end in a clear error, or in
+// a page, within the memory bound: memoryBound, or bound when set.
 var memoryCases = []struct {
-	name string
-	body hostileBody
-	want error // nil: the page is read
+	name   string
+	body   hostileBody
+	want   error  // nil: the page is read
+	record string // the record type: tiny (the default), wide, huge or map
+	bound  int
 }{
-	{"4 MiB of empty records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems},
-	{"64 MiB of empty records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 64 << 20}, strategies.ErrTooManyItems},
-	{"64 MiB of empty arrays", hostileBody{`[[]`, `,[]`, `]`, 64 << 20}, strategies.ErrBadJSON},
-	{"nesting bomb in the records", hostileBody{`{"data":`, `[`, ``, 64 << 20}, strategies.ErrBadJSON},
-	{"nesting bomb in a skipped key", hostileBody{`{"x":`, `{"a":`, ``, 64 << 20}, strategies.ErrBadJSON},
-	{"64 MiB of white space", hostileBody{``, ` `, ``, 64 << 20}, strategies.ErrNotJSON},
-	{"64 MiB of white space between tokens", hostileBody{`{"data":[`, "\n\t ", `]}`, 64 << 20}, nil},
-	{"a million records", hostileBody{`{"data":[{"n":1}`, `,{"n":1}`, `]}`, 1 + len(`{"data":[`) + 1_000_000*len(`,{"n":1}`) + len(`]}`)}, nil},
+	// A page's decoded records take at most about 16 times its body, or
+	// 16 MiB for a small body, whatever the record type.
+	{"4 MiB of empty records into 128-byte records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "wide", 16 * 4 << 20},
+	{"4 MiB of empty records into 1 KiB records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "huge", 16 * 4 << 20},
+	{"4 MiB of empty records into maps", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "map", 16 * 4 << 20},
+	{"4 MiB of one-field records into maps", hostileBody{`{"data":[{"a":1}`, `,{"a":1}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "map", 16 * 4 << 20},
+
+	{"4 MiB of empty records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "", 0},
+	{"64 MiB of empty records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 64 << 20}, strategies.ErrTooManyItems, "", 0},
+	{"64 MiB of empty arrays", hostileBody{`[[]`, `,[]`, `]`, 64 << 20}, strategies.ErrBadJSON, "", 0},
+	{"nesting bomb in the records", hostileBody{`{"data":`, `[`, ``, 64 << 20}, strategies.ErrBadJSON, "", 0},
+	{"nesting bomb in a skipped key", hostileBody{`{"x":`, `{"a":`, ``, 64 << 20}, strategies.ErrBadJSON, "", 0},
+	{"64 MiB of white space", hostileBody{``, ` `, ``, 64 << 20}, strategies.ErrNotJSON, "", 0},
+	{"64 MiB of white space between tokens", hostileBody{`{"data":[`, "\n\t ", `]}`, 64 << 20}, nil, "", 0},
+	{"100,000 records, the default MaxItems", hostileBody{`{"data":[{"n":1}`, `,{"n":1}`, `]}`, 1 + len(`{"data":[`) + 100_000*len(`,{"n":1}`) + len(`]}`)}, nil, "", 0},
+	{"a million records", hostileBody{`{"data":[{"n":1}`, `,{"n":1}`, `]}`, 1 + len(`{"data":[`) + 1_000_000*len(`,{"n":1}`) + len(`]}`)}, strategies.ErrTooManyItems, "", 0},
 }
 
 // memoryBound is what a page of the cases above may add to the mapped
@@ -120,8 +142,12 @@ func TestHostileBodiesMemory(t *testing.T) {
 				t.Fatalf("the child did not report its memory:\n%s", tail(out))
 			}
 			t.Logf("heap grew by %.1f MiB; the fetch took %s", float64(peak)/(1<<20), took)
-			if peak > memoryBound {
-				t.Errorf("heap grew by %d MiB, over the bound of %d MiB", peak>>20, memoryBound>>20)
+			bound := memoryBound
+			if tc.bound > 0 {
+				bound = tc.bound
+			}
+			if peak > bound {
+				t.Errorf("heap grew by %d MiB, over the bound of %d MiB", peak>>20, bound>>20)
 			}
 		})
 	}
@@ -170,20 +196,36 @@ func memoryChild(t *testing.T, name string) {
 		}
 	}()
 
-	p := &strategies.PageNumber[tiny]{
-		HTTP: strategies.HTTP{URL: srv.URL + "/x"},
-		Paging: strategies.Paging[tiny]{
+	switch tc.record {
+	case "wide":
+		fetchMemory[wide](t, tc.body, srv.URL, tc.want)
+	case "huge":
+		fetchMemory[huge](t, tc.body, srv.URL, tc.want)
+	case "map":
+		fetchMemory[map[string]any](t, tc.body, srv.URL, tc.want)
+	default:
+		fetchMemory[tiny](t, tc.body, srv.URL, tc.want)
+	}
+}
+
+// fetchMemory fetches the page at url into records of type T, and prints
+// how much the memory the runtime mapped grew, the high-water mark of the
+// heap.
+func fetchMemory[T any](t *testing.T, body hostileBody, url string, want error) {
+	p := &strategies.PageNumber[T]{
+		HTTP: strategies.HTTP{URL: url + "/x"},
+		Paging: strategies.Paging[T]{
 			ItemsPath: "data",
 		},
 	}
-	if strings.HasPrefix(tc.body.prefix, "[") {
+	if strings.HasPrefix(body.prefix, "[") {
 		p.ItemsPath = ""
 	}
 	// Warm up: the first request sets up the client and server.
 	warm := httptest.NewServer(hostileBody{`{"data":[]}`, " ", "", 11})
-	if _, err := (&strategies.PageNumber[tiny]{
+	if _, err := (&strategies.PageNumber[T]{
 		HTTP: strategies.HTTP{URL: warm.URL},
-		Paging: strategies.Paging[tiny]{
+		Paging: strategies.Paging[T]{
 			ItemsPath: "data",
 		},
 	}).Fetch(context.Background(), paginate.Position{}); err != nil {
@@ -198,13 +240,13 @@ func memoryChild(t *testing.T, name string) {
 	grew := mappedMemory() - before
 	fmt.Printf("heap grew by %d bytes, in %v\n", grew, time.Since(start))
 	switch {
-	case tc.want == nil && err != nil:
+	case want == nil && err != nil:
 		t.Fatalf("Fetch: %v", err)
-	case tc.want != nil && !errors.Is(err, tc.want):
-		t.Fatalf("Fetch error = %v, want %v", err, tc.want)
-	case tc.want != nil && !paginate.IsPermanent(err):
+	case want != nil && !errors.Is(err, want):
+		t.Fatalf("Fetch error = %v, want %v", err, want)
+	case want != nil && !paginate.IsPermanent(err):
 		t.Fatalf("Fetch error %v is not permanent: a retry would read the page again", err)
-	case tc.want != nil && !strings.Contains(err.Error(), "page=7"):
+	case want != nil && !strings.Contains(err.Error(), "page=7"):
 		t.Fatalf("Fetch error %q does not name the page", err)
 	}
 	if err != nil && len(err.Error()) > 2000 {
@@ -289,5 +331,60 @@ func TestItemLimit(t *testing.T) {
 		case tt.want != nil && (!errors.Is(err, tt.want) || !paginate.IsPermanent(err) || !strings.Contains(err.Error(), "page=3")):
 			t.Errorf("MaxItems %d, %d records: error %v, want a permanent %v naming page=3", tt.max, tt.n, err, tt.want)
 		}
+	}
+}
+
+// TestMaxDecoded checks HTTP.MaxDecoded: a fixed budget holds the records
+// that fit in it and fails the page past them; by default a page may take
+// 16 times its body, and at least 16 MiB, so that ordinary pages of wide
+// records are read and a page of empty ones into wide records is not; a
+// negative value reads any page.
+func TestMaxDecoded(t *testing.T) {
+	records := func(n int, rec string) string {
+		return `{"data":[` + strings.TrimSuffix(strings.Repeat(rec+",", n), ",") + `]}`
+	}
+	fetch := func(t *testing.T, body string, maxDecoded int64, read func(h strategies.HTTP) (int, error)) (int, error) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) }))
+		defer srv.Close()
+		return read(strategies.HTTP{URL: srv.URL, MaxDecoded: maxDecoded})
+	}
+	readTiny := func(h strategies.HTTP) (int, error) {
+		page, err := (&strategies.PageNumber[tiny]{HTTP: h, Paging: strategies.Paging[tiny]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
+		return len(page.Items), err
+	}
+	readHuge := func(h strategies.HTTP) (int, error) {
+		page, err := (&strategies.PageNumber[huge]{HTTP: h, Paging: strategies.Paging[huge]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
+		return len(page.Items), err
+	}
+	readWide := func(h strategies.HTTP) (int, error) {
+		page, err := (&strategies.PageNumber[wide]{HTTP: h, Paging: strategies.Paging[wide]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
+		return len(page.Items), err
+	}
+	const mock = `{"ID":"0b6d4c6e-3d7f-4c2b-9a8e-2f1f6d2b9c01","Name":"Ada Lovelace","Email":"ada@example.com","Address":"12 Example Street","Company":"Acme","Job":"Engineer","CreatedAt":"2024-01-01T00:00:00Z","UpdatedAt":"2024-06-01T00:00:00Z"}`
+	for _, tc := range []struct {
+		name       string
+		body       string
+		maxDecoded int64
+		read       func(strategies.HTTP) (int, error)
+		want       int    // records read, when no error is wanted
+		wantErr    string // a part of the error's text
+	}{
+		{"fixed budget, records that fit", records(41, `{"n":1}`), 41 * 24, readTiny, 41, ""},
+		{"fixed budget, one record more", records(42, `{"n":1}`), 41 * 24, readTiny, 0, "more than 41 records of 24 bytes would take more than 984 bytes decoded (HTTP.MaxDecoded)"},
+		{"default, 100,000 records of the mock API's size", records(100_000, mock), 0, readWide, 100_000, ""},
+		{"default, 16,000 empty records of a kilobyte", records(16_000, `{}`), 0, readHuge, 16_000, ""},
+		{"default, 20,000 empty records of a kilobyte", records(20_000, `{}`), 0, readHuge, 0, "times the"},
+		{"no limit, 20,000 empty records of a kilobyte", records(20_000, `{}`), -1, readHuge, 20_000, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := fetch(t, tc.body, tc.maxDecoded, tc.read)
+			switch {
+			case tc.wantErr == "" && (err != nil || n != tc.want):
+				t.Errorf("%d records, %v; want %d", n, err, tc.want)
+			case tc.wantErr != "" && (!errors.Is(err, strategies.ErrTooManyItems) || !paginate.IsPermanent(err) ||
+				!strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "page=3")):
+				t.Errorf("error %v; want a permanent ErrTooManyItems naming page=3 and saying %q", err, tc.wantErr)
+			}
+		})
 	}
 }

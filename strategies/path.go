@@ -508,8 +508,9 @@ func excerpt(raw []byte) string {
 // never holds more than one record's text, and stops at a limit before the
 // records past it are built.
 type itemList[T any] struct {
-	items *[]T
-	max   int // zero or less: no limit
+	items  *[]T
+	max    int // zero or less: no limit
+	budget budget
 }
 
 func (l itemList[T]) decodeItems(dec *json.Decoder, path string) error {
@@ -526,24 +527,38 @@ func (l itemList[T]) decodeItems(dec *json.Decoder, path string) error {
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return &shapeError{path: path, want: "an array of records", got: describe(tok)}
 	}
-	if *l.items == nil {
-		*l.items = []T{}
+	s := *l.items
+	if s == nil {
+		s = []T{}
 	}
+	var full [][]T // the chunks filled before s
+	done := 0      // the records in full
+	room := cap(s) // the room of full and s
 	for dec.More() {
-		n := len(*l.items)
+		n := done + len(s)
 		if l.max > 0 && n >= l.max {
 			return fmt.Errorf("%w: more than %d (HTTP.MaxItems)", ErrTooManyItems, l.max)
 		}
-		var zero T
-		*l.items = append(*l.items, zero)
-		if err := dec.Decode(&(*l.items)[n]); err != nil {
-			*l.items = (*l.items)[:n]
+		if len(s) == cap(s) {
+			next, err := chunk[T](n, room, l.max, l.budget)
+			if err != nil {
+				return err
+			}
+			if len(s) > 0 {
+				full = append(full, s)
+				done += len(s)
+			}
+			s, room = next, room+cap(next)
+		}
+		s = s[:len(s)+1] // room past the length is zeroed
+		if err := dec.Decode(&s[len(s)-1]); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
 			return fmt.Errorf("record %d: %w", n, err)
 		}
 	}
+	*l.items = join(full, s)
 	if _, err = dec.Token(); err == io.EOF { // the closing bracket
 		err = io.ErrUnexpectedEOF
 	}

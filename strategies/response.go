@@ -143,13 +143,18 @@ func discardTail(br *bodyReader) (int64, error) {
 
 func (s *source[T]) readBody(br *bodyReader, sizeHint, maxItems int) (Response[T], error) {
 	var r Response[T]
+	b := newBudget[T](br)
 	if sizeHint > 0 {
 		// A hint, not a promise: a page may hold fewer records, and a
 		// size of millions must not reserve room for them up front.
-		r.Items = make([]T, 0, min(sizeHint, 10000))
+		n := min(sizeHint, 10000)
+		if lim, ok := b.records(); ok {
+			n = min(n, lim)
+		}
+		r.Items = make([]T, 0, n)
 	}
 	var v values
-	if err := s.env.decode(&spaceReader{r: br}, itemList[T]{&r.Items, maxItems}, &v); err != nil {
+	if err := s.env.decode(&spaceReader{r: br}, itemList[T]{&r.Items, maxItems, b}, &v); err != nil {
 		return r, err
 	}
 	if !v.seen[slotItems] {
