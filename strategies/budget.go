@@ -27,7 +27,8 @@ const (
 // its members: the map's header.
 const mapCost = 48
 
-// budget bounds the room of a page's slice of records.
+// budget bounds the room of a page's slice of records. The zero budget
+// has no bound.
 type budget struct {
 	br    *bodyReader // the body being decoded, for its bytes read so far
 	fixed int64       // HTTP.MaxDecoded when positive; negative: no bound
@@ -63,7 +64,7 @@ func recordCost(t reflect.Type) int64 {
 // there is no bound.
 func (b budget) bytes() (int64, bool) {
 	switch {
-	case b.fixed < 0:
+	case b.fixed < 0 || b.cost == 0:
 		return 0, false
 	case b.fixed > 0:
 		return b.fixed, true
