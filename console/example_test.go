@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -54,4 +55,33 @@ func ExampleExitCode() {
 	// 0
 	// 130
 	// 1
+}
+
+// The flags every command-line sync shares, registered in one call; the
+// values set before the call are the defaults.
+func ExampleFlags_Register() {
+	cfg := console.Flags{DB: "warehouse.db", PerPage: 50, Concurrency: 4, Show: 5}
+	fs := flag.NewFlagSet("users", flag.ContinueOnError)
+	cfg.Register(fs, console.SyncFlags)
+	fs.Parse([]string{"-per-page", "20", "-restart", "-url", "https://api.example.com/users"})
+	fmt.Println(cfg.URL, cfg.DB, cfg.PerPage, cfg.Restart, cfg.Reset)
+	// Output:
+	// https://api.example.com/users warehouse.db 20 true false
+}
+
+// The one message a sync ends with: what went wrong and what to do next,
+// in the words of the flags; an interrupt is not an error.
+func ExampleReport() {
+	mismatch := &paginate.MismatchError{Stream: "users", Position: paginate.Position{Page: 7},
+		Changes: []paginate.Change{{Part: "size", Saved: "50", Now: "20"}}}
+	code := console.Report(os.Stdout, "users", fmt.Errorf("paginate: %w", mismatch))
+	fmt.Println("exit status", code)
+	code = console.Report(os.Stdout, "users", context.Canceled)
+	fmt.Println("exit status", code)
+	// Output:
+	// users: error: the checkpoint of stream "users" (at page 7) was saved with other settings: size "50", now "20"
+	// To resume it, run with the settings it was saved with; to start it over from its last completed sync (the rows already synced stay), run again with -restart; to sync everything again, with -reset.
+	// exit status 1
+	// users: interrupted. What was committed is kept: run the same command again to resume where it stopped.
+	// exit status 130
 }

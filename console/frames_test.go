@@ -352,3 +352,34 @@ func TestGridFits(t *testing.T) {
 	checkScreen(t, v, 80)
 	golden(t, "grid-80.txt", v.frame())
 }
+
+// TestStatus: on a terminal, one line redrawn in place, lines printed
+// above it, its time moving; otherwise a line per Print and no status.
+func TestStatus(t *testing.T) {
+	v := newVT(80)
+	c := newClock()
+	s := newStatus(v, true, fixed(80), c.now, 0)
+	for i := range 50 {
+		c.add(100 * time.Millisecond)
+		if i == 20 {
+			s.Print("job 21 (orders u21): failed (to be retried), attempt 1: 503 Service Unavailable")
+		}
+		s.Set(fmt.Sprintf("worker w1: %d jobs completed; last: job %d (orders 0f6b7a2e-5d4c-4b1a-9e8f-112233445566) completed", i+1, i+1))
+	}
+	s.Close()
+	s.Print("worker w1: drained and stopped; 50 jobs completed in 5s")
+	checkScreen(t, v, 80)
+	golden(t, "status-80.txt", v.frame())
+	if n := len(v.screen()); n != 3 {
+		t.Errorf("%d lines, want the failure, the end and the status:\n%s", n, v.frame())
+	}
+
+	var b strings.Builder
+	s = newStatus(&b, false, fixed(80), c.now, 0)
+	s.Set("ignored")
+	s.Print("job 1 (users): completed, attempt 1")
+	s.Close()
+	if b.String() != "job 1 (users): completed, attempt 1\n" {
+		t.Errorf("not on a terminal: %q", b.String())
+	}
+}

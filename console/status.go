@@ -91,6 +91,7 @@ func (s *Status) redraw() { s.live.scr.draw(s.line()) }
 
 // line returns the live line. s.mu is held.
 func (s *Status) line() string {
-	elapsed := short(s.live.now().Sub(s.live.start))
-	return fit([]field{{"", s.text, 100}, {", ", elapsed, 50}}, s.live.scr.cols())
+	elapsed := ", " + short(s.live.now().Sub(s.live.start))
+	cols := s.live.scr.cols()
+	return cut(s.text, max(cols-len(elapsed), cols/2)) + elapsed
 }

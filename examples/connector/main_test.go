@@ -241,6 +241,9 @@ func TestSelectionResetDiscover(t *testing.T) {
 	if _, err := run(context.Background(), cfg, &stdout, &stderr); !errors.Is(err, connector.ErrUnknownStream) {
 		t.Errorf("-streams nope: %v", err)
 	}
+	if stdout.Len() != 0 {
+		t.Errorf("-streams nope printed a summary before the error:\n%s", stdout.String())
+	}
 
 	cfg = testConfig(t, api.URL)
 	cfg.Discover = true

@@ -152,12 +152,12 @@ func serve[TTx any](ctx context.Context, cfg config, driver riverdriver.Driver[T
 			defer cancel()
 			err := client.StopAndCancel(sctx)
 			rep.stop()
+			status.Close()
 			if err != nil {
 				status.Print(fmt.Sprintf("worker %s: stopped before its jobs drained (%v): River gives them to another worker once -rescue-after has passed", cfg.ID, err))
 			} else {
 				status.Print(fmt.Sprintf("worker %s: drained and stopped; %s", cfg.ID, rep.counts()))
 			}
-			status.Close()
 		}()
 		status.Print(fmt.Sprintf("worker %s: %d partitions at once, %d requests in flight", cfg.ID, cfg.Jobs, cfg.InFlight))
 	}
