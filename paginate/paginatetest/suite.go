@@ -58,8 +58,10 @@ type Suite[T any] struct {
 	// truth: the suite checks that every other sync agrees with it, and
 	// its "oracle" subtest is skipped with what that leaves unchecked.
 	NoOracle string
-	// Options are the run options every sync of the suite starts from.
-	// The suite sets Key, Store and a fast Retry policy itself.
+	// Options are the run options every sync of the suite starts from:
+	// set them as the connector does, HighWater included. The suite sets
+	// Key, Store and Group.Pages (one page a commit, so that a stop after
+	// page k is there) itself, and a fast Retry policy when Retry is zero.
 	Options paginate.Options[T]
 	// Liar, when set, serves the same records as Handler but reports a
 	// total that lies (larger or smaller). A sync against it must deliver
