@@ -257,25 +257,29 @@ const loopHint = "; if the server answers past-the-end pages with its last page,
 
 // explainRun adds to a failed run's error what it means for the
 // paginator. tr and got, when known, are the truth and the records
-// delivered so far, which tell a repeat past the end of the data from one
-// before it.
-func (s *kit[T]) explainRun(err error, tr *truth[T], got *table[T]) string {
+// delivered so far, and res the run's result, whose total the server
+// reported: they tell a repeat past the end of the data from one before
+// it.
+func (s *kit[T]) explainRun(err error, tr *truth[T], got *table[T], res paginate.Result) string {
 	var le *paginate.LoopError
 	switch {
 	case errors.As(err, &le) && le.Previous:
 		msg := strings.Replace(err.Error(), loopHint, "", 1)
-		left := -1
-		if tr != nil && got != nil && s.NoOracle == "" {
-			left = 0
+		left, of, whose := -1, 0, ""
+		switch {
+		case tr != nil && got != nil && s.NoOracle == "":
+			left, of, whose = 0, len(tr.order), "the API holds"
 			for _, k := range tr.order {
 				if _, ok := got.rows[k]; !ok {
 					left++
 				}
 			}
+		case got != nil && res.TotalItems > 0:
+			left, of, whose = max(0, int(res.TotalItems)-len(got.rows)), int(res.TotalItems), "the server reported"
 		}
 		switch {
 		case left > 0:
-			return fmt.Sprintf("%s\n\tthe page repeated the one before it with %d of the %d records still to come, so the server was not answering past the end with its last page, and Options.RepeatedPageEnds would end such a sync early, in silence. Fetch ignored the position it was given (it reads its own counter or cursor, or started over after an error), or pages share state (a cache, a decode buffer or a slice kept across fetches)", msg, left, len(tr.order))
+			return fmt.Sprintf("%s\n\tthe page repeated the one before it with %d of the %d records %s still to come, so the server was not answering past the end with its last page, and Options.RepeatedPageEnds would end such a sync early, in silence. Fetch ignored the position it was given (it reads its own counter or cursor, or started over after an error), or pages share state (a cache, a decode buffer or a slice kept across fetches)", msg, left, of, whose)
 		case left == 0:
 			return fmt.Sprintf("%s\n\tevery record had arrived before the repeat: if the server answers a page past the end with its last page, set Options.RepeatedPageEnds to take the repeat for the end of the data", msg)
 		}
