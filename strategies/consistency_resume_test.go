@@ -47,10 +47,13 @@ type resumeParams struct {
 	pages          []int
 	between        [][2]int
 	storeKeepsKeys bool
+	// defaults leaves Key, TrackKeys and Order to the runner, which takes
+	// the key from the table and the order from the marks.
+	defaults bool
 }
 
 func resumeParamsFor(seed uint64, st consStrategy) resumeParams {
-	p := resumeParams{consParams: consParamsFor(seed, st), storeKeepsKeys: seed%4 != 3}
+	p := resumeParams{consParams: consParamsFor(seed, st), storeKeepsKeys: seed%4 != 3, defaults: seed%3 == 2}
 	r := rand.New(rand.NewPCG(seed, 0x726573756d65))
 	n := 1 + r.IntN(3)
 	pages := max(2, p.records/p.size)
@@ -61,6 +64,12 @@ func resumeParamsFor(seed uint64, st consStrategy) resumeParams {
 	}
 	return p
 }
+
+// keyedTable is a consTable that knows its records' keys, as a table with
+// a primary key does.
+type keyedTable struct{ *consTable }
+
+func (keyedTable) Key(u mockapi.User) string { return u.ID }
 
 // plainStore is a Store that keeps no keys of a sync in progress.
 type plainStore struct{ paginate.Store }
@@ -100,16 +109,32 @@ func TestConsistencyResume(t *testing.T) {
 			continue
 		}
 		t.Run(st.name, func(t *testing.T) {
+			var total resumeOutcome
 			for seed := uint64(1); seed <= seeds; seed++ {
 				t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
-					resumeRun(t, st, seed)
+					o := resumeRun(t, st, seed)
+					total.resumed += o.resumed
+					total.duplicates += o.duplicates
+					total.withoutKeys += o.withoutKeys
 				})
+			}
+			t.Logf("%d seeds: %d runs resumed a sync; %d of them saw a key committed before again (the store kept the keys), %d counted as drifted for want of the keys",
+				seeds, total.resumed, total.duplicates, total.withoutKeys)
+			if !t.Failed() && seeds >= 10 && (total.duplicates == 0 || total.withoutKeys == 0) {
+				t.Errorf("no resumed run saw a duplicate, or none lacked the keys: the seeds prove nothing about one of the two ways")
 			}
 		})
 	}
 }
 
-func resumeRun(t *testing.T, st consStrategy, seed uint64) {
+// resumeOutcome counts what the runs of a sync saw: runs that resumed, of
+// them those that reported a duplicate key, and those that counted as
+// drifted for want of the keys.
+type resumeOutcome struct {
+	resumed, duplicates, withoutKeys int
+}
+
+func resumeRun(t *testing.T, st consStrategy, seed uint64) (out resumeOutcome) {
 	p := resumeParamsFor(seed, st)
 	t.Logf("params %+v", p)
 	srv := mockapi.New(mockapi.Config{Records: p.records, Seed: seed, TieRate: p.tieRate, TieGroups: p.ties})
@@ -135,6 +160,9 @@ func resumeRun(t *testing.T, st consStrategy, seed uint64) {
 		Concurrency: st.conc,
 		Retry:       fast,
 	}
+	if p.defaults {
+		base.Key, base.Order, base.TrackKeys = nil, nil, false
+	}
 	drifted := false // the sync in progress reported drift
 	// run runs the sync once, stopped as stop says after pages pages, or
 	// to its end when pages is 0.
@@ -159,7 +187,14 @@ func resumeRun(t *testing.T, st consStrategy, seed uint64) {
 		}
 		mut.set(mutating)
 		tb.delivered = nil
-		res, err := paginate.Run(ctx, st.new(p.size)(hs.URL, client), paginate.Sink[mockapi.User](tb), opts)
+		var sink paginate.Sink[mockapi.User] = tb
+		if p.defaults {
+			sink = keyedTable{tb}
+		}
+		res, err := paginate.Run(ctx, st.new(p.size)(hs.URL, client), sink, opts)
+		if len(res.Warnings) > 0 {
+			t.Errorf("run %d warns: %q", n, res.Warnings)
+		}
 		mut.set(false)
 		fl.arm(-1)
 		switch {
@@ -178,6 +213,15 @@ func resumeRun(t *testing.T, st consStrategy, seed uint64) {
 			t.Errorf("run %d resumed a sync without its keys and reported no DriftResume: %v", n, res.Drifts)
 		}
 		drifted = (drifted || res.DriftCount > 0) && !res.Checkpoint.Position.IsStart()
+		if res.Resumed {
+			out.resumed++
+			if slices.ContainsFunc(res.Drifts, func(d paginate.Drift) bool { return d.Kind == paginate.DriftDuplicate }) {
+				out.duplicates++
+			}
+			if slices.ContainsFunc(res.Drifts, func(d paginate.Drift) bool { return d.Kind == paginate.DriftResume }) {
+				out.withoutKeys++
+			}
+		}
 		return res, err
 	}
 
@@ -200,6 +244,7 @@ func resumeRun(t *testing.T, st consStrategy, seed uint64) {
 		t.Fatalf("the quiet sync stopped with %v", res.Stop)
 	}
 	checkEqual(t, "the quiet sync", srv.Records(), tb)
+	return out
 }
 
 // TestResumeCases are the two configurations issue 20 saw lose records

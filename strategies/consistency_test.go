@@ -124,6 +124,7 @@ var consStrategies = []consStrategy{
 	{name: "page-number", new: confPageNumber, conc: 1, start: pageStart("page")},
 	{name: "page-number-parallel", new: confPageNumber, conc: 4},
 	{name: "offset", new: confOffset, conc: 1, start: offsetStart},
+	{name: "offset-parallel", new: confOffset, conc: 4},
 	{name: "link-header", new: confLinkHeader, conc: 1, start: pageStart("page")},
 	{name: "cursor-updated-since", new: confCursorSince, stable: true, tieTooLarge: true, boundary: 3, quiet: true},
 	{name: "next-token", new: confNextToken, stable: true},
