@@ -38,11 +38,15 @@ type Options[T any] struct {
 	// in RFC 3339. Marks are compared as strings, so they must sort as
 	// they order: use a fixed-width form (UTC, same precision). The
 	// largest mark committed is saved in the checkpoint, and a completed
-	// sync hands it to the next one as Position.Since.
+	// sync hands it to the next one as Position.Since. It saves requests
+	// only when the paginator sends Since (such as SinceParam); Run warns
+	// when a paginator that describes itself does not (see [Describer]).
 	HighWater func(T) string
 
-	// Key returns an item's identity, such as its primary key. The
-	// runner uses it for drift detection (Order, TrackKeys), and to
+	// Key returns an item's identity, such as its primary key. Nil means
+	// the sink's, when it is a [Keyer] (the database sinks give their
+	// table's primary key). The runner uses it for drift detection
+	// (Order, TrackKeys), and to
 	// fingerprint pages whose paginator gives no Page.Fingerprint: by their
 	// keys, and their HighWater marks when set, so that a record updated
 	// and served again is not taken for a repeated page. Without either,
@@ -56,14 +60,18 @@ type Options[T any] struct {
 	// answer a page number past the end with their last page (json-server,
 	// some WordPress and Shopify-era APIs) need it. Without it such a run
 	// fails with a *LoopError that says so, but saves the same checkpoint,
-	// since every page before the repeat was read: later runs neither
-	// miss a record nor deliver one twice. A repeat of any earlier page is
-	// a loop either way.
+	// since every page before the repeat was read: later runs go on as
+	// after any complete sync, missing nothing, and an incremental one
+	// (whose requests send Since) reads only from the mark. A repeat of
+	// any earlier page is a loop either way.
 	RepeatedPageEnds bool
 
 	// Order, when set, compares two items in the order the API promises
 	// (for example by updatedAt, then id). The runner then reports as
 	// drift a page whose first item sorts before the previous page's last.
+	// Nil means no order, unless the paginator reads by position and
+	// sends Since (see [Describer]): then HighWater's marks are the order,
+	// checked within each page too.
 	Order func(a, b T) int
 
 	// TrackKeys, with Key, makes the runner remember every key committed
@@ -73,7 +81,11 @@ type Options[T any] struct {
 	// key for one: that reports a drift that did not happen, so the next
 	// sync re-reads from the same mark; nothing is skipped. Such false
 	// drift stays below 1 in 100,000 syncs up to about a million records
-	// and becomes likely past about four million. Off by default.
+	// and becomes likely past about four million. Off by default, but
+	// turned on for an incremental sync by a paginator that reads by
+	// position when a key is known (see [Describer]). A [KeyStore] keeps
+	// the keys across the runs of a sync that stops and resumes; with
+	// another store, a resumed run counts as drifted (DriftResume).
 	TrackKeys bool
 
 	// Retry is the policy for failed fetches.
