@@ -61,11 +61,12 @@ type truth[T any] struct {
 	// request, or its listing (the request without its query) when the
 	// first request asks for less; nil without an oracle.
 	req *request
-	// filter, when set, says that the full sync's first request asks for
-	// fewer records than the API lists, and which.
+	// filter, when set, is the failure of a full sync whose first
+	// request asks for fewer records than the API lists.
 	filter string
-	// versions holds the API's form of each record, by key, when the
-	// oracle gave it; see versioned.
+	// versions holds the API's JSON of each record, by key, when the
+	// oracle gave it, which tells a record delivered again after a change
+	// from a duplicate (see dest).
 	versions map[string]string
 	// mutated is set when the suite changed the source since the full
 	// sync.

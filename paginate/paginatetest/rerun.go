@@ -84,20 +84,8 @@ func (s *kit[T]) rerunAfter(t testingT, ref fullSync[T], kind string, k int) {
 	changed := ""
 	var last lastRun
 	for i := 2; i <= reruns+1; i++ {
-		if m, ok := s.Handler.(Mutator); ok && s.mutates() && (i == 2 || i == 4) {
-			// Before the run that resumes, a few updates and inserts;
-			// between two later runs, growth by more than a page.
-			if i == 2 {
-				m.Mutate(perPage/3+1, perPage/2+1)
-			} else {
-				m.Mutate(0, perPage+1)
-			}
+		if s.change(t, i, perPage, ref.truth.req, d) {
 			changed = ", with the source changed before runs 2 and 4"
-			a, err := s.ask(ref.truth.req)
-			if err != nil {
-				t.Fatalf("%v", err)
-			}
-			d.versions = a.versions(s.Key)
 		}
 		since := res.Checkpoint.Position.Since
 		api.reset()
@@ -126,6 +114,28 @@ func (s *kit[T]) rerunAfter(t testingT, ref fullSync[T], kind string, k int) {
 		t.Errorf("%s: %s delivered again by a run that resumed the sync that had delivered them, although the API had not changed them since (%s): a run that resumes must go on after the last page committed, and never commit a page again", what, records(len(d.dups)), list(d.dups))
 	}
 	s.compare(t, what, want, d.table, clues[T]{last: &last})
+}
+
+// change changes the source before run i of a rerun check, when the suite
+// may: a few updates and inserts before the run that resumes (2), growth by
+// more than a page between two later runs (4). It reports whether it did,
+// and gives d the API's new versions of the records.
+func (s *kit[T]) change(t testingT, i, perPage int, listing *request, d *dest[T]) bool {
+	m, ok := s.Handler.(Mutator)
+	if !ok || !s.mutates() || i != 2 && i != 4 {
+		return false
+	}
+	if i == 2 {
+		m.Mutate(perPage/3+1, perPage/2+1)
+	} else {
+		m.Mutate(0, perPage+1)
+	}
+	a, err := s.ask(listing)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	d.versions = a.versions(s.Key)
+	return true
 }
 
 // stopAt runs the first sync of a rerun check, and stops it by kind after
