@@ -41,10 +41,13 @@
 // been kept for a retry, so a cancellation or a kill -9 at any moment loses
 // no parent: the next run resumes the list there, and each partition from
 // its own checkpoint. The list is read with the parent stream's drift
-// detection (Options.Key, TrackKeys and Order): when parents that change
-// during the sync shift the list's pages, the list keeps the mark it
-// started from, and the next run reads it again from there, so that no
-// parent a shift slid past is left without its partition.
+// detection (Options.Key, TrackKeys and Order, or what paginate.Run turns
+// on by itself): when parents that change during the sync shift the list's
+// pages, the list keeps the mark it started from, and the next run reads
+// it again from there, so that no parent a shift slid past is left without
+// its partition. The child keeps the keys of the parents it read in its
+// store (a paginate.KeyStore), so that a list resumed after a crash still
+// sees a parent that a change moved across its place.
 //
 // # Job queues
 //

@@ -173,6 +173,20 @@ func (s listStore[P, C]) Save(_ context.Context, cp paginate.Checkpoint) error {
 	return nil
 }
 
+// SaveKeys keeps the key hashes of a page of the list in the child's
+// store, when it keeps keys (see paginate.KeyStore): the store writes
+// them at the latest with the child's state that covers the page, so a
+// list resumed after a crash knows the parents read before it and tells
+// a parent that a shift brought back from a new one.
+func (s listStore[P, C]) SaveKeys(ctx context.Context, stream string, items int64, keys []uint64) error {
+	return saveKeys(ctx, s.f.store, stream, items, keys)
+}
+
+// LoadKeys returns the key hashes of the list's pages up to upTo records.
+func (s listStore[P, C]) LoadKeys(ctx context.Context, stream string, upTo int64) ([]uint64, error) {
+	return loadKeys(ctx, s.f.store, stream, upTo)
+}
+
 // room waits until fewer than window partitions are started past the
 // first page not yet done, not counting the page being read.
 func (f *fanout[P, C]) room(ctx context.Context, current *pageState) error {
@@ -265,6 +279,7 @@ func (f *fanout[P, C]) finish(ctx context.Context, page *pageState, key string, 
 	f.res.Retries += res.Retries
 	f.res.Resumed = f.res.Resumed || res.Resumed
 	f.res.Drifts += res.DriftCount
+	f.res.addWarnings(res.Warnings)
 	switch {
 	case err == nil:
 		f.res.Partitions.Complete++
@@ -377,6 +392,7 @@ func (f *fanout[P, C]) result(ctx context.Context, listRes paginate.Result, list
 	r.Stop = listRes.Stop
 	r.Resumed = r.Resumed || listRes.Resumed
 	r.Drifts += listRes.DriftCount
+	r.addWarnings(listRes.Warnings)
 	r.Retries += listRes.Retries
 	var errs []error
 	if listErr != nil {

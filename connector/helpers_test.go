@@ -118,9 +118,12 @@ type streamOpts struct {
 	perPage int  // users' page size
 	limiter *connector.Limiter
 	crash   *connectortest.Crash // when set, every destination is behind it
-	// drift gives the users stream drift detection (TrackKeys, Order),
-	// and so the orders' read of the users' list too.
-	drift bool
+	// drift declares the users stream's drift detection (Key,
+	// TrackKeys, Order), which the orders' read of the users' list
+	// inherits. Without it, the runner turns on what the paginator and
+	// the sink make possible, unless plain is set: the users' paginator
+	// is then one that does not describe itself, and nothing is on.
+	drift, plain bool
 	// concurrency is the users' Options.Concurrency.
 	concurrency int
 }
@@ -144,7 +147,7 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 		ordersDst = connectortest.Wrap(o.crash, ordersDst)
 		eventsDst = connectortest.Wrap(o.crash, eventsDst)
 	}
-	users = connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
+	var usersAPI paginate.Paginator[mockapi.User] = &strategies.PageNumber[mockapi.User]{
 		HTTP: strategies.HTTP{URL: e.url + mockapi.PathPageNumber, Client: client, Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
 		Paging: strategies.Paging[mockapi.User]{
 			Size:           o.perPage,
@@ -153,14 +156,23 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
-	}, usersDst, paginate.Options[mockapi.User]{
+	}
+	if o.plain {
+		usersAPI = plainPaginator[mockapi.User]{usersAPI}
+	}
+	userOpts := paginate.Options[mockapi.User]{
 		HighWater:   func(u mockapi.User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
-		Key:         func(u mockapi.User) string { return u.ID },
-		TrackKeys:   o.drift,
-		Order:       userOrder(o.drift),
 		Concurrency: o.concurrency,
 		Retry:       fastRetry,
-	})
+	}
+	if o.drift {
+		userOpts.Key = func(u mockapi.User) string { return u.ID }
+		userOpts.TrackKeys = true
+		userOpts.Order = func(a, b mockapi.User) int {
+			return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), cmp.Compare(a.ID, b.ID))
+		}
+	}
+	users = connector.NewStream("users", usersAPI, usersDst, userOpts)
 	orders = connector.NewChild("orders", connector.ChildOf[mockapi.User, mockapi.Order]{
 		Parent: users,
 		Key:    func(u mockapi.User) string { return u.ID },
@@ -259,13 +271,10 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-// userOrder is the users' Options.Order when drift is set: the mock's
-// order, by updatedAt, then id.
-func userOrder(drift bool) func(a, b mockapi.User) int {
-	if !drift {
-		return nil
-	}
-	return func(a, b mockapi.User) int {
-		return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), cmp.Compare(a.ID, b.ID))
-	}
+// plainPaginator is a paginator that fetches and does nothing else: it
+// neither plans nor describes how it reads, as a hand-written one may not.
+type plainPaginator[T any] struct{ p paginate.Paginator[T] }
+
+func (p plainPaginator[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[T], error) {
+	return p.p.Fetch(ctx, pos)
 }

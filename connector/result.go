@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pagekit/pagekit/paginate"
@@ -65,6 +66,10 @@ type StreamResult struct {
 	// drift keeps the mark it started from, so that the next run reads
 	// again what a shift may have skipped.
 	Drifts int
+	// Warnings say what the run could not protect against a source that
+	// changes (see paginate.Result.Warnings): the stream's, or a child's
+	// list's and its partitions', each once.
+	Warnings []string
 	// Err is what failed, nil when nothing did. For a child stream it
 	// joins the error of its parent list, if any, and the first failed
 	// partition's, a *PartitionError.
@@ -158,6 +163,16 @@ func topResult(s *Stream, res paginate.Result, err error) StreamResult {
 		Stop:     res.Stop,
 		Resumed:  res.Resumed,
 		Drifts:   res.DriftCount,
+		Warnings: res.Warnings,
 		Err:      err,
+	}
+}
+
+// addWarnings adds to r the warnings of ws it does not hold yet.
+func (r *StreamResult) addWarnings(ws []string) {
+	for _, w := range ws {
+		if !slices.Contains(r.Warnings, w) {
+			r.Warnings = append(r.Warnings, w)
+		}
 	}
 }

@@ -200,6 +200,10 @@ func (c *child[P, C]) run(ctx context.Context, x *execution, name, key string, p
 // stream name, whose position st keeps.
 func (c *child[P, C]) listOptions(x *execution, name string, st paginate.Store) paginate.Options[P] {
 	po := c.parent.opts
+	key := po.Key
+	if k, ok := c.parent.dst.(paginate.Keyer[P]); ok && key == nil {
+		key = k.Key
+	}
 	opts := paginate.Options[P]{
 		Stream: name,
 		Store:  st,
@@ -207,7 +211,9 @@ func (c *child[P, C]) listOptions(x *execution, name string, st paginate.Store) 
 		// the parent stream does when parents change: it gets the same
 		// drift detection, so that a drifted list is read again from
 		// its starting mark by the next run and no parent is skipped.
-		Key:       po.Key,
+		// The key is the parent stream's, or its sink's, as its own run
+		// takes it; paginate.Run turns on what the paginator needs.
+		Key:       key,
 		Order:     po.Order,
 		TrackKeys: po.TrackKeys,
 		Retry:     po.Retry,
@@ -311,3 +317,21 @@ type limitedPlanner[T any] struct {
 func (f *limitedPlanner[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
 	return f.pl.Plan(pos, first)
 }
+
+// limitedDescriber is limited for a paginator that describes how it
+// reads, which must stay a Describer for the runner to protect it.
+type limitedDescriber[T any] struct {
+	limited[T]
+	d paginate.Describer
+}
+
+func (f *limitedDescriber[T]) Describe() paginate.Description { return f.d.Describe() }
+
+// limitedPlannerDescriber is limited for a paginator that plans and
+// describes how it reads.
+type limitedPlannerDescriber[T any] struct {
+	limitedPlanner[T]
+	d paginate.Describer
+}
+
+func (f *limitedPlannerDescriber[T]) Describe() paginate.Description { return f.d.Describe() }

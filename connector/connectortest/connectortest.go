@@ -130,6 +130,28 @@ func (c *Crashing[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
 	return c.dst.Save(ctx, cp)
 }
 
+// SaveKeys keeps the keys of a page of stream's sync in the destination,
+// when it keeps keys (see paginate.KeyStore), unless the crash happened.
+func (c *Crashing[T]) SaveKeys(ctx context.Context, stream string, items int64, keys []uint64) error {
+	ks, ok := c.dst.(paginate.KeyStore)
+	if !ok {
+		return nil
+	}
+	if c.crash.Crashed() {
+		return ErrCrash
+	}
+	return ks.SaveKeys(ctx, stream, items, keys)
+}
+
+// LoadKeys returns the keys of stream's sync that the destination keeps,
+// if it keeps keys.
+func (c *Crashing[T]) LoadKeys(ctx context.Context, stream string, upTo int64) ([]uint64, error) {
+	if ks, ok := c.dst.(paginate.KeyStore); ok {
+		return ks.LoadKeys(ctx, stream, upTo)
+	}
+	return nil, nil
+}
+
 // Load loads the checkpoint of stream.
 func (c *Crashing[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint, bool, error) {
 	return c.dst.Load(ctx, stream)

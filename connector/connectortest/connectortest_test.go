@@ -35,6 +35,9 @@ func TestCrashLandsTheArmedCommitAndNothingAfter(t *testing.T) {
 	if err := w.Write(ctx, []rec{{"c"}}); !errors.Is(err, connectortest.ErrCrash) {
 		t.Fatalf("write after the crash: %v", err)
 	}
+	if err := w.SaveKeys(ctx, "s", 2, []uint64{1}); !errors.Is(err, connectortest.ErrCrash) {
+		t.Fatalf("keys saved after the crash: %v", err)
+	}
 	if rows := dst.Rows(); len(rows) != 1 || rows[0].ID != "a" || crash.Commits() != 2 {
 		t.Errorf("rows %v after %d commits: want only a, 2 commits", rows, crash.Commits())
 	}
@@ -47,5 +50,28 @@ func TestCrashLandsTheArmedCommitAndNothingAfter(t *testing.T) {
 	}
 	if w.Identity()["table"] != "recs" {
 		t.Errorf("identity %v, want the destination's", w.Identity())
+	}
+}
+
+// TestCrashingKeepsTheKeys checks that a destination behind a Crash still
+// keeps the keys of a sync in progress (paginate.KeyStore), so that a
+// resumed run's drift detection spans the crash as it would without it.
+func TestCrashingKeepsTheKeys(t *testing.T) {
+	dst := memory.New(schema.Must(schema.Derive[rec]("recs")), memory.Config[rec]{})
+	var w paginate.Store = connectortest.Wrap[rec](new(connectortest.Crash), dst)
+	ks, ok := w.(paginate.KeyStore)
+	if !ok {
+		t.Fatal("Crashing is not a paginate.KeyStore")
+	}
+	ctx := context.Background()
+	if err := ks.SaveKeys(ctx, "s", 2, []uint64{7, 8}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := dst.LoadKeys(ctx, "s", 2)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("the destination holds keys %v (%v), want 2", keys, err)
+	}
+	if keys, err := ks.LoadKeys(ctx, "s", 2); err != nil || len(keys) != 2 {
+		t.Fatalf("LoadKeys through the crash: %v (%v), want 2 keys", keys, err)
 	}
 }
