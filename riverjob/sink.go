@@ -40,10 +40,22 @@ type TxCommitter[T, TTx any] interface {
 // completed a moment after the last page commits: a worker that dies in
 // that moment leaves the job to be rescued, and the partition then syncs
 // again, incrementally, from its complete checkpoint.
+//
+// The sink Completing returns keeps what s offers the runner and the
+// connector besides committing: its table (connector.Tabler), its key
+// (paginate.Keyer), the keys of a sync in progress (paginate.KeyStore),
+// its identity and its stream locks.
 func Completing[T, TTx any](s TxCommitter[T, TTx]) paginate.Sink[T] {
 	c := &completing[T, TTx]{s: s}
-	if t, ok := s.(connector.Tabler); ok {
+	t, table := s.(connector.Tabler)
+	k, keyer := s.(paginate.Keyer[T])
+	switch {
+	case table && keyer:
+		return &completingTableKeyer[T, TTx]{completingTable: completingTable[T, TTx]{completing: c, t: t}, k: k}
+	case table:
 		return &completingTable[T, TTx]{completing: c, t: t}
+	case keyer:
+		return &completingKeyer[T, TTx]{completing: c, k: k}
 	}
 	return c
 }
@@ -60,6 +72,23 @@ type completingTable[T, TTx any] struct {
 }
 
 func (c *completingTable[T, TTx]) Table() schema.Table { return c.t.Table() }
+
+// completingKeyer is completing for a sink that knows its records' keys.
+type completingKeyer[T, TTx any] struct {
+	*completing[T, TTx]
+	k paginate.Keyer[T]
+}
+
+func (c *completingKeyer[T, TTx]) Key(item T) string { return c.k.Key(item) }
+
+// completingTableKeyer is completing for a sink that tells its table and
+// knows its records' keys, as the SQLite and PostgreSQL sinks do.
+type completingTableKeyer[T, TTx any] struct {
+	completingTable[T, TTx]
+	k paginate.Keyer[T]
+}
+
+func (c *completingTableKeyer[T, TTx]) Key(item T) string { return c.k.Key(item) }
 
 // jobRun is the partition job a run of a partition belongs to, carried in
 // the run's context.
@@ -87,6 +116,25 @@ func (c *completing[T, TTx]) Load(ctx context.Context, stream string) (paginate.
 
 func (c *completing[T, TTx]) Save(ctx context.Context, cp paginate.Checkpoint) error {
 	return c.s.Save(ctx, cp)
+}
+
+// SaveKeys keeps the keys of a page of stream's sync in s, when s keeps
+// keys (see paginate.KeyStore). Without them, a resumed run counts as
+// drifted, and the next sync reads again what this one read.
+func (c *completing[T, TTx]) SaveKeys(ctx context.Context, stream string, items int64, keys []uint64) error {
+	if ks, ok := c.s.(paginate.KeyStore); ok {
+		return ks.SaveKeys(ctx, stream, items, keys)
+	}
+	return nil
+}
+
+// LoadKeys returns the keys of stream's sync that s keeps, if it keeps
+// keys.
+func (c *completing[T, TTx]) LoadKeys(ctx context.Context, stream string, upTo int64) ([]uint64, error) {
+	if ks, ok := c.s.(paginate.KeyStore); ok {
+		return ks.LoadKeys(ctx, stream, upTo)
+	}
+	return nil, nil
 }
 
 // Identity is s's, so that checkpoints name the destination as they would

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/pagekit/pagekit/connector"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/riverjob"
 	"github.com/pagekit/pagekit/sink/schema"
@@ -63,4 +65,73 @@ func TestCompletingKeepsTheIdentity(t *testing.T) {
 		t.Fatalf("run into another table resumed at %v with %d items (err %v), want ErrCheckpointMismatch",
 			res.Checkpoint.Position, res.Items, err)
 	}
+}
+
+// TestCompletingKeepsTheKeys checks that a sink wrapped in Completing is
+// still what the runner asks of it to detect drift across a resume: the
+// records' key (paginate.Keyer) and a keeper of the keys of a sync in
+// progress (paginate.KeyStore). A sync by position stopped after a page
+// and resumed must then see no drift on a quiet source, and a record that
+// comes again on the resumed run must be seen as a duplicate.
+func TestCompletingKeepsTheKeys(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := sqlite.New(ctx, db, schema.Must(schema.Derive[row]("rows", "id")), sqlite.Config[row]{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	sink := riverjob.Completing[row, *sql.Tx](s)
+	if _, ok := sink.(paginate.Keyer[row]); !ok {
+		t.Error("Completing hides the sink's Key")
+	}
+	if _, ok := sink.(paginate.KeyStore); !ok {
+		t.Error("Completing hides the sink's KeyStore")
+	}
+	if _, ok := sink.(connector.Tabler); !ok {
+		t.Error("Completing hides the sink's Table")
+	}
+	for _, tc := range []struct {
+		name  string
+		p     paginate.Paginator[row]
+		drift []paginate.DriftKind
+	}{
+		{"quiet", rows{pages: 3}, nil},
+		{"a record comes again", shifted{rows{pages: 3}}, []paginate.DriftKind{paginate.DriftDuplicate}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := paginate.Options[row]{Stream: tc.name, TrackKeys: true, MaxPages: 1}
+			if _, err := paginate.Run(ctx, tc.p, sink, opts); err != nil {
+				t.Fatal(err)
+			}
+			opts.MaxPages = 0
+			res, err := paginate.Run(ctx, tc.p, sink, opts)
+			if err != nil || !res.Resumed {
+				t.Fatalf("resumed run: %v, resumed %v", err, res.Resumed)
+			}
+			var got []paginate.DriftKind
+			for _, d := range res.Drifts {
+				got = append(got, d.Kind)
+			}
+			if diff := cmp.Diff(tc.drift, got); diff != "" {
+				t.Errorf("drift of the resumed run (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// shifted is rows whose page 2 starts with the last row of page 1, as
+// when a record moves from behind the position to after it.
+type shifted struct{ rows }
+
+func (s shifted) Fetch(ctx context.Context, pos paginate.Position) (paginate.Page[row], error) {
+	page, err := s.rows.Fetch(ctx, pos)
+	if pos.Page == 2 {
+		page.Items[0].ID = "2"
+	}
+	return page, err
 }
