@@ -3,10 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
@@ -71,6 +75,16 @@ func (a *changing) change(every, updates, inserts int) {
 	defer a.mu.Unlock()
 	a.every, a.updates, a.inserts = every, updates, inserts
 }
+
+// After calls f once the API has served n more requests.
+func (a *changing) After(n int, f func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.at, a.hook = a.n+n, f
+}
+
+// BaseURL returns the API's base URL.
+func (a *changing) BaseURL() string { return a.URL }
 
 func (a *changing) mutations() int {
 	a.mu.Lock()
@@ -148,4 +162,70 @@ func TestParentsChangeDuringSync(t *testing.T) {
 			checkTables(t, api.Server, cfg.DB)
 		})
 	}
+}
+
+// TestKillNineParentsChange kills the command with SIGKILL at random
+// moments of three syncs, the API's users updated and inserted between
+// every two runs, and reruns it until each sync completes; then it runs it
+// once more on a quiet API. Every table must then equal the API's data and
+// every user's partition of orders be synced: a shift of the users' pages
+// between a kill and the resume must be seen, by the users stream and by
+// the orders' read of the users' list alike, and read again. One request
+// in flight keeps the partitions close behind the list, so that a shift
+// slides users that no partition visited yet behind the list's place.
+func TestKillNineParentsChange(t *testing.T) {
+	bin := binary(t)
+	api := serveChanging(t, mockapi.Config{Records: 300, Seed: 29, Events: -1})
+	db := filepath.Join(t.TempDir(), "kill.db")
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 5))
+	kills, midList := 0, 0
+	for sync := 1; sync <= 3; sync++ {
+		for run := 1; ; run++ {
+			if run > 25 {
+				t.Fatalf("sync %d did not complete in 25 runs", sync)
+			}
+			api.Update(rng.IntN(30) + 10)
+			api.Insert(rng.IntN(3))
+			if listPage(t, db) > 1 {
+				midList++
+			}
+			killed, out := runKilled(t, bin, api, db, rng, run <= 6, 150, "-in-flight", "1")
+			if !killed {
+				if !strings.Contains(out, "Sync of 3 streams complete") {
+					t.Fatalf("sync %d run %d exited 0 without completing:\n%s", sync, run, out)
+				}
+				break
+			}
+			kills++
+		}
+	}
+	t.Logf("%d kills, %d runs resumed the users' list past its first page; %d users now", kills, midList, api.Len())
+	if midList < 2 {
+		t.Errorf("%d runs resumed the orders' read of the users' list past its first page: the timing needs tuning", midList)
+	}
+	if _, out := runKilled(t, bin, api, db, rng, false, 0, "-in-flight", "1"); !strings.Contains(out, "Sync of 3 streams complete") {
+		t.Fatalf("the quiet run did not complete:\n%s", out)
+	}
+	checkPartitions(t, api.Server, db)
+	checkTables(t, api.Server, db)
+}
+
+// listPage returns the page of the users' list where the orders stream's
+// read of it resumes, 0 when it has no state or starts at the start.
+func listPage(t *testing.T, db string) int64 {
+	t.Helper()
+	cp, found := loadCheckpoint(t, db, "orders")
+	if !found {
+		return 0
+	}
+	_, state, _ := strings.Cut(cp.Position.Token, " ")
+	var s struct {
+		List paginate.Checkpoint `json:"list"`
+	}
+	if err := json.Unmarshal([]byte(state), &s); err != nil {
+		t.Fatalf("the orders stream's state %q: %v", cp.Position.Token, err)
+	}
+	return s.List.Position.Page
 }

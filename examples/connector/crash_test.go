@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/pagekit/pagekit/examples/internal/exampletest"
 	"github.com/pagekit/pagekit/mockapi"
+	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/sqlite"
 )
 
@@ -84,7 +86,7 @@ func TestKillNine(t *testing.T) {
 				t.Fatalf("sync %d did not complete in 25 runs", sync)
 			}
 			marks = append(marks, stateSince(t, db, "users"), stateSince(t, db, "events"))
-			killed, out := runKilled(t, bin, api, db, rng, run <= 6)
+			killed, out := runKilled(t, bin, served{api}, db, rng, run <= 6, 60, "-in-flight", "8")
 			if !killed {
 				if !strings.Contains(out, "Sync of 3 streams complete") {
 					t.Fatalf("sync %d run %d exited 0 without completing:\n%s", sync, run, out)
@@ -106,12 +108,12 @@ func TestKillNine(t *testing.T) {
 	checkDeliveries(t, api.Server, db, marks)
 }
 
-// runKilled runs the command once against api into db, killed after a
-// random number of requests when kill is set, and reports whether it was
-// killed.
-func runKilled(t *testing.T, bin string, api *exampletest.API, db string, rng *rand.Rand, kill bool) (bool, string) {
+// runKilled runs the command once against api into db, killed within the
+// first `within` requests when kill is set, with extra flags, and reports
+// whether it was killed.
+func runKilled(t *testing.T, bin string, api killable, db string, rng *rand.Rand, kill bool, within int, extra ...string) (bool, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "-url", api.URL, "-db", db, "-in-flight", "8")
+	cmd := exec.Command(bin, append([]string{"-url", api.BaseURL(), "-db", db}, extra...)...)
 	out := new(bytes.Buffer)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -119,7 +121,7 @@ func runKilled(t *testing.T, bin string, api *exampletest.API, db string, rng *r
 	}
 	if kill {
 		after := time.Duration(rng.Int64N(int64(5 * time.Millisecond)))
-		api.After(rng.IntN(60)+1, func() { time.AfterFunc(after, func() { cmd.Process.Kill() }) })
+		api.After(rng.IntN(within)+1, func() { time.AfterFunc(after, func() { cmd.Process.Kill() }) })
 	}
 	err := cmd.Wait()
 	api.After(1<<30, nil)
@@ -132,6 +134,18 @@ func runKilled(t *testing.T, bin string, api *exampletest.API, db string, rng *r
 	}
 	return false, out.String()
 }
+
+// killable is an API the tests can kill the command in the middle of: it
+// calls a function after a number of requests.
+type killable interface {
+	BaseURL() string
+	After(n int, f func())
+}
+
+// served is exampletest.API as a killable.
+type served struct{ *exampletest.API }
+
+func (s served) BaseURL() string { return s.URL }
 
 // countDeliveries adds to db a table of every committed write of a record
 // version, filled by triggers in the writes' own transactions, so that a
@@ -212,6 +226,14 @@ func checkDeliveries(t *testing.T, api *mockapi.Server, db string, marks []strin
 // its next run reads from; "" when it has none.
 func stateSince(t *testing.T, db, stream string) string {
 	t.Helper()
+	cp, _ := loadCheckpoint(t, db, stream)
+	return cp.Position.Since
+}
+
+// loadCheckpoint returns the checkpoint of stream in db, and whether there
+// is one (no state table yet is none).
+func loadCheckpoint(t *testing.T, db, stream string) (paginate.Checkpoint, bool) {
+	t.Helper()
 	d, err := sqlite.Open(db)
 	if err != nil {
 		t.Fatal(err)
@@ -219,18 +241,17 @@ func stateSince(t *testing.T, db, stream string) string {
 	defer d.Close()
 	var text string
 	err = d.QueryRow(`SELECT checkpoint FROM _pagekit_state WHERE stream = ?`, stream).Scan(&text)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ""
+	if errors.Is(err, sql.ErrNoRows) || err != nil && strings.Contains(err.Error(), "no such table") {
+		return paginate.Checkpoint{}, false
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := strings.Index(text, `"since":"`)
-	if i < 0 {
-		return ""
+	var cp paginate.Checkpoint
+	if err := json.Unmarshal([]byte(text), &cp); err != nil {
+		t.Fatalf("checkpoint of %s: %v", stream, err)
 	}
-	since := text[i+len(`"since":"`):]
-	return since[:strings.IndexByte(since, '"')]
+	return cp, true
 }
 
 func countRows(t *testing.T, db string) int {

@@ -252,7 +252,12 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 		// before the previous one ended (Order), says so, and the next
 		// sync reads again from this one's mark: the user slid past is
 		// not lost. The orders' read of the users' list has the same
-		// protection, so no user's orders are skipped either.
+		// protection, so no user's orders are skipped either. The
+		// database keeps the keys of a sync in progress, so a sync
+		// resumed after a crash still sees a user it read before come
+		// again. (The runner would take the same settings from the
+		// table's primary key and the marks; they are spelled out here
+		// to be read.)
 		Key:         func(u User) string { return u.ID },
 		TrackKeys:   true,
 		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },

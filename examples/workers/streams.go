@@ -159,7 +159,12 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 		// before the previous one ended (Order), says so, and the next
 		// sync reads again from this one's mark. The list job that
 		// inserts the orders' jobs reads the users with the same
-		// protection, so no user's orders are skipped either.
+		// protection, so no user's orders are skipped either. The
+		// database keeps the keys of a sync in progress, so a job
+		// resumed after a crash still sees a user it read before come
+		// again. (The runner would take the same settings from the
+		// table's primary key and the marks; they are spelled out here
+		// to be read.)
 		Key:       func(u User) string { return u.ID },
 		TrackKeys: true,
 		Order:     func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
