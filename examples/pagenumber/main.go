@@ -10,6 +10,10 @@
 //	go run ./examples/pagenumber -per-page 20 -restart # new settings: start over from the last completed sync
 //	go run ./examples/pagenumber -url http://127.0.0.1:5001/pagination/page_number
 //	go run ./examples/pagenumber -postgres postgres://user@127.0.0.1:5432/warehouse
+//	go run ./examples/pagenumber -parquet lake/user   # Parquet files and a manifest (sink/parquet)
+//
+// Into DuckDB, the same command with -duckdb FILE lives in the DuckDB sink's
+// module, which needs cgo: cd sink/duckdb && go run ./examples/pagenumber -duckdb warehouse.db
 //
 // It sends the SDK example's requests (order_by=updatedAt&order_type=asc&
 // updated_since=...&per_page=50, then page=2, 3, ...) and stops where it
@@ -39,6 +43,7 @@ import (
 	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/parquet"
 	"github.com/pagekit/pagekit/sink/postgres"
 	"github.com/pagekit/pagekit/sink/schema"
 	"github.com/pagekit/pagekit/sink/sqlite"
@@ -81,6 +86,7 @@ const sinceLayout = "2006-01-02T15:04:05Z"
 // config is what the flags set; the tests fill it directly.
 type config struct {
 	console.Flags                // the flags every sync shares: -url, -db, -per-page, -timeout, -reset, -restart, -v...
+	Parquet       string         // directory of Parquet files; when set, the destination instead of DB
 	Mock          mockapi.Config // the in-process mock API, when URL is empty
 	Retry         paginate.Retry // the retry policy; the zero value is sane
 }
@@ -89,6 +95,7 @@ func main() {
 	cfg := config{Flags: console.Flags{DB: "warehouse.db", PerPage: 50, Concurrency: 4, Timeout: strategies.DefaultHeaderTimeout, Show: 5}}
 	fs := flag.NewFlagSet("pagenumber", flag.ExitOnError)
 	cfg.Register(fs, console.SyncFlags|console.FlagPostgres)
+	fs.StringVar(&cfg.Parquet, "parquet", "", "sync into Parquet files and a manifest in this `directory` instead of SQLite")
 	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
 
@@ -186,7 +193,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		res.Checkpoint = cp
 	}
 	console.Summary(stdout, res, err)
-	if cfg.Show > 0 {
+	if cfg.Show > 0 && db != nil {
 		terr := console.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table %q, first %d rows by updatedAt:", userTable.Name, cfg.Show),
 			`SELECT id, name, email, company, "updatedAt" FROM "user" ORDER BY "updatedAt", id LIMIT `+strconv.Itoa(cfg.Show))
 		err = errors.Join(err, terr)
@@ -206,6 +213,14 @@ type destination interface {
 // queries, and a function that closes them.
 func open(ctx context.Context, cfg config) (destination, *sql.DB, func(), error) {
 	users := schema.Must(schema.Bind[User](userTable))
+	if cfg.Parquet != "" {
+		// Files a data lake or DuckDB reads; no SQL database to show.
+		s, err := parquet.New(ctx, parquet.Dir(cfg.Parquet), users, parquet.Config[User]{})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return s, nil, func() { s.Close() }, nil
+	}
 	if cfg.Postgres == "" {
 		db, err := sqlite.Open(cfg.DB)
 		if err != nil {
