@@ -1,0 +1,237 @@
+// Command pagenumber is pagekit's flagship page-number connector
+// (examples/pagenumber in the pagekit module) with one more destination,
+// DuckDB: -duckdb FILE syncs the USER table and its checkpoint into a
+// DuckDB database file, the same table and state table as the SQLite file
+// of -db, so that you can run it as Fivetran's connector tester would and
+// open the result with DuckDB.
+//
+//	cd sink/duckdb
+//	go run ./examples/pagenumber -duckdb warehouse.duckdb     # full sync from the in-process mock API
+//	go run ./examples/pagenumber -duckdb warehouse.duckdb     # again: incremental
+//	duckdb warehouse.duckdb 'SELECT count(*) FROM "user"'
+//	go run ./examples/pagenumber -db warehouse.db             # into SQLite, as the flagship does
+//
+// It lives in the DuckDB sink's module because DuckDB needs cgo: the
+// pagekit module, and the flagship in it, build without cgo. The sync
+// itself is the flagship's, line for line; only open, which picks the
+// destination, differs.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/pagekit/pagekit/console"
+	"github.com/pagekit/pagekit/mockapi"
+	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/duckdb"
+	"github.com/pagekit/pagekit/sink/schema"
+	"github.com/pagekit/pagekit/sink/sqlite"
+	"github.com/pagekit/pagekit/strategies"
+)
+
+// User is one record of the API, decoded from JSON by its json tags.
+type User struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Address   string    `json:"address"`
+	Company   string    `json:"company"`
+	Job       string    `json:"job"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// userTable is the destination table, declared as the SDK example's schema()
+// declares it.
+var userTable = schema.Table{
+	Name:       "user",
+	PrimaryKey: []string{"id"},
+	Columns: []schema.Column{
+		{Name: "id", Type: schema.String},
+		{Name: "name", Type: schema.String},
+		{Name: "email", Type: schema.String},
+		{Name: "address", Type: schema.String},
+		{Name: "company", Type: schema.String},
+		{Name: "job", Type: schema.String},
+		{Name: "updatedAt", Type: schema.UTCDatetime},
+		{Name: "createdAt", Type: schema.UTCDatetime},
+	},
+}
+
+// sinceLayout is the API's updated_since format. It is fixed-width, so the
+// high-water marks it gives sort as the times they stand for.
+const sinceLayout = "2006-01-02T15:04:05Z"
+
+// config is what the flags set; the tests fill it directly.
+type config struct {
+	URL         string         // the page_number endpoint; empty starts the mock API in-process
+	DB          string         // SQLite file
+	DuckDB      string         // DuckDB database file; when set, the destination instead of DB
+	PerPage     int            // records a page (the API allows 1 to 50)
+	Concurrency int            // pages fetched at once
+	Timeout     time.Duration  // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
+	Reset       bool           // forget the checkpoint: full re-sync
+	Verbose     bool           // log every page, even on a terminal
+	Show        int            // rows of the table printed at the end
+	Mock        mockapi.Config // the in-process mock API, when URL is empty
+	Retry       paginate.Retry // the retry policy; the zero value is sane
+}
+
+func main() {
+	cfg := config{}
+	fs := flag.NewFlagSet("pagenumber", flag.ExitOnError)
+	fs.StringVar(&cfg.URL, "url", "", "page_number endpoint of the API, such as http://127.0.0.1:5001/pagination/page_number (default: an in-process mock API)")
+	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
+	fs.StringVar(&cfg.DuckDB, "duckdb", "", "sync into the DuckDB database `file` instead of SQLite")
+	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
+	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
+	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
+	fs.BoolVar(&cfg.Verbose, "v", false, "log every page fetched and committed instead of drawing a progress bar")
+	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
+	cfg.Mock.RegisterFlags(fs)
+	fs.Parse(os.Args[1:])
+
+	// Ctrl-C or SIGTERM cancels ctx: the run stops after the page being
+	// committed, and the next run resumes from there.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, err := run(ctx, cfg, os.Stdout, os.Stderr)
+	os.Exit(console.Report(os.Stderr, "pagenumber", err))
+}
+
+// run syncs the USER table as cfg says, printing a summary to stdout and
+// progress to stderr, and returns the run's result.
+func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Result, error) {
+	// The API: the one at -url, or the mock API served from this process.
+	endpoint := cfg.URL
+	if endpoint == "" {
+		srv, err := mockapi.Start(cfg.Mock)
+		if err != nil {
+			return paginate.Result{}, err
+		}
+		defer srv.Close()
+		endpoint = srv.URL + mockapi.PathPageNumber
+		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.Len(), endpoint)
+	}
+
+	// The destination: the USER table, in a DuckDB or an SQLite file.
+	// Either keeps the checkpoint in the same database, so each page's rows
+	// and checkpoint commit in one transaction.
+	const stream = "user"
+	users, db, closeAll, err := open(ctx, cfg)
+	if err != nil {
+		return paginate.Result{}, err
+	}
+	defer closeAll()
+	if cfg.Reset {
+		// An empty checkpoint: no position, no high-water mark.
+		if err := users.Save(ctx, paginate.Checkpoint{Stream: stream}); err != nil {
+			return paginate.Result{}, err
+		}
+	}
+
+	// The paginator: the API's requests and stop rules. The runner sets
+	// updated_since from the checkpoint; the first sync sends the default.
+	api := &strategies.PageNumber[User]{
+		HTTP: strategies.HTTP{
+			URL:      endpoint,
+			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
+		},
+		Paging: strategies.Paging[User]{
+			Size:           cfg.PerPage,
+			SizeParam:      strategies.Query("per_page"),
+			SinceParam:     strategies.Query("updated_since"),
+			SinceDefault:   "0001-01-01T00:00:00Z",
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages", // stop at page >= total_pages; plan parallel fetches
+			TotalItemsPath: "total_items", // for the progress bar
+		},
+		OmitFirstPage: true,   // page 1 is the server's default: the first request leaves page out
+		PagePath:      "page", // a server answering another page than asked is an error
+	}
+
+	prog := console.NewProgress(stderr, stream, cfg.Verbose)
+	res, err := paginate.Run(ctx, api, users, paginate.Options[User]{
+		Stream: stream,
+		// The incremental mark: updatedAt in the API's own format, sent as
+		// updated_since next time. The filter is inclusive (>=), so the
+		// records at the mark come again and are upserted, never lost.
+		HighWater: func(u User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
+		// Drift detection: a key seen twice in one sync, or a page that
+		// starts before the previous one ended, means records moved while
+		// we paged; the next sync then re-reads from the same mark. Order
+		// compares updatedAt only: that is the order the API promises.
+		Key:         func(u User) string { return u.ID },
+		TrackKeys:   true,
+		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		Concurrency: cfg.Concurrency,
+		Retry:       cfg.Retry,
+		Logger:      prog.Logger,
+		Observe:     prog.Observe,
+	})
+
+	// The summary reports the checkpoint as saved: a page whose commit
+	// raced with a Ctrl-C may be in the database although the run counted
+	// it as not committed.
+	if cp, found, lerr := users.Load(context.WithoutCancel(ctx), stream); lerr == nil && found {
+		res.Checkpoint = cp
+	}
+	console.Summary(stdout, res, err)
+	if cfg.Show > 0 && db != nil {
+		terr := console.Table(context.WithoutCancel(ctx), stdout, db, fmt.Sprintf("Resulting table %q, first %d rows by updatedAt:", userTable.Name, cfg.Show),
+			`SELECT id, name, email, company, "updatedAt" FROM "user" ORDER BY "updatedAt", id LIMIT `+strconv.Itoa(cfg.Show))
+		err = errors.Join(err, terr)
+	}
+	return res, err
+}
+
+// destination is what the DuckDB and SQLite sinks both are: a sink
+// that commits each page with its checkpoint, and the checkpoint store.
+type destination interface {
+	paginate.Sink[User]
+	paginate.Committer[User]
+	paginate.Store
+}
+
+// open returns the USER table's sink as cfg chooses, the database for
+// queries, and a function that closes them.
+func open(ctx context.Context, cfg config) (destination, *sql.DB, func(), error) {
+	users := schema.Must(schema.Bind[User](userTable))
+	if cfg.DuckDB != "" {
+		// DuckDB lets one process at a time open the file: another run
+		// into it fails here, naming the process.
+		db, err := duckdb.Open(cfg.DuckDB)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		s, err := duckdb.New(ctx, db, users, duckdb.Config[User]{})
+		if err != nil {
+			db.Close()
+			return nil, nil, nil, err
+		}
+		return s, db, func() { s.Close(); db.Close() }, nil
+	}
+	db, err := sqlite.Open(cfg.DB)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := sqlite.New(ctx, db, users, sqlite.Config[User]{})
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return s, db, func() { s.Close(); db.Close() }, nil
+}
