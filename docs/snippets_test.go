@@ -90,6 +90,7 @@ var imports = map[string]string{
 	"sqlite":            "github.com/pagekit/pagekit/sink/sqlite",
 	"postgres":          "github.com/pagekit/pagekit/sink/postgres",
 	"jsonl":             "github.com/pagekit/pagekit/sink/jsonl",
+	"parquet":           "github.com/pagekit/pagekit/sink/parquet",
 	"memory":            "github.com/pagekit/pagekit/sink/memory",
 	"riverjob":          "github.com/pagekit/pagekit/riverjob",
 	"pgx":               "github.com/jackc/pgx/v5",

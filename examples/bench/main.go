@@ -13,9 +13,11 @@
 //	memory    the runner's peak heap syncing N and 10N records into JSON
 //	          Lines on /dev/null, and the flagship's peak RSS syncing N and
 //	          10N records into SQLite, each in a child process
-//	sinks     the SQLite sink, and the PostgreSQL sink when
-//	          PAGEKIT_POSTGRES_DSN is set, against the bare driver doing the
-//	          same work, page by page in turn
+//	sinks     the SQLite sink, the Parquet sink, and the PostgreSQL sink
+//	          when PAGEKIT_POSTGRES_DSN is set, against the bare driver (or
+//	          parquet-go's writer) doing the same work, page by page in turn
+//	          (the DuckDB sink's rows: sink/duckdb/examples/bench, which
+//	          links DuckDB and so lives in that module)
 //	connector a fan-out of 40 partitions of 25 pages at 20 ms within a budget
 //	          of 16; 20 streams on one rate-limited host, counted at the
 //	          server; peak heap with 100,000 parent records against 1,000

@@ -48,6 +48,13 @@ func sinks(ctx context.Context, cfg config) ([]row, error) {
 		return nil, err
 	}
 	rows = append(rows, r)
+	r, err = versus(ctx, cfg, "Parquet", users, perPage, func(rep int) (pageCommit, pageCommit, func(), error) {
+		return parquetPair(ctx, m, filepath.Join(dir, fmt.Sprintf("rep%d", rep)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, r)
 
 	dsn := os.Getenv("PAGEKIT_POSTGRES_DSN")
 	if dsn == "" {
