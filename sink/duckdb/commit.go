@@ -143,6 +143,9 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 			err = fmt.Errorf("duckdb: save checkpoint of %q: %w", cp.Stream, err)
 		}
 	}
+	if err == nil && cp != nil {
+		err = s.writeKeys(ctx, cp.Stream)
+	}
 	if err == nil {
 		// Once the writes went through, the COMMIT runs to its end even
 		// when ctx ends: a commit that may have landed must not be
@@ -160,6 +163,9 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 			err = s.findRefused(ctx, vals, runs, err)
 		}
 		return err
+	}
+	if cp != nil {
+		s.pending.Drop(cp.Stream)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/internal/batch"
+	"github.com/pagekit/pagekit/sink/internal/keypage"
 	"github.com/pagekit/pagekit/sink/schema"
 )
 
@@ -77,6 +78,9 @@ type Sink[T any] struct {
 	locks   streamLocks
 	closed  bool
 
+	keysTable string          // the stream's keys, beside the state table
+	pending   keypage.Pending // keys waiting for their stream's checkpoint
+
 	// afterFlush, when set by a test, runs after each flush of an
 	// appender in a commit and may fail it.
 	afterFlush func(rows int) error
@@ -136,13 +140,16 @@ func (s *Sink[T]) setup(ctx context.Context, db *sql.DB, cfg Config[T]) error {
 	if err := createState(ctx, s.conn, cfg.StateTable); err != nil {
 		return err
 	}
+	s.keysTable = cfg.StateTable + "_keys"
+	if err := createKeys(ctx, s.conn, s.keysTable); err != nil {
+		return err
+	}
 	if err := createTable(ctx, s.conn, &s.table, cfg.DeletedColumn, cfg.DecimalScale); err != nil {
 		return err
 	}
 	st := ident(cfg.StateTable)
 	var err error
-	s.save, err = s.conn.PrepareContext(ctx, "INSERT INTO "+st+" (stream, checkpoint, updated_at) VALUES (?, ?, ?) "+
-		"ON CONFLICT (stream) DO UPDATE SET checkpoint = excluded.checkpoint, updated_at = excluded.updated_at")
+	s.save, err = s.conn.PrepareContext(ctx, "INSERT OR REPLACE INTO "+st+" (stream, checkpoint, updated_at) VALUES (?, ?, ?)")
 	if err != nil {
 		return fmt.Errorf("prepare the checkpoint's save: %w", err)
 	}
@@ -226,6 +233,7 @@ func (s *Sink[T]) Identity() paginate.Identity {
 
 var (
 	_ paginate.Committer[int] = (*Sink[int])(nil)
-	_ paginate.Store          = (*Sink[int])(nil)
+	_ paginate.KeyStore       = (*Sink[int])(nil)
+	_ paginate.Keyer[int]     = (*Sink[int])(nil)
 	_ paginate.Identifier     = (*Sink[int])(nil)
 )

@@ -122,7 +122,12 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 	if cp != nil {
 		next.Checkpoints[cp.Stream] = *cp
 	}
-	err = s.hook()
+	if cp != nil {
+		err = s.writeKeys(ctx, cp.Stream, s.pending.Of(cp.Stream))
+	}
+	if err == nil {
+		err = s.hook()
+	}
 	if err == nil {
 		err = next.write(ctx, s.st)
 	}
@@ -134,6 +139,9 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint)
 		return err
 	}
 	s.m = next
+	if cp != nil {
+		s.pending.Drop(cp.Stream)
+	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/internal/batch"
+	"github.com/pagekit/pagekit/sink/internal/keypage"
 	"github.com/pagekit/pagekit/sink/schema"
 	pq "github.com/parquet-go/parquet-go"
 )
@@ -66,6 +67,8 @@ type Sink[T any] struct {
 	m       Manifest // as committed
 	unlock  func() error
 	closed  bool
+
+	pending keypage.Pending // keys waiting for their stream's checkpoint
 
 	last map[string]int // key -> last row of the commit
 	rows []pq.Row
@@ -232,6 +235,7 @@ func (s *Sink[T]) Identity() paginate.Identity {
 
 var (
 	_ paginate.Committer[int] = (*Sink[int])(nil)
-	_ paginate.Store          = (*Sink[int])(nil)
+	_ paginate.KeyStore       = (*Sink[int])(nil)
+	_ paginate.Keyer[int]     = (*Sink[int])(nil)
 	_ paginate.Identifier     = (*Sink[int])(nil)
 )
