@@ -51,9 +51,18 @@ func openError(path string, err error) error {
 // the table (a primary key, NOT NULL, CHECK, UNIQUE).
 func isConstraint(err error) bool {
 	var e *duckdb.Error
-	if errors.As(err, &e) {
-		return e.Type == duckdb.ErrorTypeConstraint
+	if errors.As(err, &e) && e.Type == duckdb.ErrorTypeConstraint {
+		return true
 	}
 	// The appender reports its errors as text.
-	return err != nil && strings.Contains(err.Error(), "constraint")
+	return err != nil && containsAny(err.Error(), "constraint failed", "constraint violation", "Constraint Error")
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }

@@ -77,6 +77,7 @@ type Sink[T any] struct {
 	load    *sql.Stmt
 	locks   streamLocks
 	closed  bool
+	unique  int // UNIQUE and PRIMARY KEY constraints of the table
 
 	keysTable string          // the stream's keys, beside the state table
 	pending   keypage.Pending // keys waiting for their stream's checkpoint
@@ -147,8 +148,11 @@ func (s *Sink[T]) setup(ctx context.Context, db *sql.DB, cfg Config[T]) error {
 	if err := createTable(ctx, s.conn, &s.table, cfg.DeletedColumn, cfg.DecimalScale); err != nil {
 		return err
 	}
-	st := ident(cfg.StateTable)
 	var err error
+	if s.unique, err = uniqueConstraints(ctx, s.conn, s.table.Name); err != nil {
+		return err
+	}
+	st := ident(cfg.StateTable)
 	s.save, err = s.conn.PrepareContext(ctx, "INSERT OR REPLACE INTO "+st+" (stream, checkpoint, updated_at) VALUES (?, ?, ?)")
 	if err != nil {
 		return fmt.Errorf("prepare the checkpoint's save: %w", err)
@@ -180,7 +184,7 @@ func (s *Sink[T]) appender(op schema.Op) (*duckdb.Appender, error) {
 	var cols []string
 	switch op {
 	case schema.Upsert:
-		q = upsertSQL(&s.table, s.deleted)
+		q = upsertSQL(&s.table, s.deleted, s.unique > 1)
 		for _, c := range s.table.Columns {
 			cols = append(cols, c.Name)
 		}

@@ -138,11 +138,13 @@ func identList(names []string) string {
 // the columns it was made for, and runs its statement over them on Flush.
 
 // upsertSQL returns the statement of the upsert appender, whose rows have
-// every schema column: INSERT OR REPLACE, which sets every column it
-// inserts on a key that exists (and the deleted column to false), as an
-// ON CONFLICT DO UPDATE naming them would, a little faster. A table whose
-// columns are all in its key has nothing to update.
-func upsertSQL(t *schema.Table, deleted string) string {
+// every schema column. It is INSERT OR REPLACE, which sets every column it
+// inserts on a key that exists (and the deleted column to false), a little
+// faster than the same ON CONFLICT DO UPDATE naming them; DuckDB takes it
+// only on a table whose one unique constraint is its primary key, so a
+// table with more (made by someone else) gets ON CONFLICT (key) DO UPDATE.
+// A table whose columns are all in its key has nothing to update.
+func upsertSQL(t *schema.Table, deleted string, moreUnique bool) string {
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		cols[i] = ident(c.Name)
@@ -152,11 +154,35 @@ func upsertSQL(t *schema.Table, deleted string) string {
 		cols = append(cols, ident(deleted))
 		sel = "*, false"
 	}
-	verb := "INSERT OR REPLACE INTO "
-	if len(t.Columns) == len(t.PrimaryKey) && deleted == "" {
-		verb = "INSERT OR IGNORE INTO "
+	var sets []string
+	for _, c := range t.Columns {
+		if !slices.Contains(t.PrimaryKey, c.Name) {
+			sets = append(sets, ident(c.Name)+" = excluded."+ident(c.Name))
+		}
 	}
-	return verb + ident(t.Name) + " (" + strings.Join(cols, ", ") + ") SELECT " + sel + " FROM appended_data"
+	if deleted != "" {
+		sets = append(sets, ident(deleted)+" = false")
+	}
+	insert := ident(t.Name) + " (" + strings.Join(cols, ", ") + ") SELECT " + sel + " FROM appended_data"
+	switch {
+	case len(sets) == 0:
+		return "INSERT OR IGNORE INTO " + insert
+	case !moreUnique:
+		return "INSERT OR REPLACE INTO " + insert
+	}
+	return "INSERT INTO " + insert + " ON CONFLICT (" + identList(t.PrimaryKey) + ") DO UPDATE SET " + strings.Join(sets, ", ")
+}
+
+// uniqueConstraints returns the number of UNIQUE and PRIMARY KEY
+// constraints of table.
+func uniqueConstraints(ctx context.Context, conn *sql.Conn, table string) (int, error) {
+	var n int
+	err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_constraints()
+		WHERE table_name = ? AND schema_name = current_schema() AND constraint_type IN ('UNIQUE', 'PRIMARY KEY')`, table).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("read the table's constraints: %w", err)
+	}
+	return n, nil
 }
 
 // keyMatch is the condition that matches a row of t to a row of
