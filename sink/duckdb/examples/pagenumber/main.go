@@ -13,8 +13,8 @@
 //
 // It lives in the DuckDB sink's module because DuckDB needs cgo: the
 // pagekit module, and the flagship in it, build without cgo. The sync
-// itself is the flagship's, line for line; only open, which picks the
-// destination, differs.
+// itself is the flagship's, line for line; only the destinations differ
+// (open, and the flags that pick one).
 package main
 
 import (
@@ -75,31 +75,17 @@ const sinceLayout = "2006-01-02T15:04:05Z"
 
 // config is what the flags set; the tests fill it directly.
 type config struct {
-	URL         string         // the page_number endpoint; empty starts the mock API in-process
-	DB          string         // SQLite file
-	DuckDB      string         // DuckDB database file; when set, the destination instead of DB
-	PerPage     int            // records a page (the API allows 1 to 50)
-	Concurrency int            // pages fetched at once
-	Timeout     time.Duration  // HTTP.Timeouts.Header and Idle: a request's longest wait; zero keeps the defaults
-	Reset       bool           // forget the checkpoint: full re-sync
-	Verbose     bool           // log every page, even on a terminal
-	Show        int            // rows of the table printed at the end
-	Mock        mockapi.Config // the in-process mock API, when URL is empty
-	Retry       paginate.Retry // the retry policy; the zero value is sane
+	console.Flags                // the flags every sync shares: -url, -db, -per-page, -timeout, -reset, -restart, -v...
+	DuckDB        string         // DuckDB database file; when set, the destination instead of DB
+	Mock          mockapi.Config // the in-process mock API, when URL is empty
+	Retry         paginate.Retry // the retry policy; the zero value is sane
 }
 
 func main() {
-	cfg := config{}
+	cfg := config{Flags: console.Flags{DB: "warehouse.db", PerPage: 50, Concurrency: 4, Timeout: strategies.DefaultHeaderTimeout, Show: 5}}
 	fs := flag.NewFlagSet("pagenumber", flag.ExitOnError)
-	fs.StringVar(&cfg.URL, "url", "", "page_number endpoint of the API, such as http://127.0.0.1:5001/pagination/page_number (default: an in-process mock API)")
-	fs.StringVar(&cfg.DB, "db", "warehouse.db", "SQLite database `file`")
+	cfg.Register(fs, console.SyncFlags)
 	fs.StringVar(&cfg.DuckDB, "duckdb", "", "sync into the DuckDB database `file` instead of SQLite")
-	fs.IntVar(&cfg.PerPage, "per-page", 50, "records a page")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "pages fetched at once")
-	fs.DurationVar(&cfg.Timeout, "timeout", strategies.DefaultHeaderTimeout, "give up on a request that waits this long for its response's headers, or for more of its body (the retry policy then tries again)")
-	fs.BoolVar(&cfg.Reset, "reset", false, "forget the saved checkpoint and sync everything again")
-	fs.BoolVar(&cfg.Verbose, "v", false, "log every page fetched and committed instead of drawing a progress bar")
-	fs.IntVar(&cfg.Show, "show", 5, "rows of the table to print at the end")
 	cfg.Mock.RegisterFlags(fs)
 	fs.Parse(os.Args[1:])
 
@@ -172,12 +158,19 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		HighWater: func(u User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
 		// Drift detection: a key seen twice in one sync, or a page that
 		// starts before the previous one ended, means records moved while
-		// we paged; the next sync then re-reads from the same mark. Order
-		// compares updatedAt only: that is the order the API promises.
+		// we paged; the next sync then re-reads from the same mark. The
+		// database keeps the keys of the sync in progress, so a sync
+		// resumed after a crash still sees a record it committed before
+		// the crash come again. Order compares updatedAt only: that is
+		// the order the API promises. (The runner would take the same
+		// settings from the table's primary key and the marks; they are
+		// spelled out here to be read.)
 		Key:         func(u User) string { return u.ID },
 		TrackKeys:   true,
 		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
 		Concurrency: cfg.Concurrency,
+		MaxItems:    cfg.Limit,
+		Restart:     cfg.Restart,
 		Retry:       cfg.Retry,
 		Logger:      prog.Logger,
 		Observe:     prog.Observe,
