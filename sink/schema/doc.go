@@ -23,6 +23,11 @@
 //		UpdatedAt time.Time `json:"updatedAt"`
 //	}
 //
+// Records without a Go struct, such as those of an API that a spec
+// describes, are [Record]s: JSON objects kept as text. [Bind] maps their
+// fields onto a table's columns by name, and a [Dynamic] infers that table
+// from the records themselves, adding a column for each new field.
+//
 // A mapping validates every value against its column: a record without its
 // primary key or a value that does not fit its column gives a
 // *[RecordError] that names the record's key and the column, so that a sink

@@ -13,7 +13,8 @@ import (
 
 // A Mapping ties a [Table] to the Go record type T and extracts the column
 // values of T's records. T is a struct, a pointer to a struct,
-// map[string]any, or a scalar that fills a one-column table (see [Bind]). A Mapping is built once, with reflection,
+// map[string]any, a [Record], or a scalar that fills a one-column table
+// (see [Bind]). A Mapping is built once, with reflection,
 // into per-column field paths and converters, so extracting a row does no
 // lookups by name. It is safe for concurrent use.
 type Mapping[T any] struct {
@@ -31,6 +32,7 @@ const (
 	pointerRecord
 	mapRecord
 	scalarRecord
+	jsonRecord // Record
 )
 
 // field is how one column is read from a record.
@@ -101,6 +103,10 @@ func Derive[T any](table string, primaryKey ...string) (*Mapping[T], error) {
 // integers. A string fills a JSON column as a JSON string, since it is a
 // decoded value, not JSON text (the same holds for interface fields).
 //
+// When T is a [Record], each column is read from the record's field of
+// the same name, converted from its JSON value as [Dynamic] describes;
+// a missing field is NULL, and fields without a column are ignored.
+//
 // When T is a scalar (see [Derive]), the table has exactly one column,
 // which the record fills.
 func Bind[T any](t Table) (*Mapping[T], error) {
@@ -110,6 +116,9 @@ func Bind[T any](t Table) (*Mapping[T], error) {
 	rt := reflect.TypeFor[T]()
 	if isScalar(rt) {
 		return bindScalar[T](t)
+	}
+	if rt == reflect.TypeFor[Record]() {
+		return newMapping[T](t, jsonRecord), nil
 	}
 	if rt == reflect.TypeFor[map[string]any]() {
 		m := newMapping[T](t, mapRecord)
@@ -212,6 +221,9 @@ func (m *Mapping[T]) Row(rec *T, dst []Value) error {
 	if len(dst) != len(m.cols) {
 		panic(fmt.Sprintf("schema: Row needs %d values, got %d", len(m.cols), len(dst)))
 	}
+	if m.kind == jsonRecord {
+		return m.rowRecord(any(rec).(*Record), dst)
+	}
 	rv, mp, err := m.record(rec)
 	if err != nil {
 		return err
@@ -277,6 +289,9 @@ func (m *Mapping[T]) value(rv reflect.Value, mp map[string]any, i int, dst *Valu
 // the form of [Mapping.Key], such as `org=4, id="7f3c"`. It returns ""
 // for a record without a valid key, which its row reports as an error.
 func (m *Mapping[T]) KeyOf(rec T) string {
+	if m.kind == jsonRecord {
+		return m.keyOfRecord(any(&rec).(*Record))
+	}
 	rv, mp, err := m.record(&rec)
 	if err != nil {
 		return ""
