@@ -106,6 +106,10 @@ type Config struct {
 	// Mutate changes the dataset while clients page through it.
 	Mutate Mutation
 
+	// OAuth configures the token endpoint, PathToken, and whether the
+	// listings want its tokens.
+	OAuth OAuth
+
 	// Clock, if set, gives the time of each mutation, which is still
 	// forced later than every updatedAt in the dataset. Nil means a
 	// logical clock: each mutation is one second after the latest
@@ -265,6 +269,9 @@ func (c Config) Validate() error {
 	}
 	if c.ThrottleBurst < 0 || c.SlowChunk < 0 || c.SlowDelay < 0 {
 		bad("ThrottleBurst, SlowChunk and SlowDelay must not be negative")
+	}
+	if f := c.OAuth.Fail; f != 0 && (f < 400 || f > 599) {
+		bad("OAuth.Fail %d is not an error status", f)
 	}
 	if m := c.Mutate; m.Every < 0 || m.Updates < 0 || m.Inserts < 0 {
 		bad("Mutate %+v has a negative field", m)

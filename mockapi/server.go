@@ -21,8 +21,9 @@ type Server struct {
 	requests  uint64 // requests planned so far
 	burstLeft int    // 429s left in the current burst
 
-	stats counters
-	bufs  sync.Pool // *[]byte response buffers
+	stats  counters
+	bufs   sync.Pool // *[]byte response buffers
+	tokens tokens    // issued by PathToken
 }
 
 // New returns a Server for cfg. It panics if cfg.Validate reports an
@@ -174,6 +175,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.URL.Path == PathToken {
+		s.serveToken(w, r)
+		return
+	}
+	if !s.authorized(w, r) {
+		return
+	}
 	h, ok := routes[r.URL.Path]
 	if !ok {
 		h, ok = relatedRoute(r.URL.Path)

@@ -420,15 +420,20 @@ func (ex *exchange) timedOut() error {
 }
 
 // redactor returns the redactor for the exchange's request.
-func (ex *exchange) redactor() *redactor { return newRedactor(ex.c.names, ex.req, ex.marked) }
+func (ex *exchange) redactor() *redactor {
+	return newRedactor(ex.c.names, ex.req, append(slices.Clip(ex.marked), ex.c.credentials()...))
+}
 
 // redactor returns the redactor for a request the client sent.
 func (c *client) redactor(req *http.Request) *redactor {
 	if ex := exchangeOf(req.Context()); ex != nil {
 		return ex.redactor()
 	}
-	return newRedactor(c.names, req, nil)
+	return newRedactor(c.names, req, c.credentials())
 }
+
+// credentials returns the credentials Auth holds, if it knows them.
+func (c *client) credentials() []string { return credentialsOf(c.auth) }
 
 // send sends r, after the rate limiter, with the static headers and the
 // auth hook applied. For a 2xx status it returns the response with its Body
@@ -443,7 +448,8 @@ func (c *client) send(ctx context.Context, r request) (*http.Response, *bodyRead
 		return resp, br, err
 	}
 	if rerr := ref.Refresh(ctx); rerr != nil {
-		return nil, nil, fmt.Errorf("%v; refreshing the credentials: %w", err, rerr)
+		return nil, nil, &redactedError{fmt.Errorf("%v; refreshing the credentials: %w", err, rerr),
+			newRedactor(c.names, nil, c.credentials())}
 	}
 	return c.sendOnce(ctx, r)
 }
@@ -537,7 +543,10 @@ func (c *client) newRequest(ex *exchange, r request) (*http.Request, error) {
 		req.Header.Set(r.headers[i], r.headers[i+1])
 	}
 	if c.auth != nil {
-		if err := c.auth.Authenticate(req); err != nil {
+		before := viewOf(req)
+		err := c.auth.Authenticate(req)
+		ex.marked = append(ex.marked, before.set(req)...)
+		if err != nil {
 			rd := ex.redactor()
 			return nil, &redactedError{fmt.Errorf("%s %s: auth: %w", method, rd.url(req.URL), err), rd}
 		}

@@ -24,7 +24,10 @@ import (
 // A value is secret when it is sent under a secret name (a query parameter
 // or header that paginate.SecretName flags, or that HTTP.Secrets lists),
 // in the Authorization, Proxy-Authorization or Cookie header, as the
-// password of the URL, or when an Auth function marks it with MarkSecret.
+// password of the URL, when HTTP.Auth sets it (a header other than the
+// standard ones, or a query parameter), when an Auth function marks it
+// with MarkSecret, or when HTTP.Auth holds it (a CredentialHolder: a
+// client secret, a refresh token), whether or not the request carries it.
 // Errors name the URL with the values of secret parameters replaced by
 // "REDACTED", and every value the request carried is masked wherever it
 // shows up in the text of an error, the quoted body included. Next URLs
@@ -105,6 +108,8 @@ type redactor struct {
 // marked with MarkSecret.
 func newRedactor(names *secretNames, req *http.Request, marked []string) *redactor {
 	r := &redactor{names: names}
+	defer r.sort()
+	r.add(marked...)
 	if req == nil {
 		return r
 	}
@@ -126,10 +131,19 @@ func newRedactor(names *secretNames, req *http.Request, marked []string) *redact
 			r.addHeader(k, v)
 		}
 	}
-	r.add(marked...)
-	slices.SortFunc(r.values, func(a, b string) int { return len(b) - len(a) })
-	r.values = slices.Compact(r.values)
 	return r
+}
+
+// sort puts the values longest first, so that a value is masked before
+// its parts, and drops repeats.
+func (r *redactor) sort() {
+	slices.SortFunc(r.values, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	r.values = slices.Compact(r.values)
 }
 
 // addHeader adds a header value, and its parts a body may echo alone: the
