@@ -132,6 +132,10 @@
 // lines), company, job, createdAt, updatedAt}, about 300 bytes of JSON,
 // timestamps RFC 3339 seconds in UTC. [User] decodes them.
 //
+// [PathToken] is an OAuth 2.0 token endpoint ([Config].OAuth), hostile as
+// some identity providers are: its refusals echo the credentials they got,
+// and so do the 401s of listings that want its tokens.
+//
 // Other paths get 404 and other methods 405, with an {"error": ...} body.
 //
 // # Dataset
