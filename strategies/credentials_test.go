@@ -120,16 +120,24 @@ var credentialWays = []credentialWay{
 		}},
 	{name: "OAuth2 client secret in the header, token endpoint 400", secrets: []string{clientSecret, base64("cid:" + clientSecret)},
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: clientSecret, Fail: 400}, says: "400 Bad Request",
-		setup: func(h *strategies.HTTP, tokenURL string) { h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInHeader) }},
+		setup: func(h *strategies.HTTP, tokenURL string) {
+			h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInHeader)
+		}},
 	{name: "OAuth2 client secret in the header, token endpoint 401", secrets: []string{clientSecret, base64("cid:" + clientSecret)},
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: clientSecret, Fail: 401}, says: "invalid_client",
-		setup: func(h *strategies.HTTP, tokenURL string) { h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInHeader) }},
+		setup: func(h *strategies.HTTP, tokenURL string) {
+			h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInHeader)
+		}},
 	{name: "OAuth2 client secret in the form, token endpoint 500", secrets: []string{clientSecret},
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: clientSecret, Fail: 500}, says: "500",
-		setup: func(h *strategies.HTTP, tokenURL string) { h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInParams) }},
+		setup: func(h *strategies.HTTP, tokenURL string) {
+			h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInParams)
+		}},
 	{name: "OAuth2 client secret refused", secrets: []string{clientSecret},
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: "SECRET-another"}, says: "invalid_client",
-		setup: func(h *strategies.HTTP, tokenURL string) { h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInParams) }},
+		setup: func(h *strategies.HTTP, tokenURL string) {
+			h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInParams)
+		}},
 	{name: "OAuth2 refresh token and client secret, token endpoint 400", secrets: []string{refreshTok, clientSecret},
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: clientSecret, Fail: 400}, says: "400",
 		setup: func(h *strategies.HTTP, tokenURL string) {
@@ -138,7 +146,9 @@ var credentialWays = []credentialWay{
 		}},
 	{name: "OAuth2 access token issued, echoed by the API", secrets: []string{clientSecret}, // and the access token: see accessTokens
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: clientSecret}, refuse: 401, says: "401",
-		setup: func(h *strategies.HTTP, tokenURL string) { h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInHeader) }},
+		setup: func(h *strategies.HTTP, tokenURL string) {
+			h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInHeader)
+		}},
 }
 
 // TestNoCredentialInAnyOutput runs a sync for every way a credential is
