@@ -383,3 +383,14 @@ func TestStatus(t *testing.T) {
 		t.Errorf("not on a terminal: %q", b.String())
 	}
 }
+
+// TestNoBarBeforeTheFirstPage: a run that stops before its first page (a
+// checkpoint saved by other settings) leaves no empty bar behind.
+func TestNoBarBeforeTheFirstPage(t *testing.T) {
+	v := newVT(80)
+	p := newProgress(v, "user", false, true, fixed(80), newClock().now, 0)
+	p.Observe(paginate.Event{Kind: paginate.EventDone, Result: &paginate.Result{Stop: paginate.StopError}})
+	if s := v.frame(); s != "\n" {
+		t.Errorf("want an empty screen, got:\n%s", s)
+	}
+}

@@ -111,6 +111,9 @@ func (p *Progress) Observe(e paginate.Event) {
 		}
 		l.retry = retryNote{}
 		l.end()
+		if l.scr.live == 0 && p.pages == 0 {
+			return // it stopped before its first page: the summary says so
+		}
 		l.scr.draw(p.lines(now)...)
 		l.scr.end()
 		return
