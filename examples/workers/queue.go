@@ -178,7 +178,11 @@ func serve[TTx any](ctx context.Context, cfg config, driver riverdriver.Driver[T
 		if err := waitIdle(ctx, client); err != nil {
 			return err
 		}
-		return summary(ctx, client, db, stdout, rep.await)
+		// The lines of the jobs' ends come first, then the summary.
+		return summary(ctx, client, db, stdout, func(jobs int) {
+			rep.await(jobs)
+			rep.stop()
+		})
 	}
 	if cfg.Work || cfg.UI != "" {
 		<-ctx.Done()
