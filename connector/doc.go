@@ -12,13 +12,13 @@
 //
 //	lim := connector.NewLimiter(connector.Limits{InFlight: 16, Rate: 20})
 //	users := connector.NewStream("users", &strategies.PageNumber[User]{
-//		HTTP: strategies.HTTP{URL: base + "/users", Client: lim.Client()}, ...
+//		Request: strategies.Request{URL: base + "/users", Client: lim.Client()}, ...
 //	}, userSink, paginate.Options[User]{HighWater: ..., Key: ..., TrackKeys: true, Order: ...})
 //	orders := connector.NewChild("orders", connector.ChildOf[User, Order]{
 //		Parent: users,
 //		Key:    func(u User) string { return u.ID },
 //		Paginator: func(u User) (paginate.Paginator[Order], error) {
-//			return &strategies.PageNumber[Order]{HTTP: strategies.HTTP{
+//			return &strategies.PageNumber[Order]{Request: strategies.Request{
 //				URL: base + "/users/" + url.PathEscape(u.ID) + "/orders", Client: lim.Client()}, ...}, nil
 //		},
 //	}, orderSink, paginate.Options[Order]{HighWater: ...})

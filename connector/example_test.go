@@ -27,14 +27,14 @@ func Example() {
 
 	userSink := memory.New(schema.Must(schema.Derive[mockapi.User]("users", "id")), memory.Config[mockapi.User]{})
 	users := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: srv.URL + mockapi.PathPageNumber, Client: client},
-		Paging: strategies.Paging[mockapi.User]{
-			Size:           20,
-			SizeParam:      strategies.Query("per_page"),
-			SinceParam:     strategies.Query("updated_since"),
+		Request:   strategies.Request{URL: srv.URL + mockapi.PathPageNumber, Client: client},
+		Size:      20,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[mockapi.User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
+		Window: strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 	}, userSink, paginate.Options[mockapi.User]{
 		HighWater: func(u mockapi.User) string { return mark(u.UpdatedAt) },
 		// Page numbers shift when users change: drift detection, for the
@@ -50,14 +50,14 @@ func Example() {
 		Key:    func(u mockapi.User) string { return u.ID },
 		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 			return &strategies.PageNumber[mockapi.Order]{
-				HTTP: strategies.HTTP{URL: srv.URL + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
-				Paging: strategies.Paging[mockapi.Order]{
-					Size:           50,
-					SizeParam:      strategies.Query("per_page"),
-					SinceParam:     strategies.Query("updated_since"),
+				Request:   strategies.Request{URL: srv.URL + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
+				Size:      50,
+				SizeParam: strategies.Query("per_page"),
+				Response: strategies.Shape[mockapi.Order]{
 					ItemsPath:      "data",
 					TotalPagesPath: "total_pages",
 				},
+				Window: strategies.Window[mockapi.Order]{SinceParam: strategies.Query("updated_since")},
 			}, nil
 		},
 	}, orderSink, paginate.Options[mockapi.Order]{HighWater: func(o mockapi.Order) string { return mark(o.UpdatedAt) }})

@@ -32,10 +32,10 @@ func TestFanoutKeepsTheBudgetBusy(t *testing.T) {
 		client := &http.Client{Transport: lim.Transport(handlerTransport{h})}
 		const base = "http://api.test"
 		users := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
-			HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber, Client: client},
-			Paging: strategies.Paging[mockapi.User]{
-				Size:           50,
-				SizeParam:      strategies.Query("per_page"),
+			Request:   strategies.Request{URL: base + mockapi.PathPageNumber, Client: client},
+			Size:      50,
+			SizeParam: strategies.Query("per_page"),
+			Response: strategies.Shape[mockapi.User]{
 				ItemsPath:      "data",
 				TotalPagesPath: "total_pages",
 			},
@@ -45,10 +45,10 @@ func TestFanoutKeepsTheBudgetBusy(t *testing.T) {
 			Key:    func(u mockapi.User) string { return u.ID },
 			Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 				return &strategies.PageNumber[mockapi.Order]{
-					HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
-					Paging: strategies.Paging[mockapi.Order]{
-						Size:           perPage,
-						SizeParam:      strategies.Query("per_page"),
+					Request:   strategies.Request{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
+					Size:      perPage,
+					SizeParam: strategies.Query("per_page"),
+					Response: strategies.Shape[mockapi.Order]{
 						ItemsPath:      "data",
 						TotalPagesPath: "total_pages",
 					},

@@ -148,14 +148,14 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 		eventsDst = connectortest.Wrap(o.crash, eventsDst)
 	}
 	var usersAPI paginate.Paginator[mockapi.User] = &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: e.url + mockapi.PathPageNumber, Client: client, Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
-		Paging: strategies.Paging[mockapi.User]{
-			Size:           o.perPage,
-			SizeParam:      strategies.Query("per_page"),
-			SinceParam:     strategies.Query("updated_since"),
+		Request:   strategies.Request{URL: e.url + mockapi.PathPageNumber, Client: client, Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
+		Size:      o.perPage,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[mockapi.User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
+		Window: strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 	}
 	if o.plain {
 		usersAPI = plainPaginator[mockapi.User]{usersAPI}
@@ -178,14 +178,14 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 		Key:    func(u mockapi.User) string { return u.ID },
 		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 			return &strategies.PageNumber[mockapi.Order]{
-				HTTP: strategies.HTTP{URL: e.url + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
-				Paging: strategies.Paging[mockapi.Order]{
-					Size:           50,
-					SizeParam:      strategies.Query("per_page"),
-					SinceParam:     strategies.Query("updated_since"),
+				Request:   strategies.Request{URL: e.url + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
+				Size:      50,
+				SizeParam: strategies.Query("per_page"),
+				Response: strategies.Shape[mockapi.Order]{
 					ItemsPath:      "data",
 					TotalPagesPath: "total_pages",
 				},
+				Window: strategies.Window[mockapi.Order]{SinceParam: strategies.Query("updated_since")},
 			}, nil
 		},
 		Every: o.every,
@@ -194,11 +194,9 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 		Retry:     fastRetry,
 	})
 	events = connector.NewStream("events", &strategies.NextToken[mockapi.Event]{
-		HTTP: strategies.HTTP{URL: e.url + mockapi.PathEvents, Client: client},
-		Paging: strategies.Paging[mockapi.Event]{
-			Size:      25,
-			ItemsPath: "data",
-		},
+		Request:    strategies.Request{URL: e.url + mockapi.PathEvents, Client: client},
+		Size:       25,
+		Response:   strategies.Shape[mockapi.Event]{ItemsPath: "data"},
 		TokenPath:  "next_token",
 		TokenParam: strategies.Query("next_token"),
 	}, eventsDst, paginate.Options[mockapi.Event]{Retry: fastRetry})

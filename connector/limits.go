@@ -63,7 +63,7 @@ type HostLimit struct {
 // Streams get the in-flight budget without further ado: the connector
 // takes a slot for each fetch. The per-host rates and the Retry-After
 // pauses need the requests themselves: build HTTP paginators with
-// [Limiter.Client] (strategies.HTTP.Client) or a client whose transport
+// [Limiter.Client] (strategies.Request.Client) or a client whose transport
 // is [Limiter.Transport]. A request answered 429 or 503 with a Retry-After
 // (seconds, whole or decimal, or an HTTP date) or a rate-limit reset
 // header, or 403 for an exhausted rate limit, then holds back every
@@ -316,7 +316,7 @@ func (l *Limiter) Transport(next http.RoundTripper) http.RoundTripper {
 }
 
 // Client returns an *http.Client whose transport is l.Transport(nil): a
-// strategies.Doer to set as strategies.HTTP.Client. It follows redirects
+// strategies.Doer to set as strategies.Request.Client. It follows redirects
 // only within the request's origin (scheme and host), so that credentials
 // never go to another. Every call returns the same client.
 func (l *Limiter) Client() *http.Client {

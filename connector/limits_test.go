@@ -86,11 +86,9 @@ func (h *hosts) arrivals() []arrival {
 // with the stream's name.
 func eventStream(name, host string, client strategies.Doer) *connector.Stream {
 	return connector.NewStream(name, &strategies.NextToken[mockapi.Event]{
-		HTTP: strategies.HTTP{URL: "http://" + host + mockapi.PathEvents, Client: client, Header: http.Header{"X-Stream": {name}}},
-		Paging: strategies.Paging[mockapi.Event]{
-			Size:      10,
-			ItemsPath: "data",
-		},
+		Request:    strategies.Request{URL: "http://" + host + mockapi.PathEvents, Client: client, Header: http.Header{"X-Stream": {name}}},
+		Size:       10,
+		Response:   strategies.Shape[mockapi.Event]{ItemsPath: "data"},
 		TokenPath:  "next_token",
 		TokenParam: strategies.Query("next_token"),
 	}, newTable[mockapi.Event]("events", "id"), paginate.Options[mockapi.Event]{

@@ -248,11 +248,14 @@ func TestListResumedAcrossAShift(t *testing.T) {
 func TestUnprotectedListWarns(t *testing.T) {
 	e := newEnv(t, mockapi.Config{Records: 20, Seed: 8, OrdersPerUser: 1, Events: -1}, nil)
 	users := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: e.url + mockapi.PathPageNumber},
-		Paging: strategies.Paging[mockapi.User]{
-			Size: 10, SizeParam: strategies.Query("per_page"), SinceParam: strategies.Query("updated_since"),
-			ItemsPath: "data", TotalPagesPath: "total_pages",
+		Request:   strategies.Request{URL: e.url + mockapi.PathPageNumber},
+		Size:      10,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[mockapi.User]{
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
 		},
+		Window: strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 	}, &paginate.MemorySink[mockapi.User]{}, paginate.Options[mockapi.User]{
 		HighWater: func(u mockapi.User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
 	})
@@ -261,8 +264,10 @@ func TestUnprotectedListWarns(t *testing.T) {
 		Key:    func(u mockapi.User) string { return u.ID },
 		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 			return &strategies.PageNumber[mockapi.Order]{
-				HTTP:   strategies.HTTP{URL: e.url + mockapi.OrdersPath(url.PathEscape(u.ID))},
-				Paging: strategies.Paging[mockapi.Order]{Size: 50, SizeParam: strategies.Query("per_page"), ItemsPath: "data", TotalPagesPath: "total_pages"},
+				Request:   strategies.Request{URL: e.url + mockapi.OrdersPath(url.PathEscape(u.ID))},
+				Size:      50,
+				SizeParam: strategies.Query("per_page"),
+				Response:  strategies.Shape[mockapi.Order]{ItemsPath: "data", TotalPagesPath: "total_pages"},
 			}, nil
 		},
 	}, e.orders, paginate.Options[mockapi.Order]{})

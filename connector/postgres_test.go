@@ -64,9 +64,13 @@ func TestRunReleasesPostgresLocks(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, mockapi.Config{Records: 12, Seed: 3, OrdersPerUser: 2}, nil)
 	users := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: e.url + mockapi.PathPageNumber},
-		Paging: strategies.Paging[mockapi.User]{Size: 5, SizeParam: strategies.Query("per_page"),
-			ItemsPath: "data", TotalPagesPath: "total_pages"},
+		Request:   strategies.Request{URL: e.url + mockapi.PathPageNumber},
+		Size:      5,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[mockapi.User]{
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+		},
 	}, pgSink[mockapi.User](t, pool, nsp, "users"), paginate.Options[mockapi.User]{Retry: fastRetry})
 	orders := connector.NewChild("orders", connector.ChildOf[mockapi.User, mockapi.Order]{
 		Parent: users,
@@ -74,9 +78,13 @@ func TestRunReleasesPostgresLocks(t *testing.T) {
 		Every:  true,
 		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 			return &strategies.PageNumber[mockapi.Order]{
-				HTTP: strategies.HTTP{URL: e.url + mockapi.OrdersPath(url.PathEscape(u.ID))},
-				Paging: strategies.Paging[mockapi.Order]{Size: 50, SizeParam: strategies.Query("per_page"),
-					ItemsPath: "data", TotalPagesPath: "total_pages"},
+				Request:   strategies.Request{URL: e.url + mockapi.OrdersPath(url.PathEscape(u.ID))},
+				Size:      50,
+				SizeParam: strategies.Query("per_page"),
+				Response: strategies.Shape[mockapi.Order]{
+					ItemsPath:      "data",
+					TotalPagesPath: "total_pages",
+				},
 			}, nil
 		},
 	}, pgSink[mockapi.Order](t, pool, nsp, "orders"), paginate.Options[mockapi.Order]{Retry: fastRetry})

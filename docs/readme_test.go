@@ -51,14 +51,14 @@ func TestReadmeConfigurationLosesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := &strategies.PageNumber[readmeUser]{
-			HTTP: strategies.HTTP{URL: srv.URL + mockapi.PathPageNumber, Client: srv.Client()},
-			Paging: strategies.Paging[readmeUser]{
-				Size:           20,
-				SizeParam:      strategies.Query("per_page"),
-				SinceParam:     strategies.Query("updated_since"),
+			Request:   strategies.Request{URL: srv.URL + mockapi.PathPageNumber, Client: srv.Client()},
+			Size:      20,
+			SizeParam: strategies.Query("per_page"),
+			Response: strategies.Shape[readmeUser]{
 				ItemsPath:      "data",
 				TotalPagesPath: "total_pages",
 			},
+			Window: strategies.Window[readmeUser]{SinceParam: strategies.Query("updated_since")},
 		}
 		opts := paginate.Options[readmeUser]{
 			Stream:    "users",

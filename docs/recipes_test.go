@@ -29,12 +29,10 @@ type User struct {
 
 func recipeNumericNext() (*strategies.NextToken[User], paginate.Options[User]) {
 	api := &strategies.NextToken[User]{
-		HTTP: strategies.HTTP{URL: "https://api.example.com/users"},
-		Paging: strategies.Paging[User]{
-			SizeParam: strategies.Query("_per_page"),
-			Size:      50,
-			ItemsPath: "data",
-		},
+		Request:    strategies.Request{URL: "https://api.example.com/users"},
+		SizeParam:  strategies.Query("_per_page"),
+		Size:       50,
+		Response:   strategies.Shape[User]{ItemsPath: "data"},
 		FirstToken: "1", // the first request asks for _page=1,
 		TokenPath:  "next",
 		TokenParam: strategies.Query("_page"), // then {"next": 2} is sent back as _page=2
@@ -44,10 +42,10 @@ func recipeNumericNext() (*strategies.NextToken[User], paginate.Options[User]) {
 
 func recipeClampTotal() (*strategies.PageNumber[User], paginate.Options[User]) {
 	api := &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{URL: "https://api.example.com/users"},
-		Paging: strategies.Paging[User]{
-			SizeParam:      strategies.Query("_per_page"),
-			Size:           50,
+		Request:   strategies.Request{URL: "https://api.example.com/users"},
+		SizeParam: strategies.Query("_per_page"),
+		Size:      50,
+		Response: strategies.Shape[User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "pages",
 			TotalItemsPath: "items",
@@ -59,12 +57,10 @@ func recipeClampTotal() (*strategies.PageNumber[User], paginate.Options[User]) {
 
 func recipeClampRepeat() (*strategies.PageNumber[User], paginate.Options[User]) {
 	api := &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{URL: "https://api.example.com/users"},
-		Paging: strategies.Paging[User]{
-			SizeParam: strategies.Query("_per_page"),
-			Size:      50,
-			ItemsPath: "data",
-		},
+		Request:   strategies.Request{URL: "https://api.example.com/users"},
+		SizeParam: strategies.Query("_per_page"),
+		Size:      50,
+		Response:  strategies.Shape[User]{ItemsPath: "data"},
 		PageParam: strategies.Query("_page"),
 	}
 	opts := paginate.Options[User]{
@@ -75,15 +71,17 @@ func recipeClampRepeat() (*strategies.PageNumber[User], paginate.Options[User]) 
 
 func recipeJSONServerPage() (*strategies.PageNumber[User], paginate.Options[User]) {
 	api := &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{
+		Request: strategies.Request{
 			URL:   "https://api.example.com/users",
 			Query: url.Values{"_sort": {"updatedAt"}, "_order": {"asc"}},
 		},
-		Paging: strategies.Paging[User]{
-			SizeParam:        strategies.Query("_limit"),
-			Size:             50,
-			SinceParam:       strategies.Query("updatedAt_gte"), // json-server's >= filter
-			TotalItemsHeader: "X-Total-Count",                   // and the body is the array: ItemsPath ""
+		SizeParam: strategies.Query("_limit"),
+		Size:      50,
+		Response: strategies.Shape[User]{
+			TotalItemsHeader: "X-Total-Count", // and the body is the array: ItemsPath ""
+		},
+		Window: strategies.Window[User]{
+			SinceParam: strategies.Query("updatedAt_gte"), // json-server's >= filter
 		},
 		PageParam: strategies.Query("_page"),
 	}
@@ -96,12 +94,10 @@ func recipeJSONServerPage() (*strategies.PageNumber[User], paginate.Options[User
 
 func recipeJSONServerStart() (*strategies.Offset[User], paginate.Options[User]) {
 	api := &strategies.Offset[User]{
-		HTTP: strategies.HTTP{URL: "https://api.example.com/users"},
-		Paging: strategies.Paging[User]{
-			SizeParam:        strategies.Query("_limit"),
-			Size:             50,
-			TotalItemsHeader: "X-Total-Count",
-		},
+		Request:     strategies.Request{URL: "https://api.example.com/users"},
+		SizeParam:   strategies.Query("_limit"),
+		Size:        50,
+		Response:    strategies.Shape[User]{TotalItemsHeader: "X-Total-Count"},
 		OffsetParam: strategies.Query("_start"),
 	}
 	return api, paginate.Options[User]{}
@@ -109,7 +105,7 @@ func recipeJSONServerStart() (*strategies.Offset[User], paginate.Options[User]) 
 
 func recipeLinkRelative() (*strategies.NextToken[User], paginate.Options[User]) {
 	api := &strategies.NextToken[User]{
-		HTTP: strategies.HTTP{
+		Request: strategies.Request{
 			URL:   "https://api.example.com/users",
 			Query: url.Values{"per_page": {"50"}},
 		},
@@ -121,8 +117,8 @@ func recipeLinkRelative() (*strategies.NextToken[User], paginate.Options[User]) 
 func recipeBareStrings() *strategies.PageNumber[string] {
 	api := &strategies.PageNumber[string]{
 		// {"data": ["3f2c…", "9a41…"], "total_pages": 5}
-		HTTP: strategies.HTTP{URL: "https://api.example.com/user_ids"},
-		Paging: strategies.Paging[string]{
+		Request: strategies.Request{URL: "https://api.example.com/user_ids"},
+		Response: strategies.Shape[string]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
@@ -185,32 +181,32 @@ func TestRecipes(t *testing.T) {
 	}{
 		{"numeric next", mockapi.PathJSONServerV1, func(u string) (paginate.Paginator[User], paginate.Options[User]) {
 			api, opts := recipeNumericNext()
-			api.URL = u
+			api.Request.URL = u
 			return api, opts
 		}, paginate.StopNoNextToken},
 		{"clamping server with a page count", mockapi.PathJSONServerV1, func(u string) (paginate.Paginator[User], paginate.Options[User]) {
 			api, opts := recipeClampTotal()
-			api.URL = u
+			api.Request.URL = u
 			return api, opts
 		}, paginate.StopTotalReached},
 		{"clamping server without a page count", mockapi.PathJSONServerV1, func(u string) (paginate.Paginator[User], paginate.Options[User]) {
 			api, opts := recipeClampRepeat()
-			api.URL = u
+			api.Request.URL = u
 			return api, opts
 		}, paginate.StopRepeatedPage},
 		{"json-server _page", mockapi.PathJSONServer, func(u string) (paginate.Paginator[User], paginate.Options[User]) {
 			api, opts := recipeJSONServerPage()
-			api.URL = u
+			api.Request.URL = u
 			return api, opts
 		}, paginate.StopTotalReached},
 		{"json-server _start", mockapi.PathJSONServer, func(u string) (paginate.Paginator[User], paginate.Options[User]) {
 			api, opts := recipeJSONServerStart()
-			api.URL = u
+			api.Request.URL = u
 			return api, opts
 		}, paginate.StopTotalReached},
 		{"relative Link URLs", mockapi.PathLinkRelative, func(u string) (paginate.Paginator[User], paginate.Options[User]) {
 			api, opts := recipeLinkRelative()
-			api.URL = u
+			api.Request.URL = u
 			return api, opts
 		}, paginate.StopNoNextToken},
 	}
@@ -238,7 +234,7 @@ func TestRecipes(t *testing.T) {
 func TestRecipeClampWithoutOption(t *testing.T) {
 	_, base := serveMock(t)
 	api, _ := recipeClampRepeat()
-	api.URL = base + mockapi.PathJSONServerV1
+	api.Request.URL = base + mockapi.PathJSONServerV1
 	_, res, err := sync(t, api, paginate.Options[User]{})
 	if !errors.Is(err, paginate.ErrLoop) || !strings.Contains(err.Error(), "RepeatedPageEnds") || res.Stop != paginate.StopLoopDetected {
 		t.Errorf("sync: %v, stop %v; want ErrLoop naming RepeatedPageEnds", err, res.Stop)
@@ -251,7 +247,7 @@ func TestRecipeClampWithoutOption(t *testing.T) {
 func TestRecipeJSONServerIncremental(t *testing.T) {
 	mock, base := serveMock(t)
 	api, opts := recipeJSONServerPage()
-	api.URL = base + mockapi.PathJSONServer
+	api.Request.URL = base + mockapi.PathJSONServer
 	opts.Store = new(paginate.MemoryStore)
 	if _, _, err := sync(t, api, opts); err != nil {
 		t.Fatal(err)
@@ -283,7 +279,7 @@ func TestRecipeJSONServerIncremental(t *testing.T) {
 func TestRecipeBareStrings(t *testing.T) {
 	mock, base := serveMock(t)
 	api := recipeBareStrings()
-	api.URL = base + mockapi.PathIDs
+	api.Request.URL = base + mockapi.PathIDs
 	var got []string
 	if err := recipeBareStringsLoop(context.Background(), api, func(id string) { got = append(got, id) }); err != nil {
 		t.Fatal(err)

@@ -74,16 +74,16 @@ func TestNoCredentialInJobs(t *testing.T) {
 			}
 			retry := paginate.Retry{MaxAttempts: 2, InitialInterval: time.Millisecond}
 			users := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
-				HTTP:   strategies.HTTP{URL: srv.URL + mockapi.PathPageNumber, Auth: auth()},
-				Paging: strategies.Paging[mockapi.User]{ItemsPath: "data", TotalPagesPath: "total_pages"},
+				Request:  strategies.Request{URL: srv.URL + mockapi.PathPageNumber, Auth: auth()},
+				Response: strategies.Shape[mockapi.User]{ItemsPath: "data", TotalPagesPath: "total_pages"},
 			}, u, paginate.Options[mockapi.User]{Retry: retry})
 			orders := connector.NewChild("orders", connector.ChildOf[mockapi.User, mockapi.Order]{
 				Parent: users,
 				Key:    func(u mockapi.User) string { return u.ID },
 				Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 					return &strategies.PageNumber[mockapi.Order]{
-						HTTP:   strategies.HTTP{URL: srv.URL + mockapi.OrdersPath(url.PathEscape(u.ID)), Auth: auth()},
-						Paging: strategies.Paging[mockapi.Order]{ItemsPath: "data", TotalPagesPath: "total_pages"},
+						Request:  strategies.Request{URL: srv.URL + mockapi.OrdersPath(url.PathEscape(u.ID)), Auth: auth()},
+						Response: strategies.Shape[mockapi.Order]{ItemsPath: "data", TotalPagesPath: "total_pages"},
 					}, nil
 				},
 			}, o, paginate.Options[mockapi.Order]{Retry: retry})

@@ -52,10 +52,10 @@ func Example() {
 
 	// The sink completes the job in its last page's transaction.
 	shop, err := connector.New(connector.Config{}, connector.NewStream("users", &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{URL: api.URL + mockapi.PathPageNumber},
-		Paging: strategies.Paging[User]{
-			Size:           10,
-			SizeParam:      strategies.Query("per_page"),
+		Request:   strategies.Request{URL: api.URL + mockapi.PathPageNumber},
+		Size:      10,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},

@@ -117,14 +117,14 @@ func (a *api) connector(t testing.TB, userDst paginate.Sink[mockapi.User], order
 	t.Helper()
 	lim := connector.NewLimiter(connector.Limits{InFlight: 4})
 	users := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: a.url + mockapi.PathPageNumber, Client: lim.Client(), Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
-		Paging: strategies.Paging[mockapi.User]{
-			Size:           10,
-			SizeParam:      strategies.Query("per_page"),
-			SinceParam:     strategies.Query("updated_since"),
+		Request:   strategies.Request{URL: a.url + mockapi.PathPageNumber, Client: lim.Client(), Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
+		Size:      10,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[mockapi.User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
+		Window: strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 	}, userDst, paginate.Options[mockapi.User]{
 		HighWater: func(u mockapi.User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
 		Key:       func(u mockapi.User) string { return u.ID },
@@ -135,14 +135,14 @@ func (a *api) connector(t testing.TB, userDst paginate.Sink[mockapi.User], order
 		Key:    func(u mockapi.User) string { return u.ID },
 		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 			return &strategies.PageNumber[mockapi.Order]{
-				HTTP: strategies.HTTP{URL: a.url + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: lim.Client()},
-				Paging: strategies.Paging[mockapi.Order]{
-					Size:           5,
-					SizeParam:      strategies.Query("per_page"),
-					SinceParam:     strategies.Query("updated_since"),
+				Request:   strategies.Request{URL: a.url + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: lim.Client()},
+				Size:      5,
+				SizeParam: strategies.Query("per_page"),
+				Response: strategies.Shape[mockapi.Order]{
 					ItemsPath:      "data",
 					TotalPagesPath: "total_pages",
 				},
+				Window: strategies.Window[mockapi.Order]{SinceParam: strategies.Query("updated_since")},
 			}, nil
 		},
 	}, orderDst, paginate.Options[mockapi.Order]{

@@ -129,6 +129,10 @@ type pageAPI struct {
 	lastAgain  bool // serve the last page for any page past the end
 	hasMore    bool // report "has_more"
 	array      bool // serve the bare array, with X-Total-Count
+	// hidden, when set, says which pages are served empty, as by an API
+	// that filters each page after paging (a page of records the caller
+	// may not see); their records are not part of the data.
+	hidden func(page int) bool
 }
 
 func (a *pageAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -149,6 +153,9 @@ func (a *pageAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		page = pages - 1 + first
 	}
 	data := window(us, (page-first)*size, size)
+	if a.hidden != nil && a.hidden(page) {
+		data = nil
+	}
 	if a.array {
 		w.Header().Set("X-Total-Count", strconv.Itoa(len(us)))
 		writeJSON(w, http.StatusOK, data)

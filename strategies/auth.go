@@ -17,7 +17,7 @@ import (
 	"github.com/pagekit/pagekit/paginate"
 )
 
-// An Auth sets credentials on a request. HTTP.Auth takes one, and calls it
+// An Auth sets credentials on a request. Request.Auth takes one, and calls it
 // on every attempt, retries included, after the static headers are set, so
 // that credentials that change (a refreshed token) are used at once. An
 // error fails the attempt. Credentials an Auth sets under a name that is
@@ -96,7 +96,7 @@ func APIKeyHeader(name, key string) Auth {
 
 // APIKeyQuery sends key as the query parameter name, such as "api_key".
 // The key is masked in errors and kept out of stored next URLs whatever
-// the parameter's name; list the name in HTTP.Secrets too when the API
+// the parameter's name; list the name in Request.Secrets too when the API
 // echoes it in the next URLs it serves.
 func APIKeyQuery(name, key string) Auth {
 	return &static{set: func(req *http.Request) {

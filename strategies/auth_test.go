@@ -62,14 +62,14 @@ func TestAuthHelpers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, _ := serve(t, echoAuth(tt.ok))
-			p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv.URL + "/items?a=1", Auth: tt.auth}}
+			p := &strategies.PageNumber[user]{Request: strategies.Request{URL: srv.URL + "/items?a=1", Auth: tt.auth}}
 			page, err := p.Fetch(context.Background(), paginate.Position{})
 			if err != nil || len(page.Items) != 1 {
 				t.Fatalf("Fetch with the credentials: %v, %+v", err, page)
 			}
 			// The same credentials, refused: the error quotes them back.
 			bad, _ := serve(t, echoAuth(func(*http.Request) bool { return false }))
-			p = &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: bad.URL + "/items?a=1", Auth: tt.auth}}
+			p = &strategies.PageNumber[user]{Request: strategies.Request{URL: bad.URL + "/items?a=1", Auth: tt.auth}}
 			_, err = p.Fetch(context.Background(), paginate.Position{})
 			if err == nil || strings.Contains(err.Error(), tt.secret) {
 				t.Errorf("error %v shows the secret %q", err, tt.secret)
@@ -177,7 +177,7 @@ func TestOAuth2Refresh(t *testing.T) {
 			api.mu.Lock()
 			api.seen = nil
 			api.mu.Unlock()
-			p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv.URL + "/items", Auth: tt.auth()}}
+			p := &strategies.PageNumber[user]{Request: strategies.Request{URL: srv.URL + "/items", Auth: tt.auth()}}
 			if _, err := p.Fetch(context.Background(), paginate.Position{}); err != nil {
 				t.Fatal(err)
 			}
@@ -221,9 +221,11 @@ func TestOAuth2Refused(t *testing.T) {
 	api := new(bearerAPI)
 	api.valid.Store("tok1")
 	srv, q := serve(t, api)
-	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv.URL + "/items",
+	p := &strategies.PageNumber[user]{Request: strategies.Request{
+		URL: srv.URL + "/items",
 		Auth: strategies.ClientCredentials(&clientcredentials.Config{ClientID: "id", ClientSecret: "s3cret-cc", TokenURL: tokSrv.URL,
-			AuthStyle: oauth2.AuthStyleInHeader})}}
+			AuthStyle: oauth2.AuthStyleInHeader}),
+	}}
 	res, err := paginate.Run(context.Background(), p, paginate.SinkFunc[user](func(context.Context, []user) error { return nil }),
 		paginate.Options[user]{Retry: fast})
 	if err == nil || res.Stop != paginate.StopError || !strings.Contains(err.Error(), "invalid_grant") {
@@ -256,8 +258,10 @@ func TestOAuth2AskedEveryAttempt(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"items": []user{{ID: "u1"}}, "more": false})
 	}))
 	src := new(countingSource)
-	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv.URL + "/items", Auth: strategies.OAuth2(src)},
-		Paging: strategies.Paging[user]{ItemsPath: "items", HasMorePath: "more"}}
+	p := &strategies.PageNumber[user]{
+		Request:  strategies.Request{URL: srv.URL + "/items", Auth: strategies.OAuth2(src)},
+		Response: strategies.Shape[user]{ItemsPath: "items", HasMorePath: "more"},
+	}
 	res, err := paginate.Run(context.Background(), p, paginate.SinkFunc[user](func(context.Context, []user) error { return nil }),
 		paginate.Options[user]{Retry: fast, Concurrency: 1, Prefetch: 1})
 	if err != nil || res.Retries != 2 {
@@ -287,8 +291,11 @@ func TestAPIKeyQueryEchoed(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"data": pages[page-1], "next": next})
 	}))
 	mk := func() *strategies.NextToken[user] {
-		return &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: srv.URL + "/items", Auth: strategies.APIKeyQuery("k", key)},
-			Paging: strategies.Paging[user]{ItemsPath: "data"}, NextURLPath: "next"}
+		return &strategies.NextToken[user]{
+			Request:     strategies.Request{URL: srv.URL + "/items", Auth: strategies.APIKeyQuery("k", key)},
+			Response:    strategies.Shape[user]{ItemsPath: "data"},
+			NextURLPath: "next",
+		}
 	}
 	first, err := mk().Fetch(context.Background(), paginate.Position{})
 	if err != nil || !first.More {

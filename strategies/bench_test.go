@@ -110,16 +110,21 @@ func BenchmarkHandWritten(b *testing.B) {
 
 func benchPaginator(srv string, client strategies.Doer) *strategies.PageNumber[seedUser] {
 	return &strategies.PageNumber[seedUser]{
-		HTTP: strategies.HTTP{URL: srv + "/pagination/page_number", Client: client,
-			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}},
-		Paging: strategies.Paging[seedUser]{
-			Size:           benchSize,
-			SizeParam:      strategies.Query("per_page"),
-			SinceParam:     strategies.Query("updated_since"),
-			SinceDefault:   "0001-01-01T00:00:00Z",
+		Request: strategies.Request{
+			URL:    srv + "/pagination/page_number",
+			Client: client,
+			Query:  url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+		},
+		Size:      benchSize,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[seedUser]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 			TotalItemsPath: "total_items",
+		},
+		Window: strategies.Window[seedUser]{
+			SinceParam:   strategies.Query("updated_since"),
+			SinceDefault: "0001-01-01T00:00:00Z",
 		},
 		PagePath: "page",
 	}

@@ -49,12 +49,11 @@ func TestNextTokenBodyKeepsValues(t *testing.T) {
 		Raw: json.RawMessage(`{"z":1,"a":[1.0,2E3]}`)}
 	body.Paging.Size = 10
 	p := &strategies.NextToken[user]{
-		HTTP: strategies.HTTP{URL: srv.URL + "/search",
+		Request: strategies.Request{
+			URL:  srv.URL + "/search",
 			Body: body,
 		},
-		Paging: strategies.Paging[user]{
-			ItemsPath: "items",
-		},
+		Response:   strategies.Shape[user]{ItemsPath: "items"},
 		TokenPath:  "next",
 		TokenParam: strategies.Body("paging.token"),
 	}

@@ -10,12 +10,12 @@ import (
 // its text: "{}" is 3 bytes of a body and a whole T in the page's slice,
 // 128 bytes for a record of eight strings, a kilobyte for a wide struct.
 // A budget bounds the room of that slice, in proportion to the bytes of
-// the body read so far or to HTTP.MaxDecoded, so that a legal page of
+// the body read so far or to Limits.MaxDecoded, so that a legal page of
 // empty records cannot take hundreds of times its size; what the records'
 // strings point to is bounded by the body itself.
 
 // decodedRatio is how many times the bytes of its body read so far a
-// page's records may take decoded when HTTP.MaxDecoded is zero; minDecoded
+// page's records may take decoded when Limits.MaxDecoded is zero; minDecoded
 // is what they may take whatever the body, so that pages of a few records
 // of a wide type never trip the ratio.
 const (
@@ -31,7 +31,7 @@ const mapCost = 48
 // has no bound.
 type budget struct {
 	br    *bodyReader // the body being decoded, for its bytes read so far
-	fixed int64       // HTTP.MaxDecoded when positive; negative: no bound
+	fixed int64       // Limits.MaxDecoded when positive; negative: no bound
 	cost  int64       // the bytes a record takes in the slice, and beyond
 }
 
@@ -91,11 +91,11 @@ func (b budget) records() (int, bool) {
 func (b budget) exceeded(n int) error {
 	lim, _ := b.bytes()
 	if b.fixed > 0 {
-		return fmt.Errorf("%w: more than %d records of %d bytes would take more than %d bytes decoded (HTTP.MaxDecoded)",
+		return fmt.Errorf("%w: more than %d records of %d bytes would take more than %d bytes decoded (Limits.MaxDecoded)",
 			ErrTooManyItems, n, b.cost, lim)
 	}
 	return fmt.Errorf("%w: more than %d records of %d bytes would take more than %d bytes decoded, %d times the %d bytes of "+
-		"body they came from (set HTTP.MaxDecoded to allow more)", ErrTooManyItems, n, b.cost, lim, decodedRatio, b.read())
+		"body they came from (set Limits.MaxDecoded to allow more)", ErrTooManyItems, n, b.cost, lim, decodedRatio, b.read())
 }
 
 func (b budget) read() int64 {

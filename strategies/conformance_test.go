@@ -31,15 +31,15 @@ type confNew = func(base string, c *http.Client) paginate.Paginator[mockapi.User
 func confPageNumber(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.PageNumber[mockapi.User]{
-			HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber, Client: c},
-			Paging: strategies.Paging[mockapi.User]{
-				Size:           size,
-				SizeParam:      strategies.Query("per_page"),
-				SinceParam:     strategies.Query("updated_since"),
+			Request:   strategies.Request{URL: base + mockapi.PathPageNumber, Client: c},
+			Size:      size,
+			SizeParam: strategies.Query("per_page"),
+			Response: strategies.Shape[mockapi.User]{
 				ItemsPath:      "data",
 				TotalPagesPath: "total_pages",
 				TotalItemsPath: "total_items",
 			},
+			Window:   strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 			PagePath: "page",
 		}
 	}
@@ -48,13 +48,13 @@ func confPageNumber(size int) confNew {
 func confOffset(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.Offset[mockapi.User]{
-			HTTP: strategies.HTTP{URL: base + mockapi.PathOffset, Client: c},
-			Paging: strategies.Paging[mockapi.User]{
-				Size:           size,
-				SinceParam:     strategies.Query("updated_since"),
+			Request: strategies.Request{URL: base + mockapi.PathOffset, Client: c},
+			Size:    size,
+			Response: strategies.Shape[mockapi.User]{
 				ItemsPath:      "data",
 				TotalItemsPath: "total",
 			},
+			Window: strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 		}
 	}
 }
@@ -66,13 +66,11 @@ func confOffset(size int) confNew {
 func confCursorSince(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.Cursor[mockapi.User]{
-			HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber, Client: c},
-			Paging: strategies.Paging[mockapi.User]{
-				SinceParam: strategies.Query("updated_since"),
-				SizeParam:  strategies.Query("per_page"),
-				Size:       size,
-				ItemsPath:  "data",
-			},
+			Request:     strategies.Request{URL: base + mockapi.PathPageNumber, Client: c},
+			SizeParam:   strategies.Query("per_page"),
+			Size:        size,
+			Response:    strategies.Shape[mockapi.User]{ItemsPath: "data"},
+			Window:      strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 			CursorParam: strategies.Query("updated_since"),
 			Value:       confStamp,
 			Inclusive:   true,
@@ -84,9 +82,9 @@ func confCursorSince(size int) confNew {
 func confCursorStartingAfter(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.Cursor[mockapi.User]{
-			HTTP: strategies.HTTP{URL: base + mockapi.PathStartingAfter, Client: c},
-			Paging: strategies.Paging[mockapi.User]{
-				Size:        size,
+			Request: strategies.Request{URL: base + mockapi.PathStartingAfter, Client: c},
+			Size:    size,
+			Response: strategies.Shape[mockapi.User]{
 				ItemsPath:   "data",
 				HasMorePath: "has_more",
 			},
@@ -99,14 +97,14 @@ func confCursorStartingAfter(size int) confNew {
 func confNextPageURL(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.NextToken[mockapi.User]{
-			HTTP: strategies.HTTP{URL: base + mockapi.PathNextPageURL, Client: c},
-			Paging: strategies.Paging[mockapi.User]{
-				SizeParam:      strategies.Query("per_page"),
-				Size:           size,
-				SinceParam:     strategies.Query("updated_since"),
+			Request:   strategies.Request{URL: base + mockapi.PathNextPageURL, Client: c},
+			SizeParam: strategies.Query("per_page"),
+			Size:      size,
+			Response: strategies.Shape[mockapi.User]{
 				ItemsPath:      "data",
 				TotalItemsPath: "total_items",
 			},
+			Window:      strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 			NextURLPath: "next_page_url",
 			ByPosition:  true,
 		}
@@ -116,13 +114,11 @@ func confNextPageURL(size int) confNew {
 func confLinkHeader(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.NextToken[mockapi.User]{
-			HTTP: strategies.HTTP{URL: base + mockapi.PathLinkHeader, Client: c},
-			Paging: strategies.Paging[mockapi.User]{
-				SizeParam:        strategies.Query("per_page"),
-				Size:             size,
-				SinceParam:       strategies.Query("updated_since"),
-				TotalItemsHeader: "X-Total-Count",
-			},
+			Request:    strategies.Request{URL: base + mockapi.PathLinkHeader, Client: c},
+			SizeParam:  strategies.Query("per_page"),
+			Size:       size,
+			Response:   strategies.Shape[mockapi.User]{TotalItemsHeader: "X-Total-Count"},
+			Window:     strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 			LinkRel:    "next",
 			ByPosition: true,
 		}
@@ -132,12 +128,10 @@ func confLinkHeader(size int) confNew {
 func confNextToken(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		return &strategies.NextToken[mockapi.User]{
-			HTTP: strategies.HTTP{URL: base + mockapi.PathNextToken, Client: c},
-			Paging: strategies.Paging[mockapi.User]{
-				Size:       size,
-				SinceParam: strategies.Query("updated_since"),
-				ItemsPath:  "data",
-			},
+			Request:    strategies.Request{URL: base + mockapi.PathNextToken, Client: c},
+			Size:       size,
+			Response:   strategies.Shape[mockapi.User]{ItemsPath: "data"},
+			Window:     strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 			TokenPath:  "next_token",
 			TokenParam: strategies.Query("next_token"),
 		}
@@ -148,7 +142,7 @@ func confNextToken(size int) confNew {
 func confPageNumberNoTotals(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		p := confPageNumber(size)(base, c).(*strategies.PageNumber[mockapi.User])
-		p.TotalPagesPath = ""
+		p.Response.TotalPagesPath = ""
 		return p
 	}
 }
@@ -157,7 +151,7 @@ func confPageNumberNoTotals(size int) confNew {
 func confOffsetNoTotals(size int) confNew {
 	return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 		p := confOffset(size)(base, c).(*strategies.Offset[mockapi.User])
-		p.TotalItemsPath = ""
+		p.Response.TotalItemsPath = ""
 		return p
 	}
 }

@@ -91,13 +91,13 @@ func confOffsetOverlap(k int) func(int) confNew {
 	return func(size int) confNew {
 		return func(base string, c *http.Client) paginate.Paginator[mockapi.User] {
 			return &strategies.Offset[mockapi.User]{
-				HTTP: strategies.HTTP{URL: base + mockapi.PathOffset, Client: c},
-				Paging: strategies.Paging[mockapi.User]{
-					Size:           size,
-					SinceParam:     strategies.Query("updated_since"),
+				Request: strategies.Request{URL: base + mockapi.PathOffset, Client: c},
+				Size:    size,
+				Response: strategies.Shape[mockapi.User]{
 					ItemsPath:      "data",
 					TotalItemsPath: "total",
 				},
+				Window:     strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 				Overlap:    k,
 				OverlapKey: func(u mockapi.User) string { return u.ID + "@" + confStamp(u) },
 			}

@@ -74,7 +74,7 @@ type credentialWay struct {
 	refuse int
 	// setup gives the paginator its credentials, the token endpoint at
 	// tokenURL.
-	setup func(h *strategies.HTTP, tokenURL string)
+	setup func(h *strategies.Request, tokenURL string)
 	// says is a part of the error's text that tells what failed.
 	says string
 }
@@ -91,25 +91,25 @@ func clientCredentials(tokenURL string, style oauth2.AuthStyle) strategies.Auth 
 
 var credentialWays = []credentialWay{
 	{name: "bearer token", secrets: []string{"bearer-tok-1d2e"}, refuse: 401, says: "401 Unauthorized",
-		setup: func(h *strategies.HTTP, _ string) { h.Auth = strategies.Bearer("bearer-tok-1d2e") }},
+		setup: func(h *strategies.Request, _ string) { h.Auth = strategies.Bearer("bearer-tok-1d2e") }},
 	{name: "basic credentials", secrets: []string{"basic-pass-77aa", base64("bob:basic-pass-77aa")}, refuse: 403, says: "403 Forbidden",
-		setup: func(h *strategies.HTTP, _ string) { h.Auth = strategies.Basic("bob", "basic-pass-77aa") }},
+		setup: func(h *strategies.Request, _ string) { h.Auth = strategies.Basic("bob", "basic-pass-77aa") }},
 	{name: "API key header of any name", secrets: []string{"hdr-key-3c3c"}, refuse: 401, says: "401",
-		setup: func(h *strategies.HTTP, _ string) { h.Auth = strategies.APIKeyHeader("X-Acme", "hdr-key-3c3c") }},
+		setup: func(h *strategies.Request, _ string) { h.Auth = strategies.APIKeyHeader("X-Acme", "hdr-key-3c3c") }},
 	{name: "API key query parameter of any name", secrets: []string{"qry-key-4b4b"}, refuse: 401, says: "401",
-		setup: func(h *strategies.HTTP, _ string) { h.Auth = strategies.APIKeyQuery("acme", "qry-key-4b4b") }},
-	{name: "HTTP.Secrets", secrets: []string{"listed-9f9f", "listed-hdr-8e8e"}, refuse: 401, says: "401",
-		setup: func(h *strategies.HTTP, _ string) {
+		setup: func(h *strategies.Request, _ string) { h.Auth = strategies.APIKeyQuery("acme", "qry-key-4b4b") }},
+	{name: "Request.Secrets", secrets: []string{"listed-9f9f", "listed-hdr-8e8e"}, refuse: 401, says: "401",
+		setup: func(h *strategies.Request, _ string) {
 			h.Secrets = []string{"tenant", "X-Tenant-Pin"}
 			h.Query = url.Values{"tenant": {"listed-9f9f"}}
 			h.Header = http.Header{"X-Tenant-Pin": {"listed-hdr-8e8e"}}
 		}},
 	{name: "AuthFunc credential, not marked", secrets: []string{"func-cred-6d6d"}, refuse: 401, says: "401",
-		setup: func(h *strategies.HTTP, _ string) {
+		setup: func(h *strategies.Request, _ string) {
 			h.Auth = strategies.AuthFunc(func(r *http.Request) error { r.Header.Set("X-Sig", "v1 func-cred-6d6d"); return nil })
 		}},
 	{name: "AuthFunc that fails, quoting what it set", secrets: []string{"func-cred-7e7e"}, says: "signer refused",
-		setup: func(h *strategies.HTTP, _ string) {
+		setup: func(h *strategies.Request, _ string) {
 			h.Auth = strategies.AuthFunc(func(r *http.Request) error {
 				if r.URL.Query().Get("page") == "2" {
 					r.Header.Set("X-Sig", "func-cred-7e7e")
@@ -120,33 +120,33 @@ var credentialWays = []credentialWay{
 		}},
 	{name: "OAuth2 client secret in the header, token endpoint 400", secrets: []string{clientSecret, base64("cid:" + clientSecret)},
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: clientSecret, Fail: 400}, says: "400 Bad Request",
-		setup: func(h *strategies.HTTP, tokenURL string) {
+		setup: func(h *strategies.Request, tokenURL string) {
 			h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInHeader)
 		}},
 	{name: "OAuth2 client secret in the header, token endpoint 401", secrets: []string{clientSecret, base64("cid:" + clientSecret)},
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: clientSecret, Fail: 401}, says: "invalid_client",
-		setup: func(h *strategies.HTTP, tokenURL string) {
+		setup: func(h *strategies.Request, tokenURL string) {
 			h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInHeader)
 		}},
 	{name: "OAuth2 client secret in the form, token endpoint 500", secrets: []string{clientSecret},
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: clientSecret, Fail: 500}, says: "500",
-		setup: func(h *strategies.HTTP, tokenURL string) {
+		setup: func(h *strategies.Request, tokenURL string) {
 			h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInParams)
 		}},
 	{name: "OAuth2 client secret refused", secrets: []string{clientSecret},
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: "SECRET-another"}, says: "invalid_client",
-		setup: func(h *strategies.HTTP, tokenURL string) {
+		setup: func(h *strategies.Request, tokenURL string) {
 			h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInParams)
 		}},
 	{name: "OAuth2 refresh token and client secret, token endpoint 400", secrets: []string{refreshTok, clientSecret},
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: clientSecret, Fail: 400}, says: "400",
-		setup: func(h *strategies.HTTP, tokenURL string) {
+		setup: func(h *strategies.Request, tokenURL string) {
 			h.Auth = strategies.RefreshToken(&oauth2.Config{ClientID: "cid", ClientSecret: clientSecret,
 				Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams}}, &oauth2.Token{RefreshToken: refreshTok})
 		}},
 	{name: "OAuth2 access token issued, echoed by the API", secrets: []string{clientSecret}, // and the access token: see accessTokens
 		oauth: mockapi.OAuth{ClientID: "cid", ClientSecret: clientSecret}, refuse: 401, says: "401",
-		setup: func(h *strategies.HTTP, tokenURL string) {
+		setup: func(h *strategies.Request, tokenURL string) {
 			h.Auth = clientCredentials(tokenURL, oauth2.AuthStyleInHeader)
 		}},
 }
@@ -167,9 +167,9 @@ func TestNoCredentialInAnyOutput(t *testing.T) {
 			}
 			srv := httptest.NewServer(api)
 			defer srv.Close()
-			h := strategies.HTTP{URL: srv.URL + "/x"}
+			h := strategies.Request{URL: srv.URL + "/x"}
 			way.setup(&h, srv.URL+mockapi.PathToken)
-			p := &strategies.PageNumber[user]{HTTP: h, Paging: strategies.Paging[user]{ItemsPath: "data", TotalPagesPath: "total_pages"}}
+			p := &strategies.PageNumber[user]{Request: h, Response: strategies.Shape[user]{ItemsPath: "data", TotalPagesPath: "total_pages"}}
 			outputs := credentialOutputs(t, p)
 			// Every access token the endpoint issued is a credential too.
 			secrets := append(way.secrets, api.tokens...)

@@ -15,8 +15,9 @@ import (
 
 // Cursor is a keyset paginator: the next request's cursor comes from the
 // last record of the page, such as ?starting_after=<last id> (Stripe) or
-// ?updated_since=<last updatedAt>. It stops on an empty page or on has-more
-// false.
+// ?updated_since=<last updatedAt>. It stops as every strategy does (see
+// "How a sync ends" in the package documentation); an empty page always
+// ends it, since a cursor comes from the page's last record.
 //
 // A server whose filter is exclusive (> the cursor) needs nothing more. A
 // server whose filter is inclusive (>=) sends the records that share the
@@ -34,16 +35,30 @@ import (
 // the cursor value ends the data while a full one is a tie too large; a
 // smaller size the server is seen to cap at is learned, but set Size no
 // larger than the server's real maximum. A SizeParam of Nowhere says the
-// server's page size is fixed at Size. When SinceParam is CursorParam, the
-// lower bound is the cursor's first value (updated_since as both filter and
-// cursor).
+// server's page size is fixed at Size. When Window.SinceParam is
+// CursorParam, the lower bound is the cursor's first value (updated_since
+// as both filter and cursor). Response.ShortPageEnds also ends an
+// inclusive cursor over a source that changes before every request, which
+// would otherwise always find a record newer than the last.
 //
 // The zero Position is the first page; later positions hold the cursor in
 // Token, as JSON. Configure it before the first Fetch and do not change it
 // afterwards.
 type Cursor[T any] struct {
-	HTTP
-	Paging[T]
+	// Request is what every request is built from.
+	Request Request
+	// Response is where a response keeps its records.
+	Response Shape[T]
+	// Window is the incremental window, if any.
+	Window Window[T]
+	// Limits bound what a page may cost.
+	Limits Limits
+
+	// Size is the page size to ask for; zero sends none.
+	Size int
+	// SizeParam is where Size goes; the zero Param is the query
+	// parameter "limit", and Param{In: Nowhere} sends nothing.
+	SizeParam Param
 
 	// CursorParam is where the cursor goes, such as
 	// Query("starting_after") or Body("search.after").
@@ -51,11 +66,9 @@ type Cursor[T any] struct {
 	// Value returns a record's cursor value; the next request sends the
 	// last record's at CursorParam. An empty value is an error.
 	Value func(T) string
-	// Params, when set, replaces Value: it returns all the cursor
-	// parameters of the next request from the last record, for a
-	// compound cursor, sent where CursorParam.In says (their names are
-	// query parameters, headers or dotted body paths). It cannot be
-	// combined with Inclusive.
+	// Params, when set, replaces Value for a compound cursor: it returns
+	// all the cursor parameters of the next request from the last
+	// record, placed where CursorParam.In says. It cannot be Inclusive.
 	Params func(last T) url.Values
 
 	// Inclusive says the server's filter includes the cursor value (>=).
@@ -64,14 +77,11 @@ type Cursor[T any] struct {
 	// Key returns a record's identity, such as its primary key.
 	Key func(T) string
 
-	// ShortPageEnds says a page with fewer than Size records is the last,
-	// which saves the request that would find nothing new. Set it only for
-	// a server known never to cap page sizes below Size. It also ends an
-	// inclusive cursor over a source that changes before every request,
-	// which would otherwise always find a record newer than the last.
-	ShortPageEnds bool
-
 	lazy lazy[T]
+}
+
+func (c *Cursor[T]) parts() parts[T] {
+	return parts[T]{&c.Request, &c.Response, &c.Window, &c.Limits, c.Size, c.SizeParam}
 }
 
 // cursorToken is a cursor position, stored as JSON in Position.Token.
@@ -97,21 +107,20 @@ func (c *Cursor[T]) compile() (*state[T], error) {
 	case c.Params != nil && c.CursorParam.In == InPath:
 		return nil, fmt.Errorf("%w: Cursor.Params cannot go in the path", ErrConfig)
 	}
-	var params [numRoles]Param
-	c.windowParams(&params)
+	params := c.parts().params()
 	if c.sinceIsCursor() {
 		params[roleSince] = Param{}
 	}
 	if c.Params == nil {
 		params[rolePos] = c.CursorParam
 	}
-	return compileState(&c.HTTP, &c.Paging, params, [numRoles]bool{roleSize: true}, c.CursorParam.In, "", "", "", "")
+	return compileState(c.parts(), params, [numRoles]bool{roleSize: true}, c.CursorParam.In, "", "", "", "")
 }
 
 // sinceIsCursor reports whether the since bound is the cursor's first
 // value.
 func (c *Cursor[T]) sinceIsCursor() bool {
-	return c.Params == nil && c.CursorParam.sent() && c.SinceParam == c.CursorParam
+	return c.Params == nil && c.CursorParam.sent() && c.Window.SinceParam == c.CursorParam
 }
 
 // Describe says that Cursor reads after the last record, not by
@@ -119,7 +128,7 @@ func (c *Cursor[T]) sinceIsCursor() bool {
 // the cursor when it is SinceParam, or NewestFirst; see
 // paginate.Describer).
 func (c *Cursor[T]) Describe() paginate.Description {
-	return paginate.Description{SendsSince: c.sendsSince()}
+	return paginate.Description{SendsSince: c.Window.sendsSince()}
 }
 
 // Validate reports what is wrong with the configuration, as the first
@@ -141,20 +150,20 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 			return paginate.Page[T]{}, badPosition("cursor", pos)
 		}
 	} else if c.sinceIsCursor() {
-		if tok.V, err = c.lower(pos); err != nil {
+		if tok.V, err = c.Window.lower(pos); err != nil {
 			return paginate.Page[T]{}, err
 		}
 	}
 
 	var vals [numRoles]string
-	end, err := c.bounds(&vals, pos, tok.U)
+	end, err := c.Window.bounds(&vals, pos, tok.U)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	if c.SinceParam.sent() && tok.P.Has(c.SinceParam.Name) {
+	if c.Window.SinceParam.sent() && tok.P.Has(c.Window.SinceParam.Name) {
 		vals[roleSince] = "" // the compound cursor carries it
 	}
-	vals[roleSize] = c.size()
+	vals[roleSize] = c.parts().sizeValue()
 	var extra []kv
 	if c.Params == nil {
 		vals[rolePos] = tok.V
@@ -173,7 +182,7 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	c.closeWindow(&out, pos, tok.U, end)
+	c.Window.closeWindow(&out, pos, tok.U, end)
 	return out, nil
 }
 
@@ -181,81 +190,43 @@ func (c *Cursor[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 // cursor tok, in a window that ends at end: its records, and the cursor
 // of the next page or why there is none.
 func (c *Cursor[T]) page(resp *http.Response, r Response[T], pos paginate.Position, tok cursorToken, end string) (paginate.Page[T], error) {
-	raw, below, err := c.cut(r.Items, pos)
+	raw, below, err := c.Window.cut(r.Items, pos)
 	if err != nil {
 		return paginate.Page[T]{}, err
-	}
-	if len(raw) == 0 {
-		if below {
-			return paginate.Page[T]{Items: raw, Stop: paginate.StopLastPage}, nil
-		}
-		return paginate.Page[T]{Stop: paginate.StopEmptyPage}, nil
 	}
 	items := raw
 	if c.Inclusive && len(tok.K) > 0 {
 		items = c.dropDelivered(raw, tok)
 	}
 	out := paginate.Page[T]{Items: items, TotalItems: r.TotalItems, TotalPages: r.TotalPages}
-	if len(items) == len(r.Items) {
+	if len(raw) > 0 && len(items) == len(r.Items) {
 		// The raw records' fingerprint, unless some were dropped: then
 		// the runner fingerprints those delivered.
 		out.Fingerprint = r.print
 	}
-	if below {
-		out.Stop = paginate.StopLastPage
+	e := ending{below: below, hasMore: r.HasMore, empty: len(raw) == 0, short: c.Size > 0 && len(raw) < c.Size}
+	if below || len(raw) == 0 {
+		out.Stop = c.Response.stop(e)
 		return out, nil
 	}
-	last := raw[len(raw)-1]
-	var next cursorToken
-	if c.keepsEnd() {
-		next.U = end
+	next, tie, err := c.next(resp, raw, items, tok, end)
+	if err != nil {
+		return paginate.Page[T]{}, err
 	}
-	if c.Params != nil {
-		next.P = c.Params(last)
-		if len(next.P) == 0 {
-			return paginate.Page[T]{}, responseError(resp, errors.New("the Params function returned no parameters for the last record"))
-		}
-	} else if next.V = c.Value(last); next.V == "" {
-		return paginate.Page[T]{}, responseError(resp, errors.New("the page's last record has an empty cursor value"))
+	if tie {
+		// The whole page is at the value just asked for: the next
+		// request would be this one again. Fewer than a page were all
+		// the records left; a full page is a tie too large.
+		e.last = len(raw) < c.capacity(tok, items)
 	}
-	if r.HasMore != nil && !*r.HasMore {
-		out.Stop = paginate.StopHasMoreFalse
+	if out.Stop = c.Response.stop(e); out.Stop != paginate.StopNone {
 		return out, nil
 	}
-	if c.ShortPageEnds && c.Size > 0 && len(raw) < c.Size {
-		out.Stop = paginate.StopShortPage
-		return out, nil
-	}
-	if c.Inclusive {
-		learned := tok.C
-		if learned == 0 && tok.N > 0 && tok.N < c.Size && len(items) > 0 {
-			// The last response was short yet more followed: the
-			// server caps pages at that size.
-			learned = tok.N
-		}
-		capacity := c.Size
-		if learned > 0 {
-			capacity = learned
-		}
-		if next.V == tok.V {
-			// The whole page is at the value just asked for: the next
-			// request would be this one again.
-			if len(raw) >= capacity {
-				return paginate.Page[T]{}, responseError(resp, fmt.Errorf(
-					"%w: all %d records of the page have %s=%q and the server's filter is inclusive, so the next request would return them again; "+
-						"the API needs a tie-breaker (a compound cursor, see Cursor.Params) or a page larger than the tie",
-					ErrTieTooLarge, len(raw), c.CursorParam.Name, next.V))
-			}
-			// Fewer than a page: these were all the records left.
-			out.Stop = paginate.StopLastPage
-			return out, nil
-		}
-		next.C = learned
-		next.N = len(raw)
-		for i := len(raw) - 1; i >= 0 && c.Value(raw[i]) == next.V; i-- {
-			next.K = append(next.K, c.Key(raw[i]))
-		}
-		slices.Reverse(next.K)
+	if tie {
+		return paginate.Page[T]{}, responseError(resp, fmt.Errorf(
+			"%w: all %d records of the page have %s=%q and the server's filter is inclusive, so the next request would return them again; "+
+				"the API needs a tie-breaker (a compound cursor, see Cursor.Params) or a page larger than the tie",
+			ErrTieTooLarge, len(raw), c.CursorParam.Name, next.V))
 	}
 	b, err := json.Marshal(next)
 	if err != nil {
@@ -264,6 +235,59 @@ func (c *Cursor[T]) page(resp *http.Response, r Response[T], pos paginate.Positi
 	out.More = true
 	out.Next = paginate.Position{Token: string(b)}
 	return out, nil
+}
+
+// next returns the cursor of the page after raw, the records of a page
+// fetched with the cursor tok in a window that ends at end (items those
+// not delivered before), and whether the page is all at the value an
+// inclusive cursor asked for.
+func (c *Cursor[T]) next(resp *http.Response, raw, items []T, tok cursorToken, end string) (cursorToken, bool, error) {
+	last := raw[len(raw)-1]
+	var next cursorToken
+	if c.Window.keepsEnd() {
+		next.U = end
+	}
+	if c.Params != nil {
+		next.P = c.Params(last)
+		if len(next.P) == 0 {
+			return next, false, responseError(resp, errors.New("the Params function returned no parameters for the last record"))
+		}
+	} else if next.V = c.Value(last); next.V == "" {
+		return next, false, responseError(resp, errors.New("the page's last record has an empty cursor value"))
+	}
+	if !c.Inclusive {
+		return next, false, nil
+	}
+	if next.V == tok.V {
+		return next, true, nil
+	}
+	next.C = c.learned(tok, items)
+	next.N = len(raw)
+	for i := len(raw) - 1; i >= 0 && c.Value(raw[i]) == next.V; i-- {
+		next.K = append(next.K, c.Key(raw[i]))
+	}
+	slices.Reverse(next.K)
+	return next, false, nil
+}
+
+// learned returns the page size the server is seen to cap at, from the
+// cursor tok of a fetch that delivered items, or zero when none is known.
+func (c *Cursor[T]) learned(tok cursorToken, items []T) int {
+	if tok.C == 0 && tok.N > 0 && tok.N < c.Size && len(items) > 0 {
+		// The last response was short yet more followed: the server
+		// caps pages at that size.
+		return tok.N
+	}
+	return tok.C
+}
+
+// capacity returns the number of records a page holds when more follow:
+// the size the server caps at, once learned, or Size.
+func (c *Cursor[T]) capacity(tok cursorToken, items []T) int {
+	if l := c.learned(tok, items); l > 0 {
+		return l
+	}
+	return c.Size
 }
 
 // dropDelivered returns raw without the records at the boundary value whose

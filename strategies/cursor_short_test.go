@@ -35,14 +35,14 @@ func TestCursorShortPageEnds(t *testing.T) {
 				writeJSON(w, 200, map[string]any{"data": page})
 			}))
 			c := &strategies.Cursor[user]{
-				HTTP: strategies.HTTP{URL: srv.URL, Client: srv.Client()},
-				Paging: strategies.Paging[user]{
-					Size:      10,
-					ItemsPath: "data",
+				Request: strategies.Request{URL: srv.URL, Client: srv.Client()},
+				Size:    10,
+				Response: strategies.Shape[user]{
+					ItemsPath:     "data",
+					ShortPageEnds: tt.short,
 				},
-				CursorParam:   strategies.Query("after"),
-				Value:         userKey,
-				ShortPageEnds: tt.short,
+				CursorParam: strategies.Query("after"),
+				Value:       userKey,
 			}
 			sink := new(paginate.MemorySink[user])
 			res, err := paginate.Run(context.Background(), c, sink, paginate.Options[user]{Retry: fast})

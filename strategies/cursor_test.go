@@ -91,10 +91,8 @@ func TestCursor(t *testing.T) {
 			c: strategies.Cursor[user]{
 				CursorParam: strategies.Query("starting_after"),
 				Value:       userKey,
-				Paging: strategies.Paging[user]{
-					Size:        50,
-					HasMorePath: "has_more",
-				},
+				Size:        50,
+				Response:    strategies.Shape[user]{HasMorePath: "has_more"},
 			},
 			wantItems: all, wantStop: paginate.StopHasMoreFalse,
 			wantQuery: []string{"limit=50", "limit=50&starting_after=u0050", "limit=50&starting_after=u0100"}},
@@ -102,19 +100,15 @@ func TestCursor(t *testing.T) {
 			c: strategies.Cursor[user]{
 				CursorParam: strategies.Query("starting_after"),
 				Value:       userKey,
-				Paging: strategies.Paging[user]{
-					Size:        50,
-					HasMorePath: "has_more",
-				},
+				Size:        50,
+				Response:    strategies.Shape[user]{HasMorePath: "has_more"},
 			},
-			wantItems: nil, wantStop: paginate.StopEmptyPage, wantQuery: []string{"limit=50"}},
+			wantItems: nil, wantStop: paginate.StopHasMoreFalse, wantQuery: []string{"limit=50"}},
 		{name: "exclusive updated_since, no has_more", api: keysetAPI{users: all, strict: true},
 			c: strategies.Cursor[user]{
 				CursorParam: strategies.Query("updated_since"),
 				Value:       userUpdatedAt,
-				Paging: strategies.Paging[user]{
-					Size: 50,
-				},
+				Size:        50,
 			},
 			wantItems: all, wantStop: paginate.StopEmptyPage,
 			wantQuery: []string{"limit=50", "limit=50&updated_since=2024-01-01T00%3A49%3A00Z",
@@ -125,9 +119,7 @@ func TestCursor(t *testing.T) {
 				Value:       userUpdatedAt,
 				Key:         userKey,
 				Inclusive:   true,
-				Paging: strategies.Paging[user]{
-					Size: 50,
-				},
+				Size:        50,
 			},
 			wantItems: all, wantStop: paginate.StopLastPage,
 			wantQuery: []string{"limit=50", "limit=50&updated_since=2024-01-01T00%3A49%3A00Z",
@@ -138,9 +130,7 @@ func TestCursor(t *testing.T) {
 				Value:       userUpdatedAt,
 				Key:         userKey,
 				Inclusive:   true,
-				Paging: strategies.Paging[user]{
-					Size: 50,
-				},
+				Size:        50,
 			},
 			wantItems: tied, wantStop: paginate.StopLastPage,
 			wantQuery: []string{"limit=50", "limit=50&updated_since=2024-01-01T00%3A12%3A00Z",
@@ -151,10 +141,10 @@ func TestCursor(t *testing.T) {
 				Value:       userUpdatedAt,
 				Key:         userKey,
 				Inclusive:   true,
-				Paging: strategies.Paging[user]{
+				Size:        50,
+				Window: strategies.Window[user]{
 					SinceParam:   strategies.Query("updated_since"),
 					SinceDefault: "2024-01-01T01:30:00Z",
-					Size:         50,
 				},
 			},
 			wantItems: all[90:], wantStop: paginate.StopLastPage,
@@ -165,9 +155,7 @@ func TestCursor(t *testing.T) {
 				Value:       userUpdatedAt,
 				Key:         userKey,
 				Inclusive:   true,
-				Paging: strategies.Paging[user]{
-					Size: 100,
-				},
+				Size:        100,
 			},
 			wantItems: tied, wantStop: paginate.StopLastPage},
 		{name: "inclusive, a whole page of ties", api: keysetAPI{users: tiedUsers(120, 60)},
@@ -176,9 +164,7 @@ func TestCursor(t *testing.T) {
 				Value:       userUpdatedAt,
 				Key:         userKey,
 				Inclusive:   true,
-				Paging: strategies.Paging[user]{
-					Size: 50,
-				},
+				Size:        50,
 			},
 			wantItems: tiedUsers(120, 60)[:50], wantStop: paginate.StopError, wantErr: strategies.ErrTieTooLarge,
 			wantQuery: []string{"limit=50", "limit=50&updated_since=2024-01-01T00%3A00%3A00Z"}},
@@ -188,9 +174,7 @@ func TestCursor(t *testing.T) {
 				Value:       userUpdatedAt,
 				Key:         userKey,
 				Inclusive:   true,
-				Paging: strategies.Paging[user]{
-					Size: 100,
-				},
+				Size:        100,
 			},
 			wantItems: withTie(120, 40, 65)[:58], wantStop: paginate.StopError, wantErr: strategies.ErrTieTooLarge},
 		{name: "inclusive, a small data set all at one value", api: keysetAPI{users: tiedUsers(20, 20)},
@@ -199,9 +183,7 @@ func TestCursor(t *testing.T) {
 				Value:       userUpdatedAt,
 				Key:         userKey,
 				Inclusive:   true,
-				Paging: strategies.Paging[user]{
-					Size: 50,
-				},
+				Size:        50,
 			},
 			wantItems: tiedUsers(20, 20), wantStop: paginate.StopLastPage,
 			wantQuery: []string{"limit=50", "limit=50&updated_since=2024-01-01T00%3A00%3A00Z"}},
@@ -210,9 +192,7 @@ func TestCursor(t *testing.T) {
 				Params: func(u user) url.Values {
 					return url.Values{"updated_since": {u.UpdatedAt}, "after_id": {u.ID}}
 				},
-				Paging: strategies.Paging[user]{
-					Size: 50,
-				},
+				Size: 50,
 			},
 			wantItems: tiedUsers(120, 60), wantStop: paginate.StopEmptyPage,
 			wantQuery: []string{"limit=50", "limit=50&after_id=u0050&updated_since=2024-01-01T00%3A00%3A00Z",
@@ -223,8 +203,8 @@ func TestCursor(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, q := serve(t, &tt.api)
 			c := &tt.c
-			c.HTTP = strategies.HTTP{URL: srv.URL + "/keyset"}
-			c.ItemsPath = "data"
+			c.Request = strategies.Request{URL: srv.URL + "/keyset"}
+			c.Response.ItemsPath = "data"
 			got, res, err := runAll(t, paginate.Paginator[user](c), paginate.Options[user]{Key: userKey})
 			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Run error = %v, want %v", err, tt.wantErr)
@@ -254,11 +234,9 @@ func TestCursorResumeInsideTie(t *testing.T) {
 	tied := tiedUsers(120, 7)
 	srv, _ := serve(t, &keysetAPI{users: tied, cap: 30})
 	c := &strategies.Cursor[user]{
-		HTTP: strategies.HTTP{URL: srv.URL},
-		Paging: strategies.Paging[user]{
-			ItemsPath: "data",
-			Size:      30,
-		},
+		Request:     strategies.Request{URL: srv.URL},
+		Size:        30,
+		Response:    strategies.Shape[user]{ItemsPath: "data"},
 		CursorParam: strategies.Query("updated_since"),
 		Value:       userUpdatedAt,
 		Key:         userKey,
@@ -285,7 +263,7 @@ func TestCursorResumeInsideTie(t *testing.T) {
 
 func TestCursorBadPosition(t *testing.T) {
 	c := &strategies.Cursor[user]{
-		HTTP:        strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+		Request:     strategies.Request{URL: "http://127.0.0.1:1/x"},
 		CursorParam: strategies.Query("after"),
 		Value:       userKey,
 	}
@@ -299,10 +277,8 @@ func TestCursorBadPosition(t *testing.T) {
 func TestCursorEmptyValue(t *testing.T) {
 	srv, _ := serve(t, respond(200, nil, `{"data":[{"id":""}]}`))
 	c := &strategies.Cursor[user]{
-		HTTP: strategies.HTTP{URL: srv.URL},
-		Paging: strategies.Paging[user]{
-			ItemsPath: "data",
-		},
+		Request:     strategies.Request{URL: srv.URL},
+		Response:    strategies.Shape[user]{ItemsPath: "data"},
 		CursorParam: strategies.Query("after"),
 		Value:       userKey,
 	}

@@ -25,11 +25,12 @@ func TestDefaultParamRefused(t *testing.T) {
 		return err
 	}
 	err := run(&strategies.PageNumber[user]{
-		HTTP:   strategies.HTTP{URL: srv.URL + mockapi.PathPageNumber},
-		Paging: strategies.Paging[user]{Size: 50, ItemsPath: "data", TotalPagesPath: "total_pages"},
+		Request:  strategies.Request{URL: srv.URL + mockapi.PathPageNumber},
+		Size:     50,
+		Response: strategies.Shape[user]{ItemsPath: "data", TotalPagesPath: "total_pages"},
 	})
 	if err == nil || !strings.Contains(err.Error(), "Unexpected query parameters: limit") ||
-		!strings.Contains(err.Error(), `the paginator sends "limit" by default, from Paging.SizeParam`) {
+		!strings.Contains(err.Error(), `the paginator sends "limit" by default, from SizeParam`) {
 		t.Errorf("default SizeParam refused: %v", err)
 	}
 
@@ -40,8 +41,10 @@ func TestDefaultParamRefused(t *testing.T) {
 	}))
 	defer strict.Close()
 	err = run(&strategies.PageNumber[user]{
-		HTTP:   strategies.HTTP{URL: strict.URL},
-		Paging: strategies.Paging[user]{SizeParam: strategies.Query("per_page"), Size: 5, ItemsPath: "data"},
+		Request:   strategies.Request{URL: strict.URL},
+		SizeParam: strategies.Query("per_page"),
+		Size:      5,
+		Response:  strategies.Shape[user]{ItemsPath: "data"},
 	})
 	if err == nil || !strings.Contains(err.Error(), `the paginator sends "page" by default, from PageNumber.PageParam`) {
 		t.Errorf("default PageParam refused: %v", err)
@@ -49,9 +52,11 @@ func TestDefaultParamRefused(t *testing.T) {
 
 	// Named by the user: no hint.
 	err = run(&strategies.PageNumber[user]{
-		HTTP:      strategies.HTTP{URL: strict.URL},
+		Request:   strategies.Request{URL: strict.URL},
 		PageParam: strategies.Query("page"),
-		Paging:    strategies.Paging[user]{SizeParam: strategies.Query("per_page"), Size: 5, ItemsPath: "data"},
+		SizeParam: strategies.Query("per_page"),
+		Size:      5,
+		Response:  strategies.Shape[user]{ItemsPath: "data"},
 	})
 	if err == nil || strings.Contains(err.Error(), "by default") {
 		t.Errorf("a parameter the user named: %v", err)

@@ -22,13 +22,13 @@ func TestDescribe(t *testing.T) {
 		p    paginate.Describer
 		want paginate.Description
 	}{
-		{"page number", &strategies.PageNumber[mockapi.User]{Paging: strategies.Paging[mockapi.User]{SinceParam: since}}, paginate.Description{ByPosition: true, SendsSince: true}},
+		{"page number", &strategies.PageNumber[mockapi.User]{Window: strategies.Window[mockapi.User]{SinceParam: since}}, paginate.Description{ByPosition: true, SendsSince: true}},
 		{"page number, no since", &strategies.PageNumber[mockapi.User]{}, paginate.Description{ByPosition: true}},
-		{"page number, newest first", &strategies.PageNumber[mockapi.User]{Paging: strategies.Paging[mockapi.User]{NewestFirst: newest}}, paginate.Description{SendsSince: true}},
-		{"offset", &strategies.Offset[mockapi.User]{Paging: strategies.Paging[mockapi.User]{SinceParam: since}}, paginate.Description{ByPosition: true, SendsSince: true}},
+		{"page number, newest first", &strategies.PageNumber[mockapi.User]{Window: strategies.Window[mockapi.User]{NewestFirst: newest}}, paginate.Description{SendsSince: true}},
+		{"offset", &strategies.Offset[mockapi.User]{Window: strategies.Window[mockapi.User]{SinceParam: since}}, paginate.Description{ByPosition: true, SendsSince: true}},
 		{"offset with overlap", &strategies.Offset[mockapi.User]{Overlap: 3}, paginate.Description{}},
-		{"cursor", &strategies.Cursor[mockapi.User]{Paging: strategies.Paging[mockapi.User]{SinceParam: since}, CursorParam: since}, paginate.Description{SendsSince: true}},
-		{"next token", &strategies.NextToken[mockapi.User]{Paging: strategies.Paging[mockapi.User]{SinceParam: since}}, paginate.Description{SendsSince: true}},
+		{"cursor", &strategies.Cursor[mockapi.User]{Window: strategies.Window[mockapi.User]{SinceParam: since}, CursorParam: since}, paginate.Description{SendsSince: true}},
+		{"next token", &strategies.NextToken[mockapi.User]{Window: strategies.Window[mockapi.User]{SinceParam: since}}, paginate.Description{SendsSince: true}},
 		{"next URLs by page number", &strategies.NextToken[mockapi.User]{ByPosition: true}, paginate.Description{ByPosition: true}},
 	}
 	for _, tt := range tests {
@@ -44,8 +44,10 @@ func TestHighWaterNotSent(t *testing.T) {
 	srv := httptest.NewServer(mockapi.New(mockapi.Config{Records: 30, Seed: 1}))
 	defer srv.Close()
 	p := &strategies.PageNumber[mockapi.User]{
-		HTTP:   strategies.HTTP{URL: srv.URL + mockapi.PathPageNumber, Client: srv.Client()},
-		Paging: strategies.Paging[mockapi.User]{Size: 10, SizeParam: strategies.Query("per_page"), ItemsPath: "data", TotalPagesPath: "total_pages"},
+		Request:   strategies.Request{URL: srv.URL + mockapi.PathPageNumber, Client: srv.Client()},
+		Size:      10,
+		SizeParam: strategies.Query("per_page"),
+		Response:  strategies.Shape[mockapi.User]{ItemsPath: "data", TotalPagesPath: "total_pages"},
 	}
 	res, err := paginate.Run(context.Background(), p, new(paginate.MemorySink[mockapi.User]), paginate.Options[mockapi.User]{Key: confKey, HighWater: confStamp})
 	if err != nil {

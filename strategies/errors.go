@@ -20,7 +20,7 @@ var (
 	// ErrBadPosition reports a position this paginator cannot have
 	// produced, such as a checkpoint written by a different strategy.
 	ErrBadPosition = errors.New("position not valid for this paginator")
-	// ErrBodyTooLarge reports a response body over HTTP.MaxBody. The body
+	// ErrBodyTooLarge reports a response body over Limits.MaxBody. The body
 	// is not read past the limit.
 	ErrBodyTooLarge = errors.New("response body too large")
 	// ErrNotJSON reports a successful response whose body is not JSON at
@@ -35,8 +35,8 @@ var (
 	// an absent token ends the data.
 	ErrMissingField = errors.New("field missing from response")
 	// ErrOtherOrigin reports a next URL or a redirect to another scheme or
-	// host than HTTP.URL's, which is refused unless the host is listed in
-	// HTTP.AllowHosts, so that credentials never go to another origin.
+	// host than Request.URL's, which is refused unless the host is listed in
+	// Request.AllowHosts, so that credentials never go to another origin.
 	ErrOtherOrigin = errors.New("URL on another origin")
 	// ErrPageMismatch reports a response whose page number differs from
 	// the page requested, as when a server answers an out-of-range page
@@ -48,16 +48,16 @@ var (
 	// cursor (see Cursor.Params) or a larger page.
 	ErrTieTooLarge = errors.New("too many records share one cursor value")
 	// ErrTooManyItems reports a page with more records than
-	// HTTP.MaxItems, or than fit in HTTP.MaxDecoded's budget. The records
-	// past the limit are not decoded.
+	// Limits.MaxItems, or than fit in Limits.MaxDecoded's budget. The
+	// records past the limit are not decoded.
 	ErrTooManyItems = errors.New("too many records in one page")
 	// ErrTimeout reports a request that waited longer than one of its
-	// HTTP.Timeouts: for a connection, for the response headers, or for
+	// Limits.Timeouts: for a connection, for the response headers, or for
 	// more of the body. It is retried like any network failure.
 	ErrTimeout = errors.New("timed out")
 	// ErrSecretUnknown reports a position whose next URL had a secret
 	// value taken out before it was stored, which this process cannot put
-	// back: neither HTTP.Query nor HTTP.Auth supplies the parameter.
+	// back: neither Request.Query nor Request.Auth supplies the parameter.
 	ErrSecretUnknown = errors.New("secret value of a stored next URL unknown")
 )
 

@@ -22,18 +22,18 @@ func Example() {
 	defer srv.Close()
 
 	p := &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{
+		Request: strategies.Request{
 			URL:   srv.URL + mockapi.PathPageNumber,
 			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Paging: strategies.Paging[User]{
-			Size:           50,
-			SizeParam:      strategies.Query("per_page"),
-			SinceParam:     strategies.Query("updated_since"),
+		Size:      50,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 			TotalItemsPath: "total_items",
 		},
+		Window: strategies.Window[User]{SinceParam: strategies.Query("updated_since")},
 	}
 	ctx := context.Background()
 	sink := new(paginate.MemorySink[User])

@@ -28,16 +28,14 @@ func ExampleBody() {
 	defer srv.Close()
 
 	p := &strategies.NextToken[User]{
-		HTTP: strategies.HTTP{
+		Request: strategies.Request{
 			URL:  srv.URL + "/search",
 			Body: map[string]any{"properties": []string{"email"}},
 		},
-		Paging: strategies.Paging[User]{
-			Size:       2,
-			SizeParam:  strategies.Body("page.limit"),
-			SinceParam: strategies.Body("filter.updated_since"),
-			ItemsPath:  "results",
-		},
+		Size:       2,
+		SizeParam:  strategies.Body("page.limit"),
+		Response:   strategies.Shape[User]{ItemsPath: "results"},
+		Window:     strategies.Window[User]{SinceParam: strategies.Body("filter.updated_since")},
 		TokenPath:  "paging.next.after",
 		TokenParam: strategies.Body("page.after"),
 	}
@@ -68,7 +66,7 @@ func ExampleAuth() {
 	}))
 	defer srv.Close()
 
-	p := &strategies.PageNumber[User]{HTTP: strategies.HTTP{
+	p := &strategies.PageNumber[User]{Request: strategies.Request{
 		URL:  srv.URL + "/users",
 		Auth: strategies.Chain(strategies.Bearer("t0ken"), strategies.APIKeyQuery("api_key", "k3y")),
 	}}

@@ -44,18 +44,20 @@ func ExamplePageNumber() {
 	defer srv.Close()
 
 	p := &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{
+		Request: strategies.Request{
 			URL:   srv.URL + "/pagination/page_number",
 			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Paging: strategies.Paging[User]{
-			SizeParam:      strategies.Query("per_page"),
-			Size:           3,
-			SinceParam:     strategies.Query("updated_since"),
-			SinceDefault:   "0001-01-01T00:00:00Z",
+		SizeParam: strategies.Query("per_page"),
+		Size:      3,
+		Response: strategies.Shape[User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 			TotalItemsPath: "total_items",
+		},
+		Window: strategies.Window[User]{
+			SinceParam:   strategies.Query("updated_since"),
+			SinceDefault: "0001-01-01T00:00:00Z",
 		},
 		PagePath: "page",
 	}
@@ -89,12 +91,10 @@ func ExampleOffset() {
 	defer srv.Close()
 
 	o := &strategies.Offset[User]{
-		HTTP: strategies.HTTP{URL: srv.URL + "/users"},
-		Paging: strategies.Paging[User]{
-			SizeParam:        strategies.Query("_limit"),
-			Size:             100,
-			TotalItemsHeader: "X-Total-Count",
-		},
+		Request:     strategies.Request{URL: srv.URL + "/users"},
+		SizeParam:   strategies.Query("_limit"),
+		Size:        100,
+		Response:    strategies.Shape[User]{TotalItemsHeader: "X-Total-Count"},
 		OffsetParam: strategies.Query("_start"),
 	}
 	for page, err := range paginate.Pages(context.Background(), o, paginate.Options[User]{}) {
@@ -129,9 +129,9 @@ func ExampleCursor() {
 	defer srv.Close()
 
 	c := &strategies.Cursor[User]{
-		HTTP: strategies.HTTP{URL: srv.URL + "/v1/customers"},
-		Paging: strategies.Paging[User]{
-			Size:        2,
+		Request: strategies.Request{URL: srv.URL + "/v1/customers"},
+		Size:    2,
+		Response: strategies.Shape[User]{
 			ItemsPath:   "data",
 			HasMorePath: "has_more",
 		},
@@ -171,7 +171,7 @@ func ExampleNextToken() {
 	defer srv.Close()
 
 	n := &strategies.NextToken[User]{
-		HTTP:    strategies.HTTP{URL: srv.URL + "/users", Header: http.Header{"Accept": {"application/vnd.github+json"}}},
+		Request: strategies.Request{URL: srv.URL + "/users", Header: http.Header{"Accept": {"application/vnd.github+json"}}},
 		LinkRel: "next",
 	}
 	sink := new(paginate.MemorySink[User])

@@ -25,117 +25,6 @@ type Doer interface {
 	Do(*http.Request) (*http.Response, error)
 }
 
-// DefaultMaxBody is the response body limit used when HTTP.MaxBody is zero.
-const DefaultMaxBody = 64 << 20
-
-// HTTP holds the request settings every strategy shares. It is embedded in
-// each strategy's configuration, so its fields are set directly on it.
-type HTTP struct {
-	// Client sends the requests. Nil means a shared client with a
-	// connection pool sized for parallel fetching, the connect timeout of
-	// Timeouts, a 10-second TLS handshake limit, a 10-minute ceiling on a
-	// whole exchange, and redirects followed only within the URL's origin
-	// and AllowHosts.
-	Client Doer
-
-	// URL is the endpoint of the first page. Its query parameters are
-	// sent with every request the paginator builds.
-	URL string
-
-	// Method is the request method. Empty means GET, or POST when the
-	// request has a JSON body (Body, or a value placed InBody).
-	Method string
-
-	// PathValues fills the {name} placeholders of URL's path that no
-	// parameter fills, such as {"account": "acme"} for
-	// https://api.example.com/v1/accounts/{account}/items. Values are
-	// escaped as path segments. A paginator made for one parent record
-	// of a child stream (/users/{id}/orders) sets its id here.
-	PathValues map[string]string
-
-	// Body, when set, is encoded as JSON and sent with every request
-	// (by POST unless Method says otherwise), with the values placed
-	// InBody set in it on requests built from URL (a next URL the API
-	// issued gets Body alone; see NextToken.ResendParams). Its values are sent byte for byte
-	// as they encode: numbers are never rounded through float64, and the
-	// order of keys is kept.
-	Body any
-
-	// Query holds parameters added to every request the paginator builds
-	// from URL. Next URLs served by the API are used as they are: only
-	// its secret parameters are added to them (see NextToken).
-	// Parameters the strategy sets itself, such as the page number,
-	// replace any of the same name here.
-	Query url.Values
-
-	// Header holds headers sent with every request.
-	Header http.Header
-
-	// Auth, when set, sets credentials on every request, each retry
-	// included, after Header is applied: Bearer, Basic, APIKeyHeader,
-	// APIKeyQuery, OAuth2, ClientCredentials, RefreshToken, or an
-	// AuthFunc of your own (see [Auth]). Because the runner rebuilds the
-	// request for every attempt, a refreshed token is used at once. An
-	// error from Auth fails the attempt; a 401 gets one more attempt
-	// after a refresh when Auth is a [Refresher].
-	Auth Auth
-
-	// Limiter, when set, is waited on before every request, which caps
-	// the request rate of all the paginator's fetches together. Share one
-	// Limiter between paginators to cap them all.
-	Limiter *rate.Limiter
-
-	// MaxBody caps the size of a response body; a larger body fails with
-	// ErrBodyTooLarge without being read whole. Zero means DefaultMaxBody;
-	// a negative value means no limit.
-	MaxBody int64
-
-	// MaxItems caps the records one page may hold; a page with more
-	// fails with ErrTooManyItems, a permanent error, before the excess is
-	// decoded. Zero means DefaultMaxItems; a negative value means no
-	// limit.
-	MaxItems int
-
-	// MaxDecoded caps the memory, in bytes, a page's records take once
-	// decoded: the room of the slice that holds them (the size of a
-	// record times the records, plus what each record allocates beside
-	// it: a map's header, a pointer's target), which a page of tiny
-	// records such as "{}" could otherwise make hundreds of times larger
-	// than its body. What the records' strings point to is bounded by
-	// the body, MaxBody. A page that needs more fails with
-	// ErrTooManyItems, a permanent error, before the excess is decoded.
-	// Zero means 16 times the bytes of the body read so far, and at
-	// least 16 MiB; a negative value means no limit. With MaxBody and
-	// MaxItems it bounds what a page costs, whatever its records look
-	// like (see docs/security.md). A Decode function decodes on its own,
-	// outside this limit.
-	MaxDecoded int64
-
-	// Timeouts bound each attempt's waits on the network: connecting,
-	// the response headers, and each read of the body. Zero fields take
-	// the defaults (see [Timeouts]).
-	Timeouts Timeouts
-
-	// Secrets names query parameters and headers, matched without regard
-	// to case, whose values are credentials, beyond those that
-	// paginate.SecretName recognises (api_key, access_token, X-Api-Key,
-	// Authorization, ...). Their values are masked in every error and
-	// kept out of positions; see [MarkSecret] for values an Auth function
-	// sets under other names.
-	Secrets []string
-
-	// AllowHosts names hosts other than URL's that next URLs and
-	// redirects may lead to, such as "api2.example.com" or
-	// "cdn.example.com:8443". Others are refused with ErrOtherOrigin.
-	// A next URL to an allowed host may not downgrade https to http.
-	AllowHosts []string
-}
-
-// DefaultMaxItems is the per-page record limit used when HTTP.MaxItems is
-// zero: ten times the largest page sizes APIs commonly serve (10,000 at
-// most for most; 100,000 for the few that serve large pages).
-const DefaultMaxItems = 100_000
-
 // The default timeouts, used for the zero fields of Timeouts.
 const (
 	DefaultConnectTimeout = 10 * time.Second
@@ -232,7 +121,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// client is the compiled form of an HTTP configuration.
+// client is the compiled form of a Request and its Limits.
 type client struct {
 	doer     Doer
 	base     *url.URL
@@ -242,7 +131,7 @@ type client struct {
 	limiter  *rate.Limiter
 	maxBody  int64
 	maxItems int
-	// maxDecoded is HTTP.MaxDecoded: positive, a fixed budget; zero, one
+	// maxDecoded is Limits.MaxDecoded: positive, a fixed budget; zero, one
 	// in proportion to the body; negative, none.
 	maxDecoded int64
 	timeouts   Timeouts
@@ -260,18 +149,19 @@ type client struct {
 	issued *issued
 }
 
-// compile checks h and prepares it. dynamic names the query parameters the
-// strategy sets itself, which are dropped from the static ones.
-func (h *HTTP) compile(dynamic ...string) (*client, error) {
+// compile checks h and prepares it, within the limits l. dynamic names
+// the query parameters the strategy sets itself, which are dropped from the
+// static ones.
+func (h *Request) compile(l *Limits, dynamic ...string) (*client, error) {
 	if h.URL == "" {
-		return nil, fmt.Errorf("%w: HTTP.URL is empty", ErrConfig)
+		return nil, fmt.Errorf("%w: Request.URL is empty", ErrConfig)
 	}
 	base, err := url.Parse(h.URL)
 	if err != nil {
-		return nil, fmt.Errorf("%w: HTTP.URL: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: Request.URL: %v", ErrConfig, err)
 	}
 	if base.Scheme != "http" && base.Scheme != "https" || base.Host == "" {
-		return nil, fmt.Errorf("%w: HTTP.URL %q is not an absolute http or https URL", ErrConfig, redactURL(base))
+		return nil, fmt.Errorf("%w: Request.URL %q is not an absolute http or https URL", ErrConfig, redactURL(base))
 	}
 	c := &client{
 		doer:       h.Client,
@@ -279,11 +169,11 @@ func (h *HTTP) compile(dynamic ...string) (*client, error) {
 		method:     h.Method,
 		header:     h.Header.Clone(),
 		auth:       h.Auth,
-		limiter:    h.Limiter,
-		maxBody:    h.MaxBody,
-		maxItems:   h.MaxItems,
-		maxDecoded: h.MaxDecoded,
-		timeouts:   h.Timeouts.orDefaults(),
+		limiter:    l.Rate,
+		maxBody:    l.MaxBody,
+		maxItems:   l.MaxItems,
+		maxDecoded: l.MaxDecoded,
+		timeouts:   l.Timeouts.orDefaults(),
 		names:      newSecretNames(h.Secrets, dynamic),
 		issued:     newIssued(),
 	}
@@ -381,7 +271,7 @@ func (c *client) checkOrigin(u *url.URL, what string) error {
 	if (s == "https" || s == "http" && bs == "http") && (c.allow[h] || c.allow[strings.ToLower(u.Hostname())]) {
 		return nil
 	}
-	return fmt.Errorf("%w: %s %s is not on %s://%s; list its host in HTTP.AllowHosts to follow it",
+	return fmt.Errorf("%w: %s %s is not on %s://%s; list its host in Request.AllowHosts to follow it",
 		ErrOtherOrigin, what, redactURL(u), bs, bh)
 }
 

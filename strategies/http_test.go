@@ -23,8 +23,8 @@ import (
 // simple returns a page-number paginator over srv with the usual paths.
 func simple(srv string) *strategies.PageNumber[user] {
 	return &strategies.PageNumber[user]{
-		HTTP: strategies.HTTP{URL: srv},
-		Paging: strategies.Paging[user]{
+		Request: strategies.Request{URL: srv},
+		Response: strategies.Shape[user]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
@@ -122,7 +122,7 @@ func TestHTTPBadBodies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, _ := serve(t, tt.h)
 			p := simple(srv.URL)
-			p.MaxBody = tt.maxBody
+			p.Limits.MaxBody = tt.maxBody
 			_, err := p.Fetch(context.Background(), paginate.Position{})
 			if !errors.Is(err, tt.want) || !paginate.IsPermanent(err) {
 				t.Fatalf("error = %v, want a permanent %v", err, tt.want)
@@ -135,7 +135,7 @@ func TestHTTPBadBodies(t *testing.T) {
 }
 
 func TestHTTPNullItemsIsEmptyPage(t *testing.T) {
-	srv, _ := serve(t, respond(200, nil, `{"data":null,"total_pages":3}`))
+	srv, _ := serve(t, respond(200, nil, `{"data":null}`))
 	page, err := simple(srv.URL).Fetch(context.Background(), paginate.Position{})
 	if err != nil || len(page.Items) != 0 || page.More || page.Stop != paginate.StopEmptyPage {
 		t.Fatalf("Fetch = %+v, %v; want an empty last page", page, err)
@@ -164,9 +164,9 @@ func TestHTTPBodyCutByTransportIsRetried(t *testing.T) {
 func TestHTTPRedactsSecrets(t *testing.T) {
 	srv, q := serve(t, respond(401, nil, `{"error":"bad key"}`))
 	p := simple(srv.URL + "/x?access_token=tok123")
-	p.Query = url.Values{"api_key": {"key456"}, "q": {"visible"}}
-	p.Header = http.Header{"X-Api-Key": {"hdr789"}}
-	p.Auth = strategies.AuthFunc(func(r *http.Request) error { r.Header.Set("Authorization", "Bearer bearer000"); return nil })
+	p.Request.Query = url.Values{"api_key": {"key456"}, "q": {"visible"}}
+	p.Request.Header = http.Header{"X-Api-Key": {"hdr789"}}
+	p.Request.Auth = strategies.AuthFunc(func(r *http.Request) error { r.Header.Set("Authorization", "Bearer bearer000"); return nil })
 	_, err := p.Fetch(context.Background(), paginate.Position{})
 	if err == nil {
 		t.Fatal("no error for a 401")
@@ -219,7 +219,7 @@ func TestHTTPAuthOnEveryAttempt(t *testing.T) {
 		writeJSON(w, http.StatusOK, map[string]any{"data": users(3), "total_pages": 1})
 	}))
 	p := simple(srv.URL)
-	p.Auth = strategies.AuthFunc(func(r *http.Request) error {
+	p.Request.Auth = strategies.AuthFunc(func(r *http.Request) error {
 		r.Header.Set("Authorization", fmt.Sprintf("Bearer t%d", calls.Add(1)))
 		return nil
 	})
@@ -243,7 +243,7 @@ func TestHTTPAuthError(t *testing.T) {
 	srv, q := serve(t, respond(200, nil, `{"data":[]}`))
 	p := simple(srv.URL)
 	boom := errors.New("token endpoint down")
-	p.Auth = strategies.AuthFunc(func(*http.Request) error { return boom })
+	p.Request.Auth = strategies.AuthFunc(func(*http.Request) error { return boom })
 	if _, err := p.Fetch(context.Background(), paginate.Position{}); !errors.Is(err, boom) {
 		t.Fatalf("error = %v, want the auth hook's", err)
 	}
@@ -276,7 +276,7 @@ func TestHTTPContextCancelledMidRequest(t *testing.T) {
 func TestHTTPLimiter(t *testing.T) {
 	srv, q := serve(t, respond(200, nil, `{"data":[{"id":"a"}]}`))
 	p := simple(srv.URL)
-	p.Limiter = rate.NewLimiter(rate.Every(time.Hour), 1)
+	p.Limits.Rate = rate.NewLimiter(rate.Every(time.Hour), 1)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := p.Fetch(ctx, paginate.Position{}); err != nil {
@@ -316,7 +316,7 @@ func TestHTTPRedirects(t *testing.T) {
 		t.Fatalf("redirect to another host: error = %v, want a permanent ErrOtherOrigin", err)
 	}
 	p := simple(srv.URL + "/away")
-	p.AllowHosts = []string{strings.TrimPrefix(other.URL, "http://")}
+	p.Request.AllowHosts = []string{strings.TrimPrefix(other.URL, "http://")}
 	if page, err := p.Fetch(ctx, paginate.Position{}); err != nil || page.Items[0].ID != "elsewhere" {
 		t.Fatalf("redirect to an allowed host: %+v, %v", page, err)
 	}
@@ -325,8 +325,8 @@ func TestHTTPRedirects(t *testing.T) {
 func TestHTTPDecode(t *testing.T) {
 	srv, _ := serve(t, respond(200, http.Header{"X-Total-Count": {"9"}}, "a\nb\n"))
 	p := &strategies.PageNumber[string]{
-		HTTP: strategies.HTTP{URL: srv.URL},
-		Paging: strategies.Paging[string]{
+		Request: strategies.Request{URL: srv.URL},
+		Response: strategies.Shape[string]{
 			TotalItemsHeader: "X-Total-Count",
 			Decode: func(resp *http.Response) (strategies.Response[string], error) {
 				var r strategies.Response[string]
@@ -347,12 +347,10 @@ func TestHTTPDecode(t *testing.T) {
 		t.Errorf("page mismatch (-want +got):\n%s", diff)
 	}
 	p2 := &strategies.PageNumber[string]{
-		HTTP: strategies.HTTP{URL: srv.URL},
-		Paging: strategies.Paging[string]{
-			Decode: func(*http.Response) (strategies.Response[string], error) {
-				return strategies.Response[string]{}, errors.New("not my format")
-			},
-		},
+		Request: strategies.Request{URL: srv.URL},
+		Response: strategies.Shape[string]{Decode: func(*http.Response) (strategies.Response[string], error) {
+			return strategies.Response[string]{}, errors.New("not my format")
+		}},
 	}
 	if _, err := p2.Fetch(context.Background(), paginate.Position{}); err == nil || !paginate.IsPermanent(err) || !strings.Contains(err.Error(), "decode: not my format") {
 		t.Errorf("Decode error = %v, want it permanent and named", err)
@@ -375,10 +373,10 @@ func TestHTTPStormKeepsCheckpoint(t *testing.T) {
 	}))
 	storm.Store(true)
 	p := &strategies.PageNumber[user]{
-		HTTP: strategies.HTTP{URL: srv.URL},
-		Paging: strategies.Paging[user]{
-			Size:           50,
-			SizeParam:      strategies.Query("per_page"),
+		Request:   strategies.Request{URL: srv.URL},
+		Size:      50,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[user]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
@@ -417,36 +415,28 @@ func TestEveryStrategyBadResponses(t *testing.T) {
 	strats := map[string]func(url string) paginate.Paginator[user]{
 		"page number": func(u string) paginate.Paginator[user] {
 			return &strategies.PageNumber[user]{
-				HTTP: strategies.HTTP{URL: u},
-				Paging: strategies.Paging[user]{
-					ItemsPath: "data",
-				},
+				Request:  strategies.Request{URL: u},
+				Response: strategies.Shape[user]{ItemsPath: "data"},
 			}
 		},
 		"offset": func(u string) paginate.Paginator[user] {
 			return &strategies.Offset[user]{
-				HTTP: strategies.HTTP{URL: u},
-				Paging: strategies.Paging[user]{
-					ItemsPath: "data",
-				},
+				Request:  strategies.Request{URL: u},
+				Response: strategies.Shape[user]{ItemsPath: "data"},
 			}
 		},
 		"cursor": func(u string) paginate.Paginator[user] {
 			return &strategies.Cursor[user]{
-				HTTP: strategies.HTTP{URL: u},
-				Paging: strategies.Paging[user]{
-					ItemsPath: "data",
-				},
+				Request:     strategies.Request{URL: u},
+				Response:    strategies.Shape[user]{ItemsPath: "data"},
 				CursorParam: strategies.Query("after"),
 				Value:       userKey,
 			}
 		},
 		"next token": func(u string) paginate.Paginator[user] {
 			return &strategies.NextToken[user]{
-				HTTP: strategies.HTTP{URL: u},
-				Paging: strategies.Paging[user]{
-					ItemsPath: "data",
-				},
+				Request:    strategies.Request{URL: u},
+				Response:   strategies.Shape[user]{ItemsPath: "data"},
 				TokenPath:  "next",
 				TokenParam: strategies.Query("t"),
 			}

@@ -23,10 +23,11 @@ import (
 
 // identity returns the parts every strategy shares: its kind, the
 // endpoint, the method, the static query and body, the values it sends and
-// where, and the settings of Paging that select the records positions
-// count. A configuration that does not compile names only its kind; the
-// run then fails before its first request with the configuration error.
-func identity[T any](kind, pos string, st *state[T], pg *Paging[T]) paginate.Identity {
+// where, the page size and the settings of the Window that select the
+// records positions count. A configuration that does not compile names
+// only its kind; the run then fails before its first request with the
+// configuration error.
+func identity[T any](kind, pos string, st *state[T], pt parts[T]) paginate.Identity {
 	id := paginate.Identity{"paginator": kind}
 	if st == nil {
 		return id
@@ -60,17 +61,18 @@ func identity[T any](kind, pos string, st *state[T], pg *Paging[T]) paginate.Ide
 	}
 	slices.Sort(ps)
 	id["params"] = strings.Join(ps, ",")
-	id["size"] = strconv.Itoa(pg.Size)
-	if pg.SinceDefault != "" {
-		id["since-default"] = pg.SinceDefault
+	id["size"] = strconv.Itoa(pt.size)
+	w := pt.win
+	if w.SinceDefault != "" {
+		id["since-default"] = w.SinceDefault
 	}
-	if pg.Lookback > 0 {
-		id["lookback"] = pg.Lookback.String()
+	if w.Lookback > 0 {
+		id["lookback"] = w.Lookback.String()
 	}
-	if pg.NewestFirst != nil {
+	if w.NewestFirst != nil {
 		id["newest-first"] = "true"
 	}
-	if pg.BoundsOnFirstOnly {
+	if w.BoundsOnFirstOnly {
 		id["bounds"] = "first"
 	}
 	return id
@@ -81,7 +83,7 @@ func identity[T any](kind, pos string, st *state[T], pg *Paging[T]) paginate.Ide
 // first page number and the parameters it sends.
 func (p *PageNumber[T]) Identity() paginate.Identity {
 	st, _ := p.state()
-	id := identity("page-number", "page", st, &p.Paging)
+	id := identity("page-number", "page", st, p.parts())
 	if st != nil {
 		id["first"] = strconv.FormatInt(p.firstPage(), 10)
 	}
@@ -93,7 +95,7 @@ func (p *PageNumber[T]) Identity() paginate.Identity {
 // the overlap and the parameters it sends.
 func (o *Offset[T]) Identity() paginate.Identity {
 	st, _ := o.state()
-	id := identity("offset", "offset", st, &o.Paging)
+	id := identity("offset", "offset", st, o.parts())
 	if st != nil && o.Overlap > 0 {
 		id["overlap"] = strconv.Itoa(o.Overlap)
 	}
@@ -105,7 +107,7 @@ func (o *Offset[T]) Identity() paginate.Identity {
 // cursor parameters and whether the filter is inclusive.
 func (c *Cursor[T]) Identity() paginate.Identity {
 	st, _ := c.state()
-	id := identity("cursor", "cursor", st, &c.Paging)
+	id := identity("cursor", "cursor", st, c.parts())
 	if st == nil {
 		return id
 	}
@@ -121,7 +123,7 @@ func (c *Cursor[T]) Identity() paginate.Identity {
 // size, where the next token comes from and where it goes.
 func (n *NextToken[T]) Identity() paginate.Identity {
 	st, _ := n.state()
-	id := identity("next-token", "token", st, &n.Paging)
+	id := identity("next-token", "token", st, n.parts())
 	if st == nil {
 		return id
 	}
@@ -143,7 +145,7 @@ func (n *NextToken[T]) Identity() paginate.Identity {
 	return id
 }
 
-// staticValues returns HTTP.PathValues, or nil without a template.
+// staticValues returns Request.PathValues, or nil without a template.
 func (t *pathTemplate) staticValues() map[string]string {
 	if t == nil {
 		return nil

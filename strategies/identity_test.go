@@ -16,17 +16,17 @@ import (
 // Each strategy names what gives its positions their meaning, never a
 // secret, and not what leaves positions alone.
 func TestIdentity(t *testing.T) {
-	h := strategies.HTTP{URL: "https://api.example.com:443/v1/items?b=2&api_key=s3cret&a=1",
+	h := strategies.Request{URL: "https://api.example.com:443/v1/items?b=2&api_key=s3cret&a=1",
 		Query: url.Values{"access_token": {"t0k3n"}}}
 	other := h
 	other.URL = "http://127.0.0.1:8080/v1/items?a=1&b=2&api_key=rotated"
 	other.Query = url.Values{"access_token": {"new"}}
 	other.Client = &http.Client{}
-	other.Limiter = rate.NewLimiter(1, 1)
 	other.Header = http.Header{"Authorization": {"Bearer x"}}
 	other.Auth = strategies.AuthFunc(func(*http.Request) error { return nil })
-	other.MaxBody = 1
-	withBody := func(h strategies.HTTP, secret string) strategies.HTTP {
+	// Limits leave positions alone too.
+	otherLimits := strategies.Limits{Rate: rate.NewLimiter(1, 1), MaxBody: 1}
+	withBody := func(h strategies.Request, secret string) strategies.Request {
 		h.Body = map[string]any{"filter": map[string]any{"n": 9007199254740993}, "client_secret": secret}
 		return h
 	}
@@ -40,105 +40,106 @@ func TestIdentity(t *testing.T) {
 		{
 			name: "page number",
 			p: &strategies.PageNumber[user]{
-				HTTP: h,
-				Paging: strategies.Paging[user]{
-					Size:       50,
-					SizeParam:  strategies.Query("per_page"),
-					SinceParam: strategies.Query("since"),
-					ItemsPath:  "data",
-				},
+				Request:   h,
+				Size:      50,
+				SizeParam: strategies.Query("per_page"),
+				Response:  strategies.Shape[user]{ItemsPath: "data"},
+				Window:    strategies.Window[user]{SinceParam: strategies.Query("since")},
 			},
 			q: &strategies.PageNumber[user]{
-				HTTP: other,
-				Paging: strategies.Paging[user]{
-					Size:       50,
-					SizeParam:  strategies.Query("per_page"),
-					SinceParam: strategies.Query("since"),
-					ItemsPath:  "items",
-				},
-				MaxPage: 3,
+				Request:   other,
+				Limits:    otherLimits,
+				Size:      50,
+				SizeParam: strategies.Query("per_page"),
+				Response:  strategies.Shape[user]{ItemsPath: "items"},
+				Window:    strategies.Window[user]{SinceParam: strategies.Query("since")},
+				MaxPage:   3,
 			},
 			want: paginate.Identity{"paginator": "page-number", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
 				"params": "page=query:page,since=query:since,size=query:per_page", "size": "50", "first": "1"},
 			differ: &strategies.PageNumber[user]{
-				HTTP: h,
-				Paging: strategies.Paging[user]{
-					Size:       100,
-					SizeParam:  strategies.Query("per_page"),
-					SinceParam: strategies.Query("since"),
-				},
+				Request:   h,
+				Size:      100,
+				SizeParam: strategies.Query("per_page"),
+				Window:    strategies.Window[user]{SinceParam: strategies.Query("since")},
 			},
 		},
 		{
 			name: "offset",
 			p: &strategies.Offset[user]{
-				HTTP: h,
-				Paging: strategies.Paging[user]{
-					Size:      20,
-					SizeParam: strategies.Query("_limit"),
-				},
+				Request:     h,
+				Size:        20,
+				SizeParam:   strategies.Query("_limit"),
 				OffsetParam: strategies.Query("_start"),
 			},
 			q: &strategies.Offset[user]{
-				HTTP: other,
-				Paging: strategies.Paging[user]{
-					Size:      20,
-					SizeParam: strategies.Query("_limit"),
-				},
+				Request:     other,
+				Limits:      otherLimits,
+				Size:        20,
+				SizeParam:   strategies.Query("_limit"),
 				OffsetParam: strategies.Query("_start"),
 				MaxOffset:   10,
 			},
 			want: paginate.Identity{"paginator": "offset", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
 				"params": "offset=query:_start,size=query:_limit", "size": "20"},
 			differ: &strategies.Offset[user]{
-				HTTP: h,
-				Paging: strategies.Paging[user]{
-					Size:      25,
-					SizeParam: strategies.Query("_limit"),
-				},
+				Request:     h,
+				Size:        25,
+				SizeParam:   strategies.Query("_limit"),
 				OffsetParam: strategies.Query("_start"),
 			},
 		},
 		{
 			name: "cursor",
 			p: &strategies.Cursor[user]{
-				HTTP: h,
-				Paging: strategies.Paging[user]{
-					Size: 10,
-				},
+				Request:     h,
+				Size:        10,
 				CursorParam: strategies.Query("after"),
 				Value:       userKey,
 			},
 			q: &strategies.Cursor[user]{
-				HTTP: other,
-				Paging: strategies.Paging[user]{
-					Size: 10,
-				},
+				Request:     other,
+				Limits:      otherLimits,
+				Size:        10,
 				CursorParam: strategies.Query("after"),
 				Value:       userUpdatedAt,
 			},
 			want: paginate.Identity{"paginator": "cursor", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
 				"params": "cursor=query:after,size=query:limit", "size": "10", "inclusive": "false"},
 			differ: &strategies.Cursor[user]{
-				HTTP: h,
-				Paging: strategies.Paging[user]{
-					Size: 11,
-				},
+				Request:     h,
+				Size:        11,
 				CursorParam: strategies.Query("after"),
 				Value:       userKey,
 			},
 		},
 		{
 			name: "next token",
-			p: &strategies.NextToken[user]{HTTP: withBody(h, "x"), Paging: strategies.Paging[user]{Size: 5, ItemsPath: "items"},
-				TokenPath: "next", TokenParam: strategies.Body("page.cursor")},
-			q: &strategies.NextToken[user]{HTTP: withBody(other, "y"), Paging: strategies.Paging[user]{Size: 5, ItemsPath: "items"},
-				TokenPath: "next", TokenParam: strategies.Body("page.cursor")},
+			p: &strategies.NextToken[user]{
+				Request:    withBody(h, "x"),
+				Size:       5,
+				Response:   strategies.Shape[user]{ItemsPath: "items"},
+				TokenPath:  "next",
+				TokenParam: strategies.Body("page.cursor"),
+			},
+			q: &strategies.NextToken[user]{
+				Request:    withBody(other, "y"),
+				Limits:     otherLimits,
+				Size:       5,
+				Response:   strategies.Shape[user]{ItemsPath: "items"},
+				TokenPath:  "next",
+				TokenParam: strategies.Body("page.cursor"),
+			},
 			want: paginate.Identity{"paginator": "next-token", "url": "/v1/items", "query": "a=1&access_token=REDACTED&api_key=REDACTED&b=2",
 				"method": "POST", "params": "size=query:limit,token=body:page.cursor", "size": "5", "next": "body:next",
 				"body": `{"client_secret":"REDACTED","filter":{"n":9007199254740993}}`},
-			differ: &strategies.NextToken[user]{HTTP: withBody(h, "x"), Paging: strategies.Paging[user]{Size: 6, ItemsPath: "items"},
-				TokenPath: "next", TokenParam: strategies.Body("page.cursor")},
+			differ: &strategies.NextToken[user]{
+				Request:    withBody(h, "x"),
+				Size:       6,
+				Response:   strategies.Shape[user]{ItemsPath: "items"},
+				TokenPath:  "next",
+				TokenParam: strategies.Body("page.cursor"),
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -166,7 +167,7 @@ func TestIdentity(t *testing.T) {
 // then fails at its first fetch.
 func TestIdentityBadConfig(t *testing.T) {
 	p := &strategies.PageNumber[user]{
-		HTTP: strategies.HTTP{URL: "::"},
+		Request: strategies.Request{URL: "::"},
 	}
 	if got := p.Identity(); got["paginator"] != "page-number" {
 		t.Errorf("Identity = %v", got)

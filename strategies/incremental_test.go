@@ -88,15 +88,20 @@ func (c *clock) stamp() string       { return c.now().Format(stampLayout) }
 // clock's time, 40 records a page.
 func searchOf(base string, clock *clock) *strategies.NextToken[mockapi.User] {
 	return &strategies.NextToken[mockapi.User]{
-		HTTP: strategies.HTTP{URL: base + mockapi.PathSearch},
-		Paging: strategies.Paging[mockapi.User]{
-			Size: 40, SizeParam: strategies.Body("limit"),
+		Request:   strategies.Request{URL: base + mockapi.PathSearch},
+		Size:      40,
+		SizeParam: strategies.Body("limit"),
+		Response: strategies.Shape[mockapi.User]{
+			ItemsPath:      "results",
+			TotalItemsPath: "total",
+		},
+		Window: strategies.Window[mockapi.User]{
 			SinceParam: strategies.Body("filter.updated_since"),
 			UntilParam: strategies.Body("filter.updated_until"),
 			Until:      clock.now,
-			ItemsPath:  "results", TotalItemsPath: "total",
 		},
-		TokenPath: "paging.next.after", TokenParam: strategies.Body("after"),
+		TokenPath:  "paging.next.after",
+		TokenParam: strategies.Body("after"),
 	}
 }
 
@@ -278,11 +283,11 @@ func TestWindowResumed(t *testing.T) {
 func TestIncrementalNewestFirst(t *testing.T) {
 	api, base := serveMock(t, mockapi.Config{Records: 230, Seed: 22})
 	p := &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: base + mockapi.PathNewestFirst},
-		Paging: strategies.Paging[mockapi.User]{
-			Size: 40, SizeParam: strategies.Query("per_page"),
-			ItemsPath: "data", NewestFirst: stamp,
-		},
+		Request:   strategies.Request{URL: base + mockapi.PathNewestFirst},
+		Size:      40,
+		SizeParam: strategies.Query("per_page"),
+		Response:  strategies.Shape[mockapi.User]{ItemsPath: "data"},
+		Window:    strategies.Window[mockapi.User]{NewestFirst: stamp},
 	}
 	requests := api.Stats().OK
 	first, second := syncTwice(t, api, p, func() {
@@ -307,10 +312,16 @@ func TestIncrementalLookback(t *testing.T) {
 	}{{0, true}, {3 * time.Hour, false}} {
 		api, base := serveMock(t, mockapi.Config{Records: 180, Seed: 23})
 		p := &strategies.PageNumber[mockapi.User]{
-			HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber},
-			Paging: strategies.Paging[mockapi.User]{
-				Size: 50, SizeParam: strategies.Query("per_page"), SinceParam: strategies.Query("updated_since"),
-				Lookback: tt.lookback, ItemsPath: "data", TotalPagesPath: "total_pages",
+			Request:   strategies.Request{URL: base + mockapi.PathPageNumber},
+			Size:      50,
+			SizeParam: strategies.Query("per_page"),
+			Response: strategies.Shape[mockapi.User]{
+				ItemsPath:      "data",
+				TotalPagesPath: "total_pages",
+			},
+			Window: strategies.Window[mockapi.User]{
+				SinceParam: strategies.Query("updated_since"),
+				Lookback:   tt.lookback,
 			},
 		}
 		db := openDB(t, "w.db")

@@ -142,15 +142,15 @@ func serveMock(t *testing.T, cfg mockapi.Config) (*mockapi.Server, string) {
 // pageNumberOf is the seed's page-number paginator on the mock API.
 func pageNumberOf(base string, size int) *strategies.PageNumber[mockapi.User] {
 	return &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber},
-		Paging: strategies.Paging[mockapi.User]{
-			Size:           size,
-			SizeParam:      strategies.Query("per_page"),
-			SinceParam:     strategies.Query("updated_since"),
+		Request:   strategies.Request{URL: base + mockapi.PathPageNumber},
+		Size:      size,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[mockapi.User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 			TotalItemsPath: "total_items",
 		},
+		Window: strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 	}
 }
 
@@ -265,9 +265,9 @@ func TestIntegritySettingsChanged(t *testing.T) {
 		db, s := crashed(t)
 		s.newRun()
 		p := pageNumberOf(base, 50)
-		p.Client = &http.Client{Timeout: time.Minute}
-		p.Limiter = rate.NewLimiter(rate.Inf, 1)
-		p.Header = http.Header{"User-Agent": {"pagekit-test"}}
+		p.Request.Client = &http.Client{Timeout: time.Minute}
+		p.Limits.Rate = rate.NewLimiter(rate.Inf, 1)
+		p.Request.Header = http.Header{"User-Agent": {"pagekit-test"}}
 		opts := opts
 		opts.Retry = paginate.Retry{MaxAttempts: 7}
 		opts.Concurrency = 2
@@ -293,13 +293,11 @@ func clampedRuns(t *testing.T, opts paginate.Options[mockapi.User], check func(t
 	db := openDB(t, "w.db")
 	s := openTable(t, db, "user")
 	p := &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber},
-		Paging: strategies.Paging[mockapi.User]{
-			Size:       50,
-			SizeParam:  strategies.Query("per_page"),
-			SinceParam: strategies.Query("updated_since"),
-			ItemsPath:  "data",
-		},
+		Request:   strategies.Request{URL: base + mockapi.PathPageNumber},
+		Size:      50,
+		SizeParam: strategies.Query("per_page"),
+		Response:  strategies.Shape[mockapi.User]{ItemsPath: "data"},
+		Window:    strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 	}
 	opts.HighWater = stamp
 	since := ""

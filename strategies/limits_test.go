@@ -213,21 +213,17 @@ func memoryChild(t *testing.T, name string) {
 // heap.
 func fetchMemory[T any](t *testing.T, body hostileBody, url string, want error) {
 	p := &strategies.PageNumber[T]{
-		HTTP: strategies.HTTP{URL: url + "/x"},
-		Paging: strategies.Paging[T]{
-			ItemsPath: "data",
-		},
+		Request:  strategies.Request{URL: url + "/x"},
+		Response: strategies.Shape[T]{ItemsPath: "data"},
 	}
 	if strings.HasPrefix(body.prefix, "[") {
-		p.ItemsPath = ""
+		p.Response.ItemsPath = ""
 	}
 	// Warm up: the first request sets up the client and server.
 	warm := httptest.NewServer(hostileBody{`{"data":[]}`, " ", "", 11})
 	if _, err := (&strategies.PageNumber[T]{
-		HTTP: strategies.HTTP{URL: warm.URL},
-		Paging: strategies.Paging[T]{
-			ItemsPath: "data",
-		},
+		Request:  strategies.Request{URL: warm.URL},
+		Response: strategies.Shape[T]{ItemsPath: "data"},
 	}).Fetch(context.Background(), paginate.Position{}); err != nil {
 		t.Fatal(err)
 	}
@@ -282,10 +278,8 @@ func TestSpaceRunsOutsideStrings(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := &strategies.PageNumber[tiny]{
-		HTTP: strategies.HTTP{URL: srv.URL},
-		Paging: strategies.Paging[tiny]{
-			ItemsPath: "data",
-		},
+		Request:  strategies.Request{URL: srv.URL},
+		Response: strategies.Shape[tiny]{ItemsPath: "data"},
 	}
 	page, err := p.Fetch(context.Background(), paginate.Position{})
 	if err != nil {
@@ -297,7 +291,7 @@ func TestSpaceRunsOutsideStrings(t *testing.T) {
 	}
 }
 
-// TestItemLimit checks HTTP.MaxItems: a page at the limit is read, one
+// TestItemLimit checks Limits.MaxItems: a page at the limit is read, one
 // past it is a permanent error naming the request, and a negative limit
 // reads any number.
 func TestItemLimit(t *testing.T) {
@@ -318,10 +312,9 @@ func TestItemLimit(t *testing.T) {
 			w.Write([]byte(body(tt.n)))
 		}))
 		p := &strategies.PageNumber[tiny]{
-			HTTP: strategies.HTTP{URL: srv.URL, MaxItems: tt.max},
-			Paging: strategies.Paging[tiny]{
-				ItemsPath: "data",
-			},
+			Request:  strategies.Request{URL: srv.URL},
+			Limits:   strategies.Limits{MaxItems: tt.max},
+			Response: strategies.Shape[tiny]{ItemsPath: "data"},
 		}
 		page, err := p.Fetch(context.Background(), paginate.Position{Page: 3})
 		srv.Close()
@@ -334,7 +327,7 @@ func TestItemLimit(t *testing.T) {
 	}
 }
 
-// TestMaxDecoded checks HTTP.MaxDecoded: a fixed budget holds the records
+// TestMaxDecoded checks Limits.MaxDecoded: a fixed budget holds the records
 // that fit in it and fails the page past them; by default a page may take
 // 16 times its body, and at least 16 MiB, so that ordinary pages of wide
 // records are read and a page of empty ones into wide records is not; a
@@ -343,21 +336,21 @@ func TestMaxDecoded(t *testing.T) {
 	records := func(n int, rec string) string {
 		return `{"data":[` + strings.TrimSuffix(strings.Repeat(rec+",", n), ",") + `]}`
 	}
-	fetch := func(t *testing.T, body string, maxDecoded int64, read func(h strategies.HTTP) (int, error)) (int, error) {
+	fetch := func(t *testing.T, body string, maxDecoded int64, read func(r strategies.Request, l strategies.Limits) (int, error)) (int, error) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) }))
 		defer srv.Close()
-		return read(strategies.HTTP{URL: srv.URL, MaxDecoded: maxDecoded})
+		return read(strategies.Request{URL: srv.URL}, strategies.Limits{MaxDecoded: maxDecoded})
 	}
-	readTiny := func(h strategies.HTTP) (int, error) {
-		page, err := (&strategies.PageNumber[tiny]{HTTP: h, Paging: strategies.Paging[tiny]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
+	readTiny := func(r strategies.Request, l strategies.Limits) (int, error) {
+		page, err := (&strategies.PageNumber[tiny]{Request: r, Limits: l, Response: strategies.Shape[tiny]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
 		return len(page.Items), err
 	}
-	readHuge := func(h strategies.HTTP) (int, error) {
-		page, err := (&strategies.PageNumber[huge]{HTTP: h, Paging: strategies.Paging[huge]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
+	readHuge := func(r strategies.Request, l strategies.Limits) (int, error) {
+		page, err := (&strategies.PageNumber[huge]{Request: r, Limits: l, Response: strategies.Shape[huge]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
 		return len(page.Items), err
 	}
-	readWide := func(h strategies.HTTP) (int, error) {
-		page, err := (&strategies.PageNumber[wide]{HTTP: h, Paging: strategies.Paging[wide]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
+	readWide := func(r strategies.Request, l strategies.Limits) (int, error) {
+		page, err := (&strategies.PageNumber[wide]{Request: r, Limits: l, Response: strategies.Shape[wide]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
 		return len(page.Items), err
 	}
 	const mock = `{"ID":"0b6d4c6e-3d7f-4c2b-9a8e-2f1f6d2b9c01","Name":"Ada Lovelace","Email":"ada@example.com","Address":"12 Example Street","Company":"Acme","Job":"Engineer","CreatedAt":"2024-01-01T00:00:00Z","UpdatedAt":"2024-06-01T00:00:00Z"}`
@@ -365,12 +358,12 @@ func TestMaxDecoded(t *testing.T) {
 		name       string
 		body       string
 		maxDecoded int64
-		read       func(strategies.HTTP) (int, error)
+		read       func(strategies.Request, strategies.Limits) (int, error)
 		want       int    // records read, when no error is wanted
 		wantErr    string // a part of the error's text
 	}{
 		{"fixed budget, records that fit", records(41, `{"n":1}`), 41 * 24, readTiny, 41, ""},
-		{"fixed budget, one record more", records(42, `{"n":1}`), 41 * 24, readTiny, 0, "more than 41 records of 24 bytes would take more than 984 bytes decoded (HTTP.MaxDecoded)"},
+		{"fixed budget, one record more", records(42, `{"n":1}`), 41 * 24, readTiny, 0, "more than 41 records of 24 bytes would take more than 984 bytes decoded (Limits.MaxDecoded)"},
 		{"default, 100,000 records of the mock API's size", records(100_000, mock), 0, readWide, 100_000, ""},
 		{"default, 16,000 empty records of a kilobyte", records(16_000, `{}`), 0, readHuge, 16_000, ""},
 		{"default, 20,000 empty records of a kilobyte", records(20_000, `{}`), 0, readHuge, 0, "times the"},

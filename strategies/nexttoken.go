@@ -16,48 +16,60 @@ import (
 // body (the mock API's next_page_url), or the Link header's rel="next" (GitHub,
 // GitLab, Shopify). A token is sent back as a query parameter, a header, or
 // a field of a JSON body; a URL is requested as it is, with the static
-// headers, the credentials and the first request's method and HTTP.Body,
+// headers, the credentials and the first request's method and Request.Body,
 // but none of the values the strategy places (see ResendParams).
 //
 // It stops when the token is missing, null or empty (StopNoNextToken) or on
 // has-more false. An empty page with a token is not the end: the token
-// says more follows. A next URL on another scheme or host than HTTP.URL is
-// refused with ErrOtherOrigin unless its host is in HTTP.AllowHosts, so
+// says more follows. A next URL on another scheme or host than Request.URL is
+// refused with ErrOtherOrigin unless its host is in Request.AllowHosts, so
 // credentials never go to another origin. Token cycles and links to the
 // same page are caught by the runner's loop detection.
 //
 // The zero Position is the first page; later positions hold the token or
-// the next URL in Token, relative to HTTP.URL's origin when it is on it, so
+// the next URL in Token, relative to Request.URL's origin when it is on it, so
 // that a checkpoint survives a change of host. Secret query parameters
-// (see HTTP.Secrets) never stay in a stored next URL: one that HTTP.URL or
-// HTTP.Query sets is dropped and added back on each request, and one the
+// (see Request.Secrets) never stay in a stored next URL: one that Request.URL or
+// Request.Query sets is dropped and added back on each request, and one the
 // API issued (an access_token or signature of its own) is replaced by a
 // "REDACTED-..." marker while its value is kept in memory for the
 // requests of this process. A new process resuming from such a position
-// takes the value from HTTP.Query or HTTP.Auth, or fails with
+// takes the value from Request.Query or Request.Auth, or fails with
 // ErrSecretUnknown. Configure it before the first Fetch and do not change
 // it afterwards.
 type NextToken[T any] struct {
-	HTTP
-	Paging[T]
+	// Request is what every request is built from.
+	Request Request
+	// Response is where a response keeps its records and totals.
+	Response Shape[T]
+	// Window is the incremental window, if any.
+	Window Window[T]
+	// Limits bound what a page may cost.
+	Limits Limits
 
-	// Where the next page's token or URL comes from: set one, or set
-	// Decode to fill Response.Next.
-	//
-	// TokenPath is the body path of a token, such as "nextPageToken".
-	// TokenHeader is a response header with a token. NextURLPath is the
-	// body path of a next URL, absolute or relative to the request URL.
-	// LinkRel follows the URL of the Link header's link with this
-	// relation, such as "next".
-	TokenPath   string
+	// Size is the page size to ask for; zero sends none.
+	Size int
+	// SizeParam is where Size goes; the zero Param is the query
+	// parameter "limit", and Param{In: Nowhere} sends nothing.
+	SizeParam Param
+
+	// TokenPath is the body path of the next page's token, such as
+	// "nextPageToken". Set one of TokenPath, TokenHeader, NextURLPath
+	// and LinkRel, or a Response.Decode that sets the Next of what it
+	// returns.
+	TokenPath string
+	// TokenHeader is a response header with the next page's token.
 	TokenHeader string
+	// NextURLPath is the body path of the next page's URL, absolute or
+	// relative to the request's.
 	NextURLPath string
-	LinkRel     string
+	// LinkRel follows the Link header's link with this relation, such as
+	// "next".
+	LinkRel string
 
 	// TokenParam is where a token goes on the next request, such as
-	// Query("pageToken"), Header("X-Page-Token") or
-	// Body("page.start_cursor"). A next URL is requested as it is, and
-	// takes no TokenParam.
+	// Query("pageToken") or Body("page.start_cursor"). A next URL is
+	// requested as it is, and takes none.
 	TokenParam Param
 	// FirstToken is the token sent with the first request, such as "*"
 	// for Solr's cursorMark; empty sends no token then.
@@ -73,16 +85,17 @@ type NextToken[T any] struct {
 	ByPosition bool
 
 	// ResendParams makes each request to a next URL carry the values the
-	// strategy places (the window's bounds and the page size) too: in
-	// headers and the body as on the first request, and in the query
-	// where the next URL lacks the parameter. By default a next URL is
-	// the API's own account of where the sync stands, and goes with
-	// nothing the strategy places: only with HTTP.Header, the
-	// credentials (HTTP.Auth, and the secret parameters of HTTP.URL and
-	// HTTP.Query), and the method and HTTP.Body of the first request.
+	// strategy places (the window's bounds and the page size) too, in
+	// headers and the body, and in the query where the URL lacks them.
+	// By default a next URL goes with Request's headers, credentials,
+	// method and Body only.
 	ResendParams bool
 
 	lazy lazy[T]
+}
+
+func (n *NextToken[T]) parts() parts[T] {
+	return parts[T]{&n.Request, &n.Response, &n.Window, &n.Limits, n.Size, n.SizeParam}
 }
 
 // tokenBox is a token position that also carries the window's end, stored
@@ -100,8 +113,8 @@ func (n *NextToken[T]) compile() (*state[T], error) {
 	switch {
 	case sources > 1:
 		return nil, fmt.Errorf("%w: NextToken takes one of TokenPath, TokenHeader, NextURLPath and LinkRel", ErrConfig)
-	case sources == 0 && n.Decode == nil:
-		return nil, fmt.Errorf("%w: NextToken needs TokenPath, TokenHeader, NextURLPath, LinkRel or Decode", ErrConfig)
+	case sources == 0 && n.Response.Decode == nil:
+		return nil, fmt.Errorf("%w: NextToken needs TokenPath, TokenHeader, NextURLPath, LinkRel or Response.Decode", ErrConfig)
 	case !placed && (n.TokenPath != "" || n.TokenHeader != ""):
 		return nil, fmt.Errorf("%w: NextToken needs TokenParam to send the token back", ErrConfig)
 	case placed && (n.NextURLPath != "" || n.LinkRel != ""):
@@ -111,14 +124,13 @@ func (n *NextToken[T]) compile() (*state[T], error) {
 	case n.TokenParam.In == Nowhere && n.TokenParam.Name != "":
 		return nil, fmt.Errorf("%w: NextToken.TokenParam %q goes nowhere", ErrConfig, n.TokenParam.Name)
 	}
-	var params [numRoles]Param
-	n.windowParams(&params)
+	params := n.parts().params()
 	params[rolePos] = n.TokenParam
 	nextPath := n.TokenPath
 	if n.NextURLPath != "" {
 		nextPath = n.NextURLPath
 	}
-	return compileState(&n.HTTP, &n.Paging, params, [numRoles]bool{roleSize: true}, InQuery, "", nextPath, n.TokenHeader, n.LinkRel)
+	return compileState(n.parts(), params, [numRoles]bool{roleSize: true}, InQuery, "", nextPath, n.TokenHeader, n.LinkRel)
 }
 
 // urlMode reports whether positions hold next URLs rather than tokens.
@@ -138,7 +150,7 @@ func count(bs ...bool) int {
 // whether its requests send the sync's Since (SinceParam, or
 // NewestFirst; see paginate.Describer).
 func (n *NextToken[T]) Describe() paginate.Description {
-	return paginate.Description{ByPosition: n.ByPosition && n.NewestFirst == nil, SendsSince: n.sendsSince()}
+	return paginate.Description{ByPosition: n.ByPosition && n.Window.NewestFirst == nil, SendsSince: n.Window.sendsSince()}
 }
 
 // Validate reports what is wrong with the configuration, as the first
@@ -156,7 +168,7 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		return paginate.Page[T]{}, badPosition("next-token", pos)
 	}
 	token, carried := pos.Token, ""
-	if n.keepsEnd() && token != "" {
+	if n.Window.keepsEnd() && token != "" {
 		var box tokenBox
 		if err := json.Unmarshal([]byte(token), &box); err != nil {
 			return paginate.Page[T]{}, badPosition("next-token", pos)
@@ -164,11 +176,11 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		token, carried = box.T, box.U
 	}
 	var vals [numRoles]string
-	end, err := n.bounds(&vals, pos, carried)
+	end, err := n.Window.bounds(&vals, pos, carried)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	vals[roleSize] = n.size()
+	vals[roleSize] = n.parts().sizeValue()
 	var next string
 	var missing []string
 	if n.urlMode() && token != "" {
@@ -208,7 +220,7 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 		st.c.storeNext(resp.Request, abs)
 		nextTok = st.c.relative(abs)
 	}
-	items, below, err := n.cut(r.Items, pos)
+	items, below, err := n.Window.cut(r.Items, pos)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
@@ -216,17 +228,18 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 	if len(items) == len(r.Items) {
 		out.Fingerprint = r.print
 	}
-	switch {
-	case below:
-		out.Stop = paginate.StopLastPage
-	case r.HasMore != nil && !*r.HasMore:
-		out.Stop = paginate.StopHasMoreFalse
-	case nextTok == "":
-		out.Stop = paginate.StopNoNextToken
-	default:
+	out.Stop = n.Response.stop(ending{
+		below:   below,
+		hasMore: r.HasMore,
+		tokens:  true,
+		next:    nextTok != "",
+		empty:   len(r.Items) == 0,
+		short:   n.Size > 0 && len(r.Items) < n.Size,
+	})
+	if out.Stop == paginate.StopNone {
 		out.More = true
 		out.Next = paginate.Position{Token: nextTok}
-		if n.keepsEnd() {
+		if n.Window.keepsEnd() {
 			b, err := json.Marshal(tokenBox{T: nextTok, U: end})
 			if err != nil {
 				return paginate.Page[T]{}, paginate.Permanent(fmt.Errorf("encoding the token: %w", err))
@@ -234,7 +247,7 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 			out.Next.Token = string(b)
 		}
 	}
-	n.closeWindow(&out, pos, carried, end)
+	n.Window.closeWindow(&out, pos, carried, end)
 	return out, nil
 }
 

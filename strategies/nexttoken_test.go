@@ -92,11 +92,9 @@ func TestNextToken(t *testing.T) {
 			p: strategies.NextToken[user]{
 				TokenPath:  "nextPageToken",
 				TokenParam: strategies.Query("pageToken"),
-				Paging: strategies.Paging[user]{
-					ItemsPath: "items",
-					Size:      20,
-					SizeParam: strategies.Query("maxResults"),
-				},
+				Size:       20,
+				SizeParam:  strategies.Query("maxResults"),
+				Response:   strategies.Shape[user]{ItemsPath: "items"},
 			},
 			wantItems: all, wantStop: paginate.StopNoNextToken,
 			wantReqs: []string{"maxResults=20", "maxResults=20&pageToken=t2", "maxResults=20&pageToken=t3"}},
@@ -104,9 +102,7 @@ func TestNextToken(t *testing.T) {
 			p: strategies.NextToken[user]{
 				TokenPath:  "nextPageToken",
 				TokenParam: strategies.Query("pageToken"),
-				Paging: strategies.Paging[user]{
-					ItemsPath: "items",
-				},
+				Response:   strategies.Shape[user]{ItemsPath: "items"},
 			},
 			wantItems: nil, wantStop: paginate.StopNoNextToken, wantReqs: []string{""}},
 		{name: "Slack: empty next_cursor ends it", api: tokenAPI{pages: pages, tokens: toks, read: param("cursor"),
@@ -116,9 +112,7 @@ func TestNextToken(t *testing.T) {
 			p: strategies.NextToken[user]{
 				TokenPath:  "response_metadata.next_cursor",
 				TokenParam: strategies.Query("cursor"),
-				Paging: strategies.Paging[user]{
-					ItemsPath: "members",
-				},
+				Response:   strategies.Shape[user]{ItemsPath: "members"},
 			},
 			wantItems: all, wantStop: paginate.StopNoNextToken},
 		{name: "token missing ends it", api: tokenAPI{pages: pages, tokens: toks, read: param("t"),
@@ -132,9 +126,7 @@ func TestNextToken(t *testing.T) {
 			p: strategies.NextToken[user]{
 				TokenPath:  "meta.next",
 				TokenParam: strategies.Query("t"),
-				Paging: strategies.Paging[user]{
-					ItemsPath: "items",
-				},
+				Response:   strategies.Shape[user]{ItemsPath: "items"},
 			},
 			wantItems: all, wantStop: paginate.StopNoNextToken},
 		{name: "token in a header, sent in a header", api: tokenAPI{pages: pages, tokens: toks,
@@ -157,7 +149,7 @@ func TestNextToken(t *testing.T) {
 			p: strategies.NextToken[user]{
 				TokenPath:  "next",
 				TokenParam: strategies.Query("t"),
-				Paging: strategies.Paging[user]{
+				Response: strategies.Shape[user]{
 					ItemsPath:   "items",
 					HasMorePath: "has_more",
 				},
@@ -167,9 +159,7 @@ func TestNextToken(t *testing.T) {
 			p: strategies.NextToken[user]{
 				TokenPath:  "nextPageToken",
 				TokenParam: strategies.Query("pageToken"),
-				Paging: strategies.Paging[user]{
-					ItemsPath: "items",
-				},
+				Response:   strategies.Shape[user]{ItemsPath: "items"},
 			},
 			wantItems: all[:40], wantStop: paginate.StopNoNextToken},
 		{name: "first token", api: tokenAPI{pages: pages, tokens: []string{"*", "AoE1", "AoE2"}, read: param("cursorMark"),
@@ -180,9 +170,7 @@ func TestNextToken(t *testing.T) {
 				TokenPath:  "nextCursorMark",
 				TokenParam: strategies.Query("cursorMark"),
 				FirstToken: "*",
-				Paging: strategies.Paging[user]{
-					ItemsPath: "response.docs",
-				},
+				Response:   strategies.Shape[user]{ItemsPath: "response.docs"},
 			},
 			wantItems: all, wantStop: paginate.StopNoNextToken,
 			wantReqs: []string{"cursorMark=%2A", "cursorMark=AoE1", "cursorMark=AoE2"}},
@@ -196,11 +184,9 @@ func TestNextToken(t *testing.T) {
 			}},
 			p: strategies.NextToken[user]{
 				NextURLPath: "next_page_url",
-				Paging: strategies.Paging[user]{
-					ItemsPath: "data",
-					Size:      20,
-					SizeParam: strategies.Query("per_page"),
-				},
+				Size:        20,
+				SizeParam:   strategies.Query("per_page"),
+				Response:    strategies.Shape[user]{ItemsPath: "data"},
 			},
 			wantItems: all, wantStop: paginate.StopNoNextToken,
 			wantReqs: []string{"per_page=20", "page=t2", "page=t3"}},
@@ -214,9 +200,7 @@ func TestNextToken(t *testing.T) {
 			}},
 			p: strategies.NextToken[user]{
 				NextURLPath: "links.next",
-				Paging: strategies.Paging[user]{
-					ItemsPath: "data",
-				},
+				Response:    strategies.Shape[user]{ItemsPath: "data"},
 			},
 			wantItems: all, wantStop: paginate.StopNoNextToken},
 		{name: "Link header", api: tokenAPI{pages: pages, tokens: toks, read: nextURL,
@@ -236,9 +220,7 @@ func TestNextToken(t *testing.T) {
 			p: strategies.NextToken[user]{
 				TokenPath:  "nextPageToken",
 				TokenParam: strategies.Query("t"),
-				Paging: strategies.Paging[user]{
-					ItemsPath: "items",
-				},
+				Response:   strategies.Shape[user]{ItemsPath: "items"},
 			},
 			wantItems: all, wantStop: paginate.StopLoopDetected, wantErr: paginate.ErrLoop},
 		{name: "next link to itself", api: tokenAPI{pages: pages[:2], tokens: []string{"", "p2"}, next: []string{"p2", "p2"}, read: nextURL,
@@ -254,9 +236,7 @@ func TestNextToken(t *testing.T) {
 			p: strategies.NextToken[user]{
 				TokenPath:  "nextPageToken",
 				TokenParam: strategies.Query("pageToken"),
-				Paging: strategies.Paging[user]{
-					ItemsPath: "items",
-				},
+				Response:   strategies.Shape[user]{ItemsPath: "items"},
 			}, key: true,
 			wantItems: all[:40], wantStop: paginate.StopLoopDetected, wantErr: paginate.ErrLoop},
 		{name: "next URL to another host", api: tokenAPI{pages: pages, tokens: toks, read: nextURL,
@@ -265,9 +245,7 @@ func TestNextToken(t *testing.T) {
 			}},
 			p: strategies.NextToken[user]{
 				NextURLPath: "next",
-				Paging: strategies.Paging[user]{
-					ItemsPath: "data",
-				},
+				Response:    strategies.Shape[user]{ItemsPath: "data"},
 			},
 			wantItems: nil, wantStop: paginate.StopError, wantErr: strategies.ErrOtherOrigin},
 		{name: "next URL to another scheme", api: tokenAPI{pages: pages, tokens: toks, read: nextURL,
@@ -285,9 +263,7 @@ func TestNextToken(t *testing.T) {
 			}},
 			p: strategies.NextToken[user]{
 				NextURLPath: "next",
-				Paging: strategies.Paging[user]{
-					ItemsPath: "data",
-				},
+				Response:    strategies.Shape[user]{ItemsPath: "data"},
 			},
 			wantItems: nil, wantStop: paginate.StopError, wantErr: strategies.ErrBadJSON},
 	}
@@ -296,7 +272,7 @@ func TestNextToken(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, q := serve(t, &tt.api)
 			p := &tt.p
-			p.HTTP.URL = srv.URL + "/pagination/next_page_url"
+			p.Request.URL = srv.URL + "/pagination/next_page_url"
 			opts := paginate.Options[user]{}
 			if tt.key {
 				opts.Key = userKey
@@ -326,11 +302,12 @@ func TestNextTokenAllowHosts(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"data": []user{{ID: "here"}}, "next": other.URL + "/p2"})
 	}))
 	p := &strategies.NextToken[user]{
-		HTTP: strategies.HTTP{URL: srv.URL, AllowHosts: []string{strings.TrimPrefix(other.URL, "http://")},
-			Header: http.Header{"X-Api-Key": {"k"}}},
-		Paging: strategies.Paging[user]{
-			ItemsPath: "data",
+		Request: strategies.Request{
+			URL:        srv.URL,
+			AllowHosts: []string{strings.TrimPrefix(other.URL, "http://")},
+			Header:     http.Header{"X-Api-Key": {"k"}},
 		},
+		Response:    strategies.Shape[user]{ItemsPath: "data"},
 		NextURLPath: "next",
 	}
 	got, res, err := runAll(t, p, paginate.Options[user]{})
@@ -364,10 +341,8 @@ func TestNextTokenSecretsStayOutOfCheckpoints(t *testing.T) {
 		}}
 	srv, q := serve(t, api)
 	p := &strategies.NextToken[user]{
-		HTTP: strategies.HTTP{URL: srv.URL + "/x", Query: url.Values{"api_key": {"s3cret"}}},
-		Paging: strategies.Paging[user]{
-			ItemsPath: "data",
-		},
+		Request:     strategies.Request{URL: srv.URL + "/x", Query: url.Values{"api_key": {"s3cret"}}},
+		Response:    strategies.Shape[user]{ItemsPath: "data"},
 		NextURLPath: "next",
 	}
 	first, err := p.Fetch(context.Background(), paginate.Position{})
@@ -408,10 +383,11 @@ func TestNextTokenBodyField(t *testing.T) {
 		}}
 	srv, _ := serve(t, api)
 	p := &strategies.NextToken[user]{
-		HTTP: strategies.HTTP{URL: srv.URL + "/v1/databases/d/query",
+		Request: strategies.Request{
+			URL:  srv.URL + "/v1/databases/d/query",
 			Body: map[string]any{"filter": map[string]any{"property": "Done"}, "page": map[string]any{"page_size": 20}},
 		},
-		Paging: strategies.Paging[user]{
+		Response: strategies.Shape[user]{
 			ItemsPath:   "results",
 			HasMorePath: "has_more",
 		},
@@ -434,7 +410,7 @@ func TestNextTokenBodyField(t *testing.T) {
 
 func TestNextTokenBadPosition(t *testing.T) {
 	p := &strategies.NextToken[user]{
-		HTTP:    strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+		Request: strategies.Request{URL: "http://127.0.0.1:1/x"},
 		LinkRel: "next",
 	}
 	for _, pos := range []paginate.Position{{Page: 2}, {Offset: 3}, {Token: "http://[::1"}, {Token: "%zz"}} {
@@ -464,7 +440,7 @@ func TestNextTokenCheckpointSurvivesNewHost(t *testing.T) {
 	a, _ := serve(t, api)
 	b, qb := serve(t, api)
 	first, err := (&strategies.NextToken[user]{
-		HTTP:    strategies.HTTP{URL: a.URL + "/v1/users"},
+		Request: strategies.Request{URL: a.URL + "/v1/users"},
 		LinkRel: "next",
 	}).Fetch(context.Background(), paginate.Position{})
 	if err != nil {
@@ -474,7 +450,7 @@ func TestNextTokenCheckpointSurvivesNewHost(t *testing.T) {
 		t.Fatalf("stored next URL %q, want it relative to the origin", first.Next.Token)
 	}
 	second, err := (&strategies.NextToken[user]{
-		HTTP:    strategies.HTTP{URL: b.URL + "/v1/users"},
+		Request: strategies.Request{URL: b.URL + "/v1/users"},
 		LinkRel: "next",
 	}).Fetch(context.Background(), first.Next)
 	if err != nil || len(second.Items) != 20 || second.More {

@@ -16,45 +16,58 @@ import (
 // asked for, so a server that caps the page size loses nothing. It is also
 // a [paginate.Planner] once the first page reports a total.
 //
-// It stops on an empty page; on has-more false; when the offset reaches
-// the total items (StopTotalReached); at MaxOffset (StopDepthLimit); and on a
-// short page only when ShortPageEnds is set.
+// It stops as every strategy does (see "How a sync ends" in the package
+// documentation), at MaxOffset with StopDepthLimit. An empty page below the
+// total items steps over Size records, unless Response.EmptyPageEnds says
+// it ends the data; without Size, or with Overlap, it ends the sync.
+//
+// With Overlap, a page that finds none of the previous page's last records
+// may have skipped some: it reports paginate.DriftOverlap, and the sync
+// does not advance Since. Positions then carry those keys, so an
+// overlapping Offset does not plan parallel fetches.
 //
 // The zero Position is offset 0; Next is the offset after this page's
 // records. Configure it before the first Fetch and do not change it
 // afterwards.
 type Offset[T any] struct {
-	HTTP
-	Paging[T]
+	// Request is what every request is built from.
+	Request Request
+	// Response is where a response keeps its records and totals.
+	Response Shape[T]
+	// Window is the incremental window, if any.
+	Window Window[T]
+	// Limits bound what a page may cost.
+	Limits Limits
+
+	// Size is the page size to ask for; zero sends none.
+	Size int
+	// SizeParam is where Size goes; the zero Param is the query
+	// parameter "limit", and Param{In: Nowhere} sends nothing.
+	SizeParam Param
 
 	// OffsetParam is where the offset goes; the zero Param is the query
 	// parameter "offset".
 	OffsetParam Param
-
 	// MaxOffset, when positive, is an offset the run does not go past,
 	// such as an API's depth limit of 10000; the run ends with
 	// StopDepthLimit when the next offset would reach it.
 	MaxOffset int64
-	// ShortPageEnds says a page with fewer than Size items is the last.
-	ShortPageEnds bool
 
-	// Overlap, when positive, makes every page after the first start
-	// Overlap records early (offset-Overlap, size+Overlap) and check
-	// that the records there include the last ones of the previous page,
-	// found by OverlapKey. The page then goes on right after the last of
-	// them it finds, so that records shifted by fewer than Overlap places
-	// while the sync pages, either way, are neither skipped nor delivered
-	// twice. When it finds none of them, records may have been skipped:
-	// the page reports paginate.DriftOverlap, and the sync does not
-	// advance Since. Positions then carry those keys in Token, so an
-	// overlapping Offset does not plan parallel fetches.
+	// Overlap, when positive, starts every page after the first Overlap
+	// records early, to find the last records of the page before by
+	// OverlapKey and go on right after them: records shifted by fewer
+	// than Overlap places are neither skipped nor repeated (see
+	// docs/consistency.md).
 	Overlap int
 	// OverlapKey returns a record's identity at its version, such as its
-	// id and updatedAt, so that a record updated since it was delivered
-	// is not taken for itself. Overlap needs it.
+	// id and updatedAt. Overlap needs it.
 	OverlapKey func(T) string
 
 	lazy lazy[T]
+}
+
+func (o *Offset[T]) parts() parts[T] {
+	return parts[T]{&o.Request, &o.Response, &o.Window, &o.Limits, o.Size, o.SizeParam}
 }
 
 // offsetToken is what an offset position's Token carries: the window's
@@ -106,10 +119,9 @@ func (o *Offset[T]) compile() (*state[T], error) {
 	case o.OffsetParam.In == Nowhere:
 		return nil, fmt.Errorf("%w: Offset must send the offset", ErrConfig)
 	}
-	var params [numRoles]Param
-	o.windowParams(&params)
+	params := o.parts().params()
 	params[rolePos] = o.offsetParam()
-	st, err := compileState(&o.HTTP, &o.Paging, params, [numRoles]bool{roleSize: true, rolePos: true}, InQuery, "", "", "", "")
+	st, err := compileState(o.parts(), params, [numRoles]bool{roleSize: true, rolePos: true}, InQuery, "", "", "", "")
 	return byDefault(st, err, o.OffsetParam, params[rolePos], "Offset.OffsetParam")
 }
 
@@ -122,7 +134,7 @@ func (o *Offset[T]) offsetParam() Param { return o.OffsetParam.or(Query("offset"
 // NewestFirst), so that paginate.Run tracks the keys of an incremental
 // sync that needs it (see paginate.Describer).
 func (o *Offset[T]) Describe() paginate.Description {
-	return paginate.Description{ByPosition: o.Overlap <= 0 && o.NewestFirst == nil, SendsSince: o.sendsSince()}
+	return paginate.Description{ByPosition: o.Overlap <= 0 && o.Window.NewestFirst == nil, SendsSince: o.Window.sendsSince()}
 }
 
 // Validate reports what is wrong with the configuration, as the first
@@ -136,7 +148,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 		return paginate.Page[T]{}, err
 	}
 	tok, ok := parseOffsetToken(pos.Token)
-	if pos.Page != 0 || pos.Offset < 0 || !ok || len(tok.A) > 0 && o.Overlap <= 0 || tok.U != "" && !o.keepsEnd() {
+	if pos.Page != 0 || pos.Offset < 0 || !ok || len(tok.A) > 0 && o.Overlap <= 0 || tok.U != "" && !o.Window.keepsEnd() {
 		return paginate.Page[T]{}, badPosition("offset", pos)
 	}
 	anchors := tok.A
@@ -144,7 +156,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	back := min(int64(len(anchors)), pos.Offset)
 	from := pos.Offset - back
 	var vals [numRoles]string
-	end, err := o.bounds(&vals, pos, tok.U)
+	end, err := o.Window.bounds(&vals, pos, tok.U)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
@@ -156,7 +168,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	raw, below, err := o.cut(r.Items, pos)
+	raw, below, err := o.Window.cut(r.Items, pos)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
@@ -192,24 +204,32 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 		out.Fingerprint = r.print
 	}
 	next := from + int64(len(r.Items))
+	// An empty page the totals say is not the end is stepped over by
+	// Size; with Overlap the next page must find this one's records.
+	step := len(out.Items) > 0 || o.Size > 0 && o.Overlap == 0
+	if len(out.Items) == 0 && step {
+		next = pos.Offset + int64(o.Size)
+	}
+	tot := totalsUnknown
 	switch {
-	case len(out.Items) == 0 && !below:
-		out.Stop = paginate.StopEmptyPage
-	case below:
-		out.Stop = paginate.StopLastPage
-	case r.HasMore != nil && !*r.HasMore:
-		out.Stop = paginate.StopHasMoreFalse
 	case r.TotalItems > 0 && next >= r.TotalItems:
-		out.Stop = paginate.StopTotalReached
-	case o.MaxOffset > 0 && next >= o.MaxOffset:
-		out.Stop = paginate.StopDepthLimit
-	case o.ShortPageEnds && o.Size > 0 && len(r.Items)-int(back) < o.Size:
-		out.Stop = paginate.StopShortPage
-	default:
+		tot = totalsReached
+	case r.TotalItems > 0 && step:
+		tot = totalsMore
+	}
+	out.Stop = o.Response.stop(ending{
+		below:   below,
+		hasMore: r.HasMore,
+		totals:  tot,
+		empty:   len(out.Items) == 0,
+		depth:   o.MaxOffset > 0 && next >= o.MaxOffset,
+		short:   o.Size > 0 && len(r.Items)-int(back) < o.Size,
+	})
+	if out.Stop == paginate.StopNone {
 		out.More = true
 		out.Next = paginate.Position{Offset: next}
 		nt := offsetToken{}
-		if o.keepsEnd() {
+		if o.Window.keepsEnd() {
 			nt.U = end
 		}
 		if o.Overlap > 0 {
@@ -223,7 +243,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 			return paginate.Page[T]{}, paginate.Permanent(fmt.Errorf("encoding the overlap keys: %w", err))
 		}
 	}
-	o.closeWindow(&out, pos, tok.U, end)
+	o.Window.closeWindow(&out, pos, tok.U, end)
 	return out, nil
 }
 
@@ -231,8 +251,7 @@ func (o *Offset[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate.
 // pos, up to the total items, stepping by the number of items first held:
 // the page size the server really uses, even when it capped the limit asked
 // for. It returns nil when first is the last page or when no total is
-// known. The plan is lazy: a total that lies high costs no memory, and the
-// run still ends on the first empty page.
+// known. The plan is lazy: a total that lies high costs no memory.
 func (o *Offset[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
 	if _, err := o.state(); err != nil || o.Overlap > 0 || !first.More || first.Items <= 0 || first.TotalItems <= 0 {
 		return nil

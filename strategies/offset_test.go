@@ -80,10 +80,16 @@ func TestOffset(t *testing.T) {
 		{name: "last page short, no total", api: offsetAPI{users: all},
 			wantItems: all, wantStop: paginate.StopEmptyPage, wantOffsets: []string{"0", "50", "100", "120"}},
 		{name: "short page ends when told", api: offsetAPI{users: all},
-			setup:     func(o *strategies.Offset[user]) { o.ShortPageEnds = true },
+			setup:     func(o *strategies.Offset[user]) { o.Response.ShortPageEnds = true },
 			wantItems: all, wantStop: paginate.StopShortPage, wantOffsets: []string{"0", "50", "100"}},
-		{name: "total lies larger", api: offsetAPI{users: all, total: func(int) int { return 1000 }},
+		{name: "total lies larger", api: offsetAPI{users: all, total: func(int) int { return 300 }},
+			wantItems: all, wantStop: paginate.StopTotalReached, wantOffsets: []string{"0", "50", "100", "120", "170", "220", "270"}},
+		{name: "total lies larger, an empty page ends when told", api: offsetAPI{users: all, total: func(int) int { return 1000 }},
+			setup:     func(o *strategies.Offset[user]) { o.Response.EmptyPageEnds = true },
 			wantItems: all, wantStop: paginate.StopEmptyPage, wantOffsets: []string{"0", "50", "100", "120"}},
+		{name: "total lies larger, no size to step by", api: offsetAPI{users: all, total: func(int) int { return 1000 }},
+			setup:     func(o *strategies.Offset[user]) { o.Size = 0 },
+			wantItems: all, wantStop: paginate.StopEmptyPage, wantOffsets: []string{"0", "10", "20", "30", "40", "50", "60", "70", "80", "90", "100", "110", "120"}},
 		{name: "total lies smaller", api: offsetAPI{users: all, total: func(int) int { return 60 }},
 			wantItems: all[:100], wantStop: paginate.StopTotalReached, wantOffsets: []string{"0", "50"}},
 		{name: "limit capped by the server", api: offsetAPI{users: all, cap: 30, total: same},
@@ -92,11 +98,14 @@ func TestOffset(t *testing.T) {
 		{name: "out-of-range offset serves the last page again", api: offsetAPI{users: all, lastAgain: true}, key: true,
 			wantItems: all, wantStop: paginate.StopLoopDetected, wantOffsets: []string{"0", "50", "100", "120"}, wantErr: paginate.ErrLoop},
 		{name: "total in a header", api: offsetAPI{users: all, total: same, header: true},
-			setup:     func(o *strategies.Offset[user]) { o.TotalItemsPath = ""; o.TotalItemsHeader = "X-Total-Count" },
+			setup: func(o *strategies.Offset[user]) {
+				o.Response.TotalItemsPath = ""
+				o.Response.TotalItemsHeader = "X-Total-Count"
+			},
 			wantItems: all, wantStop: paginate.StopTotalReached, wantOffsets: []string{"0", "50", "100"}},
 		{name: "_start and _limit, bare array", api: offsetAPI{users: all, offsetParam: "_start", limitParam: "_limit", array: true, total: same, header: true},
 			setup: func(o *strategies.Offset[user]) {
-				o.OffsetParam, o.SizeParam, o.ItemsPath, o.TotalItemsPath, o.TotalItemsHeader = strategies.Query("_start"), strategies.Query("_limit"), "", "", "X-Total-Count"
+				o.OffsetParam, o.SizeParam, o.Response.ItemsPath, o.Response.TotalItemsPath, o.Response.TotalItemsHeader = strategies.Query("_start"), strategies.Query("_limit"), "", "", "X-Total-Count"
 			},
 			wantItems: all, wantStop: paginate.StopTotalReached, wantOffsets: []string{"0", "50", "100"}},
 		{name: "max offset", api: offsetAPI{users: all, total: same},
@@ -107,9 +116,9 @@ func TestOffset(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, q := serve(t, &tt.api)
 			o := &strategies.Offset[user]{
-				HTTP: strategies.HTTP{URL: srv.URL + "/pagination/offset"},
-				Paging: strategies.Paging[user]{
-					Size:           50,
+				Request: strategies.Request{URL: srv.URL + "/pagination/offset"},
+				Size:    50,
+				Response: strategies.Shape[user]{
 					ItemsPath:      "data",
 					TotalItemsPath: "total",
 				},
@@ -145,7 +154,7 @@ func TestOffset(t *testing.T) {
 
 func TestOffsetPlan(t *testing.T) {
 	o := &strategies.Offset[user]{
-		HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+		Request: strategies.Request{URL: "http://127.0.0.1:1/x"},
 	}
 	offs := func(ns ...int64) []paginate.Position {
 		var ps []paginate.Position
@@ -168,7 +177,7 @@ func TestOffsetPlan(t *testing.T) {
 		{"last page", o, paginate.Position{}, paginate.PageInfo{Items: 50, TotalItems: 50}, nil},
 		{"huge total, planned lazily", o, paginate.Position{}, paginate.PageInfo{Items: 1, More: true, Next: paginate.Position{Offset: 1}, TotalItems: 1 << 62}, offs(1, 2, 3)},
 		{"max offset", &strategies.Offset[user]{
-			HTTP:      o.HTTP,
+			Request:   o.Request,
 			MaxOffset: 120,
 		}, paginate.Position{},
 			paginate.PageInfo{Items: 50, More: true, Next: paginate.Position{Offset: 50}, TotalItems: 1000}, offs(50, 100)},
@@ -185,9 +194,9 @@ func TestOffsetPlan(t *testing.T) {
 func TestOffsetPlanMatchesFetch(t *testing.T) {
 	srv, _ := serve(t, &offsetAPI{users: users(95), cap: 20, total: func(n int) int { return n }})
 	o := &strategies.Offset[user]{
-		HTTP: strategies.HTTP{URL: srv.URL},
-		Paging: strategies.Paging[user]{
-			Size:           100,
+		Request: strategies.Request{URL: srv.URL},
+		Size:    100,
+		Response: strategies.Shape[user]{
 			ItemsPath:      "data",
 			TotalItemsPath: "total",
 		},
@@ -217,7 +226,7 @@ func TestOffsetPlanMatchesFetch(t *testing.T) {
 
 func TestOffsetBadPosition(t *testing.T) {
 	o := &strategies.Offset[user]{
-		HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+		Request: strategies.Request{URL: "http://127.0.0.1:1/x"},
 	}
 	for _, pos := range []paginate.Position{{Page: 2}, {Token: "x"}, {Offset: -1}} {
 		if _, err := o.Fetch(context.Background(), pos); !errors.Is(err, strategies.ErrBadPosition) {

@@ -95,11 +95,9 @@ func TestOffsetOverlap(t *testing.T) {
 			api := &shiftingAPI{data: users(30), after: 1, change: tt.change}
 			srv, _ := serve(t, api)
 			o := &strategies.Offset[user]{
-				HTTP: strategies.HTTP{URL: srv.URL, Client: srv.Client()},
-				Paging: strategies.Paging[user]{
-					Size:      10,
-					ItemsPath: "data",
-				},
+				Request:    strategies.Request{URL: srv.URL, Client: srv.Client()},
+				Size:       10,
+				Response:   strategies.Shape[user]{ItemsPath: "data"},
 				Overlap:    tt.overlap,
 				OverlapKey: versionKey,
 			}
@@ -135,8 +133,8 @@ func TestOffsetOverlap(t *testing.T) {
 
 func TestOffsetOverlapConfig(t *testing.T) {
 	for _, o := range []*strategies.Offset[user]{
-		{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/"}, Paging: strategies.Paging[user]{Size: 10}, Overlap: 2},
-		{HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/"}, Overlap: 2, OverlapKey: userKey},
+		{Request: strategies.Request{URL: "http://127.0.0.1:1/"}, Size: 10, Overlap: 2},
+		{Request: strategies.Request{URL: "http://127.0.0.1:1/"}, Overlap: 2, OverlapKey: userKey},
 	} {
 		if _, err := o.Fetch(context.Background(), paginate.Position{}); !errors.Is(err, strategies.ErrConfig) {
 			t.Errorf("Fetch with %+v: err = %v, want ErrConfig", o, err)

@@ -11,15 +11,15 @@ import (
 
 // PageNumber is a paginator for APIs that number their pages, such as
 // ?page=3&per_page=50: GitHub without Link headers, WordPress, Jamf,
-// json-server, the mock API of package mockapi. It is also a [paginate.Planner]: once the first page
-// reports a total, the runner can fetch the other pages in parallel.
+// json-server, the mock API of package mockapi. It is also a
+// [paginate.Planner]: once the first page reports a total, the runner can
+// fetch the other pages in parallel.
 //
-// It stops, in this order of precedence, on an empty page; on has-more
-// false; when the page number reaches the total pages, or the pages so far
-// hold the total items (StopTotalReached); at MaxPage; and on a short page
-// only when ShortPageEnds is set, because servers often cap page sizes
-// silently. A response whose page number differs from the one requested
-// fails with ErrPageMismatch.
+// It stops as every strategy does (see "How a sync ends" in the package
+// documentation), at MaxPage with StopDepthLimit. An empty page within the
+// pages the totals announce does not end the sync unless
+// Response.EmptyPageEnds says so. A response whose page number differs from
+// the one requested fails with ErrPageMismatch.
 //
 // The zero Position is the first page. Next holds the following page
 // number in Page and the number of records before it in Offset, which makes
@@ -28,8 +28,20 @@ import (
 // later). Configure it before the first Fetch and do not change it
 // afterwards.
 type PageNumber[T any] struct {
-	HTTP
-	Paging[T]
+	// Request is what every request is built from.
+	Request Request
+	// Response is where a response keeps its records and totals.
+	Response Shape[T]
+	// Window is the incremental window, if any.
+	Window Window[T]
+	// Limits bound what a page may cost.
+	Limits Limits
+
+	// Size is the page size to ask for; zero sends none.
+	Size int
+	// SizeParam is where Size goes; the zero Param is the query
+	// parameter "limit", and Param{In: Nowhere} sends nothing.
+	SizeParam Param
 
 	// PageParam is where the page number goes; the zero Param is the
 	// query parameter "page".
@@ -40,22 +52,20 @@ type PageNumber[T any] struct {
 	// ZeroBased says the first page is page 0.
 	ZeroBased bool
 	// OmitFirstPage leaves the page parameter out of the first page's
-	// request, which then relies on the server's default, as the seed
-	// connector does.
+	// request, which then relies on the server's default.
 	OmitFirstPage bool
-
 	// PagePath is the path of the page number the server says it served;
-	// empty means it is not read. A page other than the one asked for
-	// fails with ErrPageMismatch.
+	// empty means it is not read.
 	PagePath string
-
 	// MaxPage, when positive, is the last page number fetched; the run
 	// then ends with StopDepthLimit.
 	MaxPage int64
-	// ShortPageEnds says a page with fewer than Size items is the last.
-	ShortPageEnds bool
 
 	lazy lazy[T]
+}
+
+func (p *PageNumber[T]) parts() parts[T] {
+	return parts[T]{&p.Request, &p.Response, &p.Window, &p.Limits, p.Size, p.SizeParam}
 }
 
 func (p *PageNumber[T]) state() (*state[T], error) { return p.lazy.get(p.compile) }
@@ -71,10 +81,9 @@ func (p *PageNumber[T]) compile() (*state[T], error) {
 	case p.PageParam.In == Nowhere:
 		return nil, fmt.Errorf("%w: PageNumber must send the page number", ErrConfig)
 	}
-	var params [numRoles]Param
-	p.windowParams(&params)
+	params := p.parts().params()
 	params[rolePos] = p.pageParam()
-	st, err := compileState(&p.HTTP, &p.Paging, params, [numRoles]bool{roleSize: true, rolePos: true}, InQuery,
+	st, err := compileState(p.parts(), params, [numRoles]bool{roleSize: true, rolePos: true}, InQuery,
 		p.PagePath, "", "", "")
 	return byDefault(st, err, p.PageParam, params[rolePos], "PageNumber.PageParam")
 }
@@ -98,7 +107,7 @@ func (p *PageNumber[T]) firstPage() int64 {
 // front, before the position: the records after it shift towards the
 // end, and one may come twice, but none is skipped.
 func (p *PageNumber[T]) Describe() paginate.Description {
-	return paginate.Description{ByPosition: p.NewestFirst == nil, SendsSince: p.sendsSince()}
+	return paginate.Description{ByPosition: p.Window.NewestFirst == nil, SendsSince: p.Window.sendsSince()}
 }
 
 // Validate reports what is wrong with the configuration, as the first
@@ -117,15 +126,15 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 	if pos.IsStart() {
 		page = first
 	}
-	if pos.Offset < 0 || page < first || pos.Token != "" && !p.keepsEnd() {
+	if pos.Offset < 0 || page < first || pos.Token != "" && !p.Window.keepsEnd() {
 		return paginate.Page[T]{}, badPosition("page-number", pos)
 	}
 	var vals [numRoles]string
-	end, err := p.bounds(&vals, pos, pos.Token)
+	end, err := p.Window.bounds(&vals, pos, pos.Token)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
-	vals[roleSize] = p.size()
+	vals[roleSize] = p.parts().sizeValue()
 	if !p.OmitFirstPage || page != first {
 		vals[rolePos] = strconv.FormatInt(page, 10)
 	}
@@ -136,7 +145,7 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 	if r.Page != 0 && r.Page != page {
 		return paginate.Page[T]{}, responseError(resp, fmt.Errorf("%w: asked for page %d, got page %d", ErrPageMismatch, page, r.Page))
 	}
-	items, below, err := p.cut(r.Items, pos)
+	items, below, err := p.Window.cut(r.Items, pos)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
@@ -146,29 +155,37 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 	}
 	n := page - first + 1 // this page's rank: 1 for the first page
 	after := pos.Offset + int64(len(r.Items))
-	switch {
-	case len(r.Items) == 0:
-		out.Stop = paginate.StopEmptyPage
-	case below:
-		out.Stop = paginate.StopLastPage
-	case r.HasMore != nil && !*r.HasMore:
-		out.Stop = paginate.StopHasMoreFalse
-	case r.TotalPages > 0 && n >= r.TotalPages,
-		r.TotalItems > 0 && after >= r.TotalItems:
-		out.Stop = paginate.StopTotalReached
-	case p.MaxPage > 0 && page >= p.MaxPage:
-		out.Stop = paginate.StopDepthLimit
-	case p.ShortPageEnds && p.Size > 0 && len(r.Items) < p.Size:
-		out.Stop = paginate.StopShortPage
-	default:
+	out.Stop = p.Response.stop(ending{
+		below:   below,
+		hasMore: r.HasMore,
+		totals:  p.totals(r, n, after),
+		empty:   len(r.Items) == 0,
+		depth:   p.MaxPage > 0 && page >= p.MaxPage,
+		short:   p.Size > 0 && len(r.Items) < p.Size,
+	})
+	if out.Stop == paginate.StopNone {
 		out.More = true
 		out.Next = paginate.Position{Page: page + 1, Offset: after}
-		if p.keepsEnd() {
+		if p.Window.keepsEnd() {
 			out.Next.Token = end
 		}
 	}
-	p.closeWindow(&out, pos, pos.Token, end)
+	p.Window.closeWindow(&out, pos, pos.Token, end)
 	return out, nil
+}
+
+// totals says what r's totals say after the page of rank n, with after
+// records up to its end. Only a bound on the pages left announces more,
+// so that a walk over empty pages ends: the total pages, or the pages the
+// total items fill at Size.
+func (p *PageNumber[T]) totals(r Response[T], n, after int64) totals {
+	switch {
+	case r.TotalPages > 0 && n >= r.TotalPages, r.TotalItems > 0 && after >= r.TotalItems:
+		return totalsReached
+	case r.TotalPages > 0, r.TotalItems > 0 && p.Size > 0 && n < ceilDiv(r.TotalItems, int64(p.Size)):
+		return totalsMore
+	}
+	return totalsUnknown
 }
 
 // Plan returns the positions of the pages after first, the page fetched at
@@ -176,7 +193,7 @@ func (p *PageNumber[T]) Fetch(ctx context.Context, pos paginate.Position) (pagin
 // the pages that the total items fill at the number of items first held
 // (the page size the server really uses). It returns nil when first is the
 // last page or when no total is known. The plan is lazy: a total that lies
-// high costs no memory, and the run still ends on the first empty page.
+// high costs no memory.
 func (p *PageNumber[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
 	if _, err := p.state(); err != nil || !first.More || first.Next.Page == 0 || first.Items <= 0 {
 		return nil

@@ -36,10 +36,20 @@ func TestPageNumber(t *testing.T) {
 		{name: "last page short, no totals", api: pageAPI{users: all},
 			wantItems: all, wantStop: paginate.StopEmptyPage, wantPages: []string{"1", "2", "3", "4"}},
 		{name: "last page short ends when told", api: pageAPI{users: all},
-			setup:     func(p *strategies.PageNumber[user]) { p.ShortPageEnds = true },
+			setup:     func(p *strategies.PageNumber[user]) { p.Response.ShortPageEnds = true },
 			wantItems: all, wantStop: paginate.StopShortPage, wantPages: []string{"1", "2", "3"}},
 		{name: "total pages lies larger", api: pageAPI{users: all, totalPages: func(int) int { return 10 }},
+			wantItems: all, wantStop: paginate.StopTotalReached, wantPages: []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}},
+		{name: "total pages lies larger, an empty page ends when told", api: pageAPI{users: all, totalPages: func(int) int { return 10 }},
+			setup:     func(p *strategies.PageNumber[user]) { p.Response.EmptyPageEnds = true },
 			wantItems: all, wantStop: paginate.StopEmptyPage, wantPages: []string{"1", "2", "3", "4"}},
+		{name: "an empty filtered page within the total pages", api: pageAPI{users: all, totalPages: same, hidden: func(p int) bool { return p == 2 }},
+			wantItems: append(all[:50:50], all[100:]...), wantStop: paginate.StopTotalReached, wantPages: []string{"1", "2", "3"}},
+		{name: "an empty filtered page within the pages the total items fill", api: pageAPI{users: all, totalItems: same, hidden: func(p int) bool { return p == 2 }},
+			wantItems: append(all[:50:50], all[100:]...), wantStop: paginate.StopEmptyPage, wantPages: []string{"1", "2", "3", "4"}},
+		{name: "an empty filtered page ends when told", api: pageAPI{users: all, totalPages: same, hidden: func(p int) bool { return p == 2 }},
+			setup:     func(p *strategies.PageNumber[user]) { p.Response.EmptyPageEnds = true },
+			wantItems: all[:50], wantStop: paginate.StopEmptyPage, wantPages: []string{"1", "2"}},
 		{name: "total pages lies smaller", api: pageAPI{users: all, totalPages: func(int) int { return 2 }},
 			wantItems: all[:100], wantStop: paginate.StopTotalReached, wantPages: []string{"1", "2"}},
 		{name: "total items lies smaller", api: pageAPI{users: all, totalItems: func(int) int { return 70 }},
@@ -48,7 +58,7 @@ func TestPageNumber(t *testing.T) {
 			setup:     func(p *strategies.PageNumber[user]) { p.Size = 100 },
 			wantItems: all, wantStop: paginate.StopEmptyPage, wantPages: []string{"1", "2", "3", "4", "5", "6"}},
 		{name: "capped, short pages do not end it", api: pageAPI{users: all, cap: 25},
-			setup:     func(p *strategies.PageNumber[user]) { p.Size = 100; p.ShortPageEnds = true },
+			setup:     func(p *strategies.PageNumber[user]) { p.Size = 100; p.Response.ShortPageEnds = true },
 			wantItems: all[:25], wantStop: paginate.StopShortPage, wantPages: []string{"1"}},
 		{name: "out-of-range page serves the last page again", api: pageAPI{users: all, lastAgain: true}, key: true,
 			wantItems: all, wantStop: paginate.StopLoopDetected, wantPages: []string{"1", "2", "3", "4"}, wantErr: paginate.ErrLoop},
@@ -56,7 +66,7 @@ func TestPageNumber(t *testing.T) {
 			setup:     func(p *strategies.PageNumber[user]) { p.PagePath = "page" },
 			wantItems: all, wantStop: paginate.StopError, wantPages: []string{"1", "2", "3", "4"}, wantErr: strategies.ErrPageMismatch},
 		{name: "has_more false", api: pageAPI{users: all, hasMore: true},
-			setup:     func(p *strategies.PageNumber[user]) { p.HasMorePath = "has_more" },
+			setup:     func(p *strategies.PageNumber[user]) { p.Response.HasMorePath = "has_more" },
 			wantItems: all, wantStop: paginate.StopHasMoreFalse, wantPages: []string{"1", "2", "3"}},
 		{name: "max page", api: pageAPI{users: all},
 			setup:     func(p *strategies.PageNumber[user]) { p.MaxPage = 2 },
@@ -66,8 +76,8 @@ func TestPageNumber(t *testing.T) {
 			wantItems: all, wantStop: paginate.StopTotalReached, wantPages: []string{"0", "1", "2"}},
 		{name: "bare array, X-Total-Count", api: pageAPI{users: all, array: true},
 			setup: func(p *strategies.PageNumber[user]) {
-				p.ItemsPath, p.TotalPagesPath, p.TotalItemsPath = "", "", ""
-				p.TotalItemsHeader = "X-Total-Count"
+				p.Response.ItemsPath, p.Response.TotalPagesPath, p.Response.TotalItemsPath = "", "", ""
+				p.Response.TotalItemsHeader = "X-Total-Count"
 			},
 			wantItems: all, wantStop: paginate.StopTotalReached, wantPages: []string{"1", "2", "3"}},
 	}
@@ -75,13 +85,13 @@ func TestPageNumber(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, q := serve(t, &tt.api)
 			p := &strategies.PageNumber[user]{
-				HTTP: strategies.HTTP{URL: srv.URL + "/users"},
-				Paging: strategies.Paging[user]{
-					Size:           50,
+				Request:   strategies.Request{URL: srv.URL + "/users"},
+				Size:      50,
+				SizeParam: strategies.Query("per_page"),
+				Response: strategies.Shape[user]{
 					ItemsPath:      "data",
 					TotalPagesPath: "total_pages",
 					TotalItemsPath: "total_items",
-					SizeParam:      strategies.Query("per_page"),
 				},
 			}
 			if tt.setup != nil {
@@ -136,18 +146,20 @@ func (a *seedAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // seedPaginator is configured as the seed connector's requests are.
 func seedPaginator(base string) *strategies.PageNumber[user] {
 	return &strategies.PageNumber[user]{
-		HTTP: strategies.HTTP{
+		Request: strategies.Request{
 			URL:   base + "/pagination/page_number",
 			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Paging: strategies.Paging[user]{
-			SizeParam:      strategies.Query("per_page"),
-			Size:           50,
-			SinceParam:     strategies.Query("updated_since"),
-			SinceDefault:   "0001-01-01T00:00:00Z",
+		SizeParam: strategies.Query("per_page"),
+		Size:      50,
+		Response: strategies.Shape[user]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 			TotalItemsPath: "total_items",
+		},
+		Window: strategies.Window[user]{
+			SinceParam:   strategies.Query("updated_since"),
+			SinceDefault: "0001-01-01T00:00:00Z",
 		},
 		OmitFirstPage: true,
 		PagePath:      "page",
@@ -190,7 +202,7 @@ func TestPageNumberSeedRequests(t *testing.T) {
 
 func TestPageNumberPlan(t *testing.T) {
 	p := &strategies.PageNumber[user]{
-		HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+		Request: strategies.Request{URL: "http://127.0.0.1:1/x"},
 	}
 	// pages returns the positions of pages from..to of size items, the
 	// first of them after before records.
@@ -217,12 +229,12 @@ func TestPageNumberPlan(t *testing.T) {
 		{"last page", p, paginate.Position{}, paginate.PageInfo{Items: 50, TotalPages: 1}, nil},
 		{"huge total, planned lazily", p, paginate.Position{}, paginate.PageInfo{Items: 1, More: true, Next: next(2, 1), TotalPages: 1 << 62}, pages(2, 5, 1, 1)},
 		{"max page", &strategies.PageNumber[user]{
-			HTTP:    p.HTTP,
+			Request: p.Request,
 			MaxPage: 3,
 		}, paginate.Position{},
 			paginate.PageInfo{Items: 50, More: true, Next: next(2, 50), TotalPages: 9}, pages(2, 3, 50, 50)},
 		{"zero-based", &strategies.PageNumber[user]{
-			HTTP:      p.HTTP,
+			Request:   p.Request,
 			ZeroBased: true,
 		}, paginate.Position{},
 			paginate.PageInfo{Items: 50, More: true, Next: next(1, 50), TotalPages: 3}, pages(1, 2, 50, 50)},
@@ -239,12 +251,12 @@ func TestPageNumberPlan(t *testing.T) {
 func TestPageNumberPlanMatchesFetch(t *testing.T) {
 	srv, _ := serve(t, &pageAPI{users: users(120), cap: 25, totalItems: func(n int) int { return n }})
 	p := &strategies.PageNumber[user]{
-		HTTP: strategies.HTTP{URL: srv.URL},
-		Paging: strategies.Paging[user]{
-			Size:           100,
+		Request:   strategies.Request{URL: srv.URL},
+		Size:      100,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[user]{
 			ItemsPath:      "data",
 			TotalItemsPath: "total_items",
-			SizeParam:      strategies.Query("per_page"),
 		},
 	}
 	ctx := context.Background()
@@ -272,7 +284,7 @@ func TestPageNumberPlanMatchesFetch(t *testing.T) {
 
 func TestPageNumberBadPosition(t *testing.T) {
 	p := &strategies.PageNumber[user]{
-		HTTP: strategies.HTTP{URL: "http://127.0.0.1:1/x"},
+		Request: strategies.Request{URL: "http://127.0.0.1:1/x"},
 	}
 	for _, pos := range []paginate.Position{{Offset: -3}, {Token: "x"}, {Page: -1}} {
 		_, err := p.Fetch(context.Background(), pos)
@@ -291,29 +303,27 @@ func TestConfigErrors(t *testing.T) {
 		},
 		"relative URL": func() error {
 			_, err := (&strategies.Offset[user]{
-				HTTP: strategies.HTTP{URL: "/x"},
+				Request: strategies.Request{URL: "/x"},
 			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"bad path": func() error {
 			_, err := (&strategies.PageNumber[user]{
-				HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"},
-				Paging: strategies.Paging[user]{
-					ItemsPath: "a..b",
-				},
+				Request:  strategies.Request{URL: "http://127.0.0.1:1"},
+				Response: strategies.Shape[user]{ItemsPath: "a..b"},
 			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"cursor without value": func() error {
 			_, err := (&strategies.Cursor[user]{
-				HTTP:        strategies.HTTP{URL: "http://127.0.0.1:1"},
+				Request:     strategies.Request{URL: "http://127.0.0.1:1"},
 				CursorParam: strategies.Query("after"),
 			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"inclusive cursor without size": func() error {
 			_, err := (&strategies.Cursor[user]{
-				HTTP:        strategies.HTTP{URL: "http://127.0.0.1:1"},
+				Request:     strategies.Request{URL: "http://127.0.0.1:1"},
 				CursorParam: strategies.Query("since"),
 				Value:       userUpdatedAt,
 				Key:         userKey,
@@ -323,20 +333,20 @@ func TestConfigErrors(t *testing.T) {
 		},
 		"next token without a source": func() error {
 			_, err := (&strategies.NextToken[user]{
-				HTTP: strategies.HTTP{URL: "http://127.0.0.1:1"},
+				Request: strategies.Request{URL: "http://127.0.0.1:1"},
 			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"token without placement": func() error {
 			_, err := (&strategies.NextToken[user]{
-				HTTP:      strategies.HTTP{URL: "http://127.0.0.1:1"},
+				Request:   strategies.Request{URL: "http://127.0.0.1:1"},
 				TokenPath: "next",
 			}).Fetch(ctx, paginate.Position{})
 			return err
 		},
 		"two sources": func() error {
 			_, err := (&strategies.NextToken[user]{
-				HTTP:        strategies.HTTP{URL: "http://127.0.0.1:1"},
+				Request:     strategies.Request{URL: "http://127.0.0.1:1"},
 				NextURLPath: "next",
 				LinkRel:     "next",
 			}).Fetch(ctx, paginate.Position{})
@@ -344,7 +354,7 @@ func TestConfigErrors(t *testing.T) {
 		},
 		"URL with placement": func() error {
 			_, err := (&strategies.NextToken[user]{
-				HTTP:       strategies.HTTP{URL: "http://127.0.0.1:1"},
+				Request:    strategies.Request{URL: "http://127.0.0.1:1"},
 				LinkRel:    "next",
 				TokenParam: strategies.Query("t"),
 			}).Fetch(ctx, paginate.Position{})

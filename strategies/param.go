@@ -21,9 +21,9 @@ const (
 	// dotted path whose objects are created as needed: "page.after" gives
 	// {"page":{"after":"abc"}}. Page numbers, offsets and sizes are JSON
 	// numbers, other values strings. A body makes the method POST unless
-	// HTTP.Method says otherwise; HTTP.Body is the rest of it.
+	// Request.Method says otherwise; Request.Body is the rest of it.
 	InBody
-	// InPath puts the value in the path of HTTP.URL, in place of {name}:
+	// InPath puts the value in the path of Request.URL, in place of {name}:
 	// https://api.example.com/v1/items/page/{page}.
 	InPath
 	// Nowhere does not send the value, such as a page size the server
@@ -62,7 +62,7 @@ func Header(name string) Param { return Param{Name: name, In: InHeader} }
 // Body returns the Param of a JSON body field at a dotted path.
 func Body(path string) Param { return Param{Name: path, In: InBody} }
 
-// Path returns the Param of the {name} in the path of HTTP.URL.
+// Path returns the Param of the {name} in the path of Request.URL.
 func Path(name string) Param { return Param{Name: name, In: InPath} }
 
 func (p Param) String() string { return p.In.String() + ":" + p.Name }
@@ -119,10 +119,10 @@ type plan struct {
 }
 
 // compilePlan places the values of params (by role; a zero Param is not
-// sent, so resolve defaults before) for the client of h. numbers says
+// sent, so resolve defaults before) for the client of h within l. numbers says
 // which roles are JSON numbers in a body. extra is where a compound
 // cursor's values go.
-func (h *HTTP) compilePlan(params [numRoles]Param, numbers [numRoles]bool, extra Where) (*plan, error) {
+func (h *Request) compilePlan(l *Limits, params [numRoles]Param, numbers [numRoles]bool, extra Where) (*plan, error) {
 	pl := &plan{extra: extra}
 	var bodyPaths [][]string
 	for r := range numRoles {
@@ -151,7 +151,7 @@ func (h *HTTP) compilePlan(params [numRoles]Param, numbers [numRoles]bool, extra
 		}
 		pl.params[r] = pp
 	}
-	c, err := h.compile(pl.queryNames...)
+	c, err := h.compile(l, pl.queryNames...)
 	if err != nil {
 		return nil, err
 	}
@@ -163,13 +163,13 @@ func (h *HTTP) compilePlan(params [numRoles]Param, numbers [numRoles]bool, extra
 		b := []byte("{}")
 		if h.Body != nil {
 			if b, err = json.Marshal(h.Body); err != nil {
-				return nil, fmt.Errorf("%w: HTTP.Body: %v", ErrConfig, err)
+				return nil, fmt.Errorf("%w: Request.Body: %v", ErrConfig, err)
 			}
 		}
 		pl.body = b
 		if len(bodyPaths) > 0 || extra == InBody {
 			if pl.tmpl, err = compileBody(b, bodyPaths); err != nil {
-				return nil, fmt.Errorf("%w: HTTP.Body must encode as a JSON object to take fields: %v", ErrConfig, err)
+				return nil, fmt.Errorf("%w: Request.Body must encode as a JSON object to take fields: %v", ErrConfig, err)
 			}
 		}
 	}
@@ -313,19 +313,19 @@ func addMissing(u string, kv []string) string {
 	return pu.String()
 }
 
-// pathTemplate is the path of HTTP.URL with {name} placeholders: the
+// pathTemplate is the path of Request.URL with {name} placeholders: the
 // prefix before the query, cut at each placeholder.
 type pathTemplate struct {
 	lits   []string // len(names)+1 pieces of the escaped prefix
 	names  []string
-	static map[string]string // HTTP.PathValues
+	static map[string]string // Request.PathValues
 }
 
 var placeholder = regexp.MustCompile(`%7B([^%/?#]+)%7D`)
 
 // compilePath finds the {name} placeholders of the URL's path, and checks
-// that each has a value: HTTP.PathValues, or a Param placed there.
-func (pl *plan) compilePath(h *HTTP) error {
+// that each has a value: Request.PathValues, or a Param placed there.
+func (pl *plan) compilePath(h *Request) error {
 	prefix := pl.c.prefix
 	locs := placeholder.FindAllStringSubmatchIndex(prefix, -1)
 	inPath := map[string]bool{}
@@ -336,10 +336,10 @@ func (pl *plan) compilePath(h *HTTP) error {
 	}
 	if len(locs) == 0 {
 		for name := range inPath {
-			return fmt.Errorf("%w: a parameter goes in the path as {%s}, but HTTP.URL has no {%s}", ErrConfig, name, name)
+			return fmt.Errorf("%w: a parameter goes in the path as {%s}, but Request.URL has no {%s}", ErrConfig, name, name)
 		}
 		for name := range h.PathValues {
-			return fmt.Errorf("%w: HTTP.PathValues has %q, but HTTP.URL has no {%s}", ErrConfig, name, name)
+			return fmt.Errorf("%w: Request.PathValues has %q, but Request.URL has no {%s}", ErrConfig, name, name)
 		}
 		return nil
 	}
@@ -349,11 +349,11 @@ func (pl *plan) compilePath(h *HTTP) error {
 	for _, l := range locs {
 		name, err := url.PathUnescape(prefix[l[2]:l[3]])
 		if err != nil {
-			return fmt.Errorf("%w: HTTP.URL: the placeholder %q: %v", ErrConfig, prefix[l[0]:l[1]], err)
+			return fmt.Errorf("%w: Request.URL: the placeholder %q: %v", ErrConfig, prefix[l[0]:l[1]], err)
 		}
 		_, static := h.PathValues[name]
 		if !static && !inPath[name] {
-			return fmt.Errorf("%w: HTTP.URL has {%s}, but neither HTTP.PathValues nor a parameter gives it a value", ErrConfig, name)
+			return fmt.Errorf("%w: Request.URL has {%s}, but neither Request.PathValues nor a parameter gives it a value", ErrConfig, name)
 		}
 		t.lits = append(t.lits, prefix[at:l[0]])
 		t.names = append(t.names, name)
@@ -363,12 +363,12 @@ func (pl *plan) compilePath(h *HTTP) error {
 	t.lits = append(t.lits, prefix[at:])
 	for name := range inPath {
 		if !seen[name] {
-			return fmt.Errorf("%w: a parameter goes in the path as {%s}, but HTTP.URL has no {%s}", ErrConfig, name, name)
+			return fmt.Errorf("%w: a parameter goes in the path as {%s}, but Request.URL has no {%s}", ErrConfig, name, name)
 		}
 	}
 	for name := range h.PathValues {
 		if !seen[name] {
-			return fmt.Errorf("%w: HTTP.PathValues has %q, but HTTP.URL has no {%s}", ErrConfig, name, name)
+			return fmt.Errorf("%w: Request.PathValues has %q, but Request.URL has no {%s}", ErrConfig, name, name)
 		}
 	}
 	pl.path = t

@@ -537,7 +537,7 @@ func (l itemList[T]) decodeItems(dec *json.Decoder, path string) error {
 	for dec.More() {
 		n := done + len(s)
 		if l.max > 0 && n >= l.max {
-			return fmt.Errorf("%w: more than %d (HTTP.MaxItems)", ErrTooManyItems, l.max)
+			return fmt.Errorf("%w: more than %d (Limits.MaxItems)", ErrTooManyItems, l.max)
 		}
 		if len(s) == cap(s) {
 			next, err := chunk[T](n, room, l.max, l.budget)

@@ -72,13 +72,37 @@ func (l *exchangeLog) list() []string {
 // windowEnd is the fixed end of the placement tests' windows.
 func windowEnd() time.Time { return time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC) }
 
-// placedWindow returns the Paging of the placement tests: size 2, the window's
-// bounds placed by place, the response's paths.
-func placedWindow(place func(role string) strategies.Param) strategies.Paging[user] {
-	return strategies.Paging[user]{
+// shared holds settings every strategy has, for tests that set the same
+// ones on each of the four (see configure).
+type shared struct {
+	Size      int
+	SizeParam strategies.Param
+	Window    strategies.Window[user]
+	Response  strategies.Shape[user]
+}
+
+// configure sets req and s on p, one of the four strategies, and returns p.
+func configure(p paginate.Paginator[user], req strategies.Request, s shared) paginate.Paginator[user] {
+	switch p := p.(type) {
+	case *strategies.PageNumber[user]:
+		p.Request, p.Size, p.SizeParam, p.Window, p.Response = req, s.Size, s.SizeParam, s.Window, s.Response
+	case *strategies.Offset[user]:
+		p.Request, p.Size, p.SizeParam, p.Window, p.Response = req, s.Size, s.SizeParam, s.Window, s.Response
+	case *strategies.Cursor[user]:
+		p.Request, p.Size, p.SizeParam, p.Window, p.Response = req, s.Size, s.SizeParam, s.Window, s.Response
+	case *strategies.NextToken[user]:
+		p.Request, p.Size, p.SizeParam, p.Window, p.Response = req, s.Size, s.SizeParam, s.Window, s.Response
+	}
+	return p
+}
+
+// placedWindow returns the shared settings of the placement tests: size 2,
+// the window's bounds placed by place, the response's paths.
+func placedWindow(place func(role string) strategies.Param) shared {
+	return shared{
 		Size: 2, SizeParam: place("size"),
-		SinceParam: place("since"), UntilParam: place("until"), Until: windowEnd,
-		ItemsPath: "items", TotalItemsPath: "total",
+		Window:   strategies.Window[user]{SinceParam: place("since"), UntilParam: place("until"), Until: windowEnd},
+		Response: strategies.Shape[user]{ItemsPath: "items", TotalItemsPath: "total"},
 	}
 }
 
@@ -108,14 +132,14 @@ func TestPlacement(t *testing.T) {
 		name string
 		url  string
 		body any
-		p    func(h strategies.HTTP) paginate.Paginator[user]
+		p    func(h strategies.Request) paginate.Paginator[user]
 		next string // the next token or URL of the first page; empty means "t2"
 		want []string
 	}{
 		{
 			name: "page number in the query", url: "/v1/items?fixed=1",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.PageNumber[user]{HTTP: h, Paging: placedWindow(inQuery), PageParam: inQuery("pos")}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.PageNumber[user]{PageParam: inQuery("pos")}, h, placedWindow(inQuery))
 			},
 			want: []string{
 				"GET /v1/items?fixed=1&" + sinceQ + "&size=2&pos=1",
@@ -124,8 +148,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "page number in headers", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.PageNumber[user]{HTTP: h, Paging: placedWindow(inHeader), PageParam: inHeader("pos"), FirstPage: 5}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.PageNumber[user]{PageParam: inHeader("pos"), FirstPage: 5}, h, placedWindow(inHeader))
 			},
 			want: []string{
 				"GET /v1/items [X-Pos=5 " + sinceH + "]",
@@ -134,8 +158,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "page number in the body", url: "/v1/search", body: body,
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.PageNumber[user]{HTTP: h, Paging: placedWindow(inBody), PageParam: inBody("pos"), ZeroBased: true}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.PageNumber[user]{PageParam: inBody("pos"), ZeroBased: true}, h, placedWindow(inBody))
 			},
 			want: []string{
 				`POST /v1/search {"n":9007199254740993,"q":"a\u003cb","paging":{` + sinceB + `,"size":2,"pos":0}}`,
@@ -144,8 +168,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "page number in the path", url: pathURL + "?fixed=1",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.PageNumber[user]{HTTP: h, Paging: placedWindow(inPath), PageParam: inPath("pos")}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.PageNumber[user]{PageParam: inPath("pos")}, h, placedWindow(inPath))
 			},
 			want: []string{
 				"GET /v1/" + sinceP + "/2/1?fixed=1",
@@ -154,8 +178,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "offset in the query", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.Offset[user]{HTTP: h, Paging: placedWindow(inQuery), OffsetParam: inQuery("pos")}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.Offset[user]{OffsetParam: inQuery("pos")}, h, placedWindow(inQuery))
 			},
 			want: []string{
 				"GET /v1/items?" + sinceQ + "&size=2&pos=0",
@@ -164,8 +188,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "offset in headers", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.Offset[user]{HTTP: h, Paging: placedWindow(inHeader), OffsetParam: inHeader("pos")}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.Offset[user]{OffsetParam: inHeader("pos")}, h, placedWindow(inHeader))
 			},
 			want: []string{
 				"GET /v1/items [X-Pos=0 " + sinceH + "]",
@@ -174,8 +198,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "offset in the body", url: "/v1/search", body: body,
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.Offset[user]{HTTP: h, Paging: placedWindow(inBody), OffsetParam: inBody("pos")}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.Offset[user]{OffsetParam: inBody("pos")}, h, placedWindow(inBody))
 			},
 			want: []string{
 				`POST /v1/search {"n":9007199254740993,"q":"a\u003cb","paging":{` + sinceB + `,"size":2,"pos":0}}`,
@@ -184,8 +208,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "offset in the path", url: pathURL,
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.Offset[user]{HTTP: h, Paging: placedWindow(inPath), OffsetParam: inPath("pos")}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.Offset[user]{OffsetParam: inPath("pos")}, h, placedWindow(inPath))
 			},
 			want: []string{
 				"GET /v1/" + sinceP + "/2/0",
@@ -194,8 +218,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "cursor in the query", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.Cursor[user]{HTTP: h, Paging: placedWindow(inQuery), CursorParam: inQuery("pos"), Value: userKey}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.Cursor[user]{CursorParam: inQuery("pos"), Value: userKey}, h, placedWindow(inQuery))
 			},
 			want: []string{
 				"GET /v1/items?" + sinceQ + "&size=2",
@@ -204,8 +228,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "cursor in headers", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.Cursor[user]{HTTP: h, Paging: placedWindow(inHeader), CursorParam: inHeader("pos"), Value: userKey}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.Cursor[user]{CursorParam: inHeader("pos"), Value: userKey}, h, placedWindow(inHeader))
 			},
 			want: []string{
 				"GET /v1/items [" + sinceH + "]",
@@ -214,8 +238,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "cursor in the body", url: "/v1/search", body: body,
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.Cursor[user]{HTTP: h, Paging: placedWindow(inBody), CursorParam: inBody("pos"), Value: userKey}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.Cursor[user]{CursorParam: inBody("pos"), Value: userKey}, h, placedWindow(inBody))
 			},
 			want: []string{
 				`POST /v1/search {"n":9007199254740993,"q":"a\u003cb","paging":{` + sinceB + `,"size":2}}`,
@@ -224,12 +248,17 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "compound cursor in the body", url: "/v1/search",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.Cursor[user]{HTTP: h, Paging: strategies.Paging[user]{Size: 2, SizeParam: inBody("size"), ItemsPath: "items"},
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return &strategies.Cursor[user]{
+					Request:     h,
+					Size:        2,
+					SizeParam:   inBody("size"),
+					Response:    strategies.Shape[user]{ItemsPath: "items"},
 					CursorParam: strategies.Param{In: strategies.InBody},
 					Params: func(u user) url.Values {
 						return url.Values{"after.id": {u.ID}, "after.ts": {u.UpdatedAt}}
-					}}
+					},
+				}
 			},
 			want: []string{
 				`POST /v1/search {"paging":{"size":2}}`,
@@ -238,9 +267,9 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "cursor in the path", url: "/v1/{since}/{until}/{size}/after/{pos}",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
+			p: func(h strategies.Request) paginate.Paginator[user] {
 				h.PathValues = map[string]string{"pos": "-"} // the first request's cursor
-				return &strategies.Cursor[user]{HTTP: h, Paging: placedWindow(inPath), CursorParam: inPath("pos"), Value: userKey}
+				return configure(&strategies.Cursor[user]{CursorParam: inPath("pos"), Value: userKey}, h, placedWindow(inPath))
 			},
 			want: []string{
 				"GET /v1/" + sinceP + "/2/after/-",
@@ -249,8 +278,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "token in the query", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inQuery), TokenPath: "next", TokenParam: inQuery("pos")}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.NextToken[user]{TokenPath: "next", TokenParam: inQuery("pos")}, h, placedWindow(inQuery))
 			},
 			want: []string{
 				"GET /v1/items?" + sinceQ + "&size=2",
@@ -259,8 +288,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "token in headers", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inHeader), TokenPath: "next", TokenParam: inHeader("pos"), FirstToken: "*"}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.NextToken[user]{TokenPath: "next", TokenParam: inHeader("pos"), FirstToken: "*"}, h, placedWindow(inHeader))
 			},
 			want: []string{
 				"GET /v1/items [X-Pos=* " + sinceH + "]",
@@ -269,8 +298,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "token in the body", url: "/v1/search", body: body,
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inBody), TokenPath: "next", TokenParam: inBody("pos")}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.NextToken[user]{TokenPath: "next", TokenParam: inBody("pos")}, h, placedWindow(inBody))
 			},
 			want: []string{
 				`POST /v1/search {"n":9007199254740993,"q":"a\u003cb","paging":{` + sinceB + `,"size":2}}`,
@@ -279,8 +308,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "token in the path", url: pathURL,
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inPath), TokenPath: "next", TokenParam: inPath("pos"), FirstToken: "first"}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.NextToken[user]{TokenPath: "next", TokenParam: inPath("pos"), FirstToken: "first"}, h, placedWindow(inPath))
 			},
 			want: []string{
 				"GET /v1/" + sinceP + "/2/first",
@@ -293,8 +322,8 @@ func TestPlacement(t *testing.T) {
 		// headers and body are the first request's.
 		{
 			name: "next URL, values in the query", url: "/v1/items?fixed=1",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inQuery), NextURLPath: "next"}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.NextToken[user]{NextURLPath: "next"}, h, placedWindow(inQuery))
 			},
 			want: []string{
 				"GET /v1/items?fixed=1&" + sinceQ + "&size=2",
@@ -303,9 +332,9 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "next URL, values in headers", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
+			p: func(h strategies.Request) paginate.Paginator[user] {
 				h.Header = http.Header{"X-Static": {"s"}}
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inHeader), NextURLPath: "next"}
+				return configure(&strategies.NextToken[user]{NextURLPath: "next"}, h, placedWindow(inHeader))
 			},
 			want: []string{
 				"GET /v1/items [X-Since=2024-01-01T00:00:00Z X-Size=2 X-Static=s X-Until=2024-02-01T00:00:00Z]",
@@ -314,8 +343,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "next URL, values in the body", url: "/v1/search", body: body,
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inBody), NextURLPath: "next"}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.NextToken[user]{NextURLPath: "next"}, h, placedWindow(inBody))
 			},
 			want: []string{
 				`POST /v1/search {"n":9007199254740993,"q":"a\u003cb","paging":{` + sinceB + `,"size":2}}`,
@@ -324,8 +353,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "next URL, values in the path", url: "/v1/{since}/{until}/{size}",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inPath), NextURLPath: "next"}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.NextToken[user]{NextURLPath: "next"}, h, placedWindow(inPath))
 			},
 			want: []string{
 				"GET /v1/" + sinceP + "/2",
@@ -334,8 +363,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "next URL resending the values in headers", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inHeader), NextURLPath: "next", ResendParams: true}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.NextToken[user]{NextURLPath: "next", ResendParams: true}, h, placedWindow(inHeader))
 			},
 			want: []string{
 				"GET /v1/items [" + sinceH + "]",
@@ -344,8 +373,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "next URL resending the values in the body", url: "/v1/search", body: body,
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inBody), NextURLPath: "next", ResendParams: true}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.NextToken[user]{NextURLPath: "next", ResendParams: true}, h, placedWindow(inBody))
 			},
 			want: []string{
 				`POST /v1/search {"n":9007199254740993,"q":"a\u003cb","paging":{` + sinceB + `,"size":2}}`,
@@ -354,8 +383,8 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "next URL resending the values in the query it lacks", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
-				return &strategies.NextToken[user]{HTTP: h, Paging: placedWindow(inQuery), NextURLPath: "next", ResendParams: true}
+			p: func(h strategies.Request) paginate.Paginator[user] {
+				return configure(&strategies.NextToken[user]{NextURLPath: "next", ResendParams: true}, h, placedWindow(inQuery))
 			},
 			next: "t2?size=9",
 			want: []string{
@@ -365,10 +394,10 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "bounds on the first request only", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
+			p: func(h strategies.Request) paginate.Paginator[user] {
 				pg := placedWindow(inQuery)
-				pg.BoundsOnFirstOnly = true
-				return &strategies.NextToken[user]{HTTP: h, Paging: pg, TokenPath: "next", TokenParam: inQuery("pos")}
+				pg.Window.BoundsOnFirstOnly = true
+				return configure(&strategies.NextToken[user]{TokenPath: "next", TokenParam: inQuery("pos")}, h, pg)
 			},
 			want: []string{
 				"GET /v1/items?" + sinceQ + "&size=2",
@@ -377,9 +406,9 @@ func TestPlacement(t *testing.T) {
 		},
 		{
 			name: "a method of its own", url: "/v1/items",
-			p: func(h strategies.HTTP) paginate.Paginator[user] {
+			p: func(h strategies.Request) paginate.Paginator[user] {
 				h.Method = "put"
-				return &strategies.Offset[user]{HTTP: h, Paging: placedWindow(inBody), OffsetParam: inQuery("pos")}
+				return configure(&strategies.Offset[user]{OffsetParam: inQuery("pos")}, h, placedWindow(inBody))
 			},
 			want: []string{
 				`PUT /v1/items?pos=0 {"paging":{` + sinceB + `,"size":2}}`,
@@ -392,7 +421,7 @@ func TestPlacement(t *testing.T) {
 			log := &exchangeLog{next: tt.next}
 			srv := httptest.NewServer(log)
 			defer srv.Close()
-			p := tt.p(strategies.HTTP{URL: srv.URL + tt.url, Body: tt.body})
+			p := tt.p(strategies.Request{URL: srv.URL + tt.url, Body: tt.body})
 			page, err := p.Fetch(context.Background(), paginate.Position{Since: sinceMark})
 			if err != nil {
 				t.Fatal(err)

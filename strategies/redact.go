@@ -22,11 +22,11 @@ import (
 // Secrets: what the strategies keep out of errors, logs and positions.
 //
 // A value is secret when it is sent under a secret name (a query parameter
-// or header that paginate.SecretName flags, or that HTTP.Secrets lists),
+// or header that paginate.SecretName flags, or that Request.Secrets lists),
 // in the Authorization, Proxy-Authorization or Cookie header, as the
-// password of the URL, when HTTP.Auth sets it (a header other than the
+// password of the URL, when Request.Auth sets it (a header other than the
 // standard ones, or a query parameter), when an Auth function marks it
-// with MarkSecret, or when HTTP.Auth holds it (a CredentialHolder: a
+// with MarkSecret, or when Request.Auth holds it (a CredentialHolder: a
 // client secret, a refresh token), whether or not the request carries it.
 // Errors name the URL with the values of secret parameters replaced by
 // "REDACTED", and every value the request carried is masked wherever it
@@ -43,7 +43,7 @@ const minSecretLen = 4
 
 // secretNames decides which names are secret for one client.
 type secretNames struct {
-	extra  map[string]bool // HTTP.Secrets, lower-cased
+	extra  map[string]bool // Request.Secrets, lower-cased
 	public map[string]bool // the strategy's own parameters, never secret
 }
 
@@ -85,10 +85,10 @@ func (s *secretNames) is(name string) bool {
 // MarkSecret tells the paginator that values are credentials, so that they
 // are masked wherever they would show up in an error: in a quoted response
 // body that echoes the request, or in a URL under a parameter name that
-// does not look secret. Call it from an HTTP.Auth function, on the request
+// does not look secret. Call it from an Request.Auth function, on the request
 // it was given, for every credential it sets that is not already sent
 // under a secret name (the Authorization header, or a parameter or header
-// that paginate.SecretName or HTTP.Secrets names: those are known
+// that paginate.SecretName or Request.Secrets names: those are known
 // already). On a request not built by a strategy it does nothing.
 func MarkSecret(req *http.Request, values ...string) {
 	if ex, ok := req.Context().Value(exchangeKey{}).(*exchange); ok {
@@ -483,7 +483,7 @@ func checkRestored(req *http.Request, missing []string) error {
 		return nil
 	}
 	return paginate.Permanent(fmt.Errorf("%w: the position's next URL had %s, issued by the API and kept out of "+
-		"checkpoints; this process never saw its value: set it in HTTP.Query or HTTP.Auth, or restart the stream from "+
+		"checkpoints; this process never saw its value: set it in Request.Query or Request.Auth, or restart the stream from "+
 		"the start", ErrSecretUnknown, strings.Join(lost, ", ")))
 }
 

@@ -16,7 +16,7 @@ import (
 // from its Decode function when that is set.
 //
 // A Decode function gets responses with a 2xx status only. It reads
-// resp.Body, which fails with ErrBodyTooLarge past HTTP.MaxBody, and must
+// resp.Body, which fails with ErrBodyTooLarge past Limits.MaxBody, and must
 // not keep it: the paginator reads what is left and closes it. The header
 // sources (total headers, token header, Link header) then fill the fields
 // Decode left zero. An error from Decode is permanent, unless reading the
@@ -110,7 +110,7 @@ func (s *source[T]) read(resp *http.Response, br *bodyReader, sizeHint int) (Res
 }
 
 // itemLimit returns how many records a page read through br may hold:
-// HTTP.MaxItems, or DefaultMaxItems when that is zero. Zero means no
+// Limits.MaxItems, or DefaultMaxItems when that is zero. Zero means no
 // limit.
 func itemLimit(br *bodyReader) int {
 	if br.ex == nil {

@@ -76,8 +76,8 @@ func TestRetryAfterWaits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p := &strategies.PageNumber[user]{
-					HTTP: strategies.HTTP{URL: "http://api.test/users", Client: memDoer{throttled(tt.status, tt.header)}},
-					Paging: strategies.Paging[user]{
+					Request: strategies.Request{URL: "http://api.test/users", Client: memDoer{throttled(tt.status, tt.header)}},
+					Response: strategies.Shape[user]{
 						ItemsPath:      "data",
 						TotalPagesPath: "total_pages",
 					},
@@ -114,10 +114,8 @@ func TestStormExhaustsDefaultRetries(t *testing.T) {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "down"})
 		})
 		p := &strategies.Offset[user]{
-			HTTP: strategies.HTTP{URL: "http://api.test/users", Client: memDoer{h}},
-			Paging: strategies.Paging[user]{
-				ItemsPath: "data",
-			},
+			Request:  strategies.Request{URL: "http://api.test/users", Client: memDoer{h}},
+			Response: strategies.Shape[user]{ItemsPath: "data"},
 		}
 		start := time.Now()
 		res, err := paginate.Run(context.Background(), p, new(paginate.MemorySink[user]), paginate.Options[user]{})
@@ -144,13 +142,16 @@ func TestLimiterSharedAcrossFetches(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := &pageAPI{users: users(50), totalPages: func(n int) int { return n }}
 		p := &strategies.PageNumber[user]{
-			HTTP: strategies.HTTP{URL: "http://api.test/users", Client: memDoer{api},
-				Limiter: rate.NewLimiter(rate.Every(time.Second), 1)},
-			Paging: strategies.Paging[user]{
-				Size:           10,
+			Request: strategies.Request{
+				URL:    "http://api.test/users",
+				Client: memDoer{api},
+			},
+			Limits:    strategies.Limits{Rate: rate.NewLimiter(rate.Every(time.Second), 1)},
+			Size:      10,
+			SizeParam: strategies.Query("per_page"),
+			Response: strategies.Shape[user]{
 				ItemsPath:      "data",
 				TotalPagesPath: "total_pages",
-				SizeParam:      strategies.Query("per_page"),
 			},
 		}
 		start := time.Now()

@@ -43,9 +43,11 @@ func TestScalarItemsIntoSQLite(t *testing.T) {
 	}
 	defer repos.Close()
 	p := &strategies.NextToken[string]{
-		HTTP:    strategies.HTTP{URL: srv.URL + "/v2/_catalog"},
-		Paging:  strategies.Paging[string]{Size: 5, SizeParam: strategies.Query("n"), ItemsPath: "repositories"},
-		LinkRel: "next",
+		Request:   strategies.Request{URL: srv.URL + "/v2/_catalog"},
+		Size:      5,
+		SizeParam: strategies.Query("n"),
+		Response:  strategies.Shape[string]{ItemsPath: "repositories"},
+		LinkRel:   "next",
 	}
 	res, err := paginate.Run(context.Background(), p, repos, paginate.Options[string]{})
 	if err != nil || res.Items != 23 || res.Stop != paginate.StopNoNextToken {

@@ -75,28 +75,28 @@ type secretWay struct {
 
 var secretWays = []secretWay{
 	{"Authorization header set by Auth", []string{"auth-header-secret-1"}, func(p *strategies.NextToken[user], _ *echoAPI) {
-		p.Auth = strategies.AuthFunc(func(r *http.Request) error { r.Header.Set("Authorization", "Bearer auth-header-secret-1"); return nil })
+		p.Request.Auth = strategies.AuthFunc(func(r *http.Request) error { r.Header.Set("Authorization", "Bearer auth-header-secret-1"); return nil })
 	}},
 	{"Basic credentials", []string{"basic-password-2", base64("bob:basic-password-2")}, func(p *strategies.NextToken[user], _ *echoAPI) {
-		p.Auth = strategies.AuthFunc(func(r *http.Request) error { r.SetBasicAuth("bob", "basic-password-2"); return nil })
+		p.Request.Auth = strategies.AuthFunc(func(r *http.Request) error { r.SetBasicAuth("bob", "basic-password-2"); return nil })
 	}},
 	{"API key header", []string{"header-key-3"}, func(p *strategies.NextToken[user], _ *echoAPI) {
-		p.Header = http.Header{"X-Api-Key": {"header-key-3"}}
+		p.Request.Header = http.Header{"X-Api-Key": {"header-key-3"}}
 	}},
 	{"query parameter in the URL", []string{"query-key-4"}, func(p *strategies.NextToken[user], _ *echoAPI) {
-		p.URL += "?api_key=query-key-4"
+		p.Request.URL += "?api_key=query-key-4"
 	}},
 	{"odd names and case", []string{"odd-5a", "odd-5b", "odd-5c", "odd-5d", "odd-5e"}, func(p *strategies.NextToken[user], _ *echoAPI) {
-		p.Query = url.Values{"subscription-key": {"odd-5a"}, "APPKEY": {"odd-5b"}, "License_Key": {"odd-5c"},
+		p.Request.Query = url.Values{"subscription-key": {"odd-5a"}, "APPKEY": {"odd-5b"}, "License_Key": {"odd-5c"},
 			"Auth_Key": {"odd-5d"}, "client_key": {"odd-5e"}}
 	}},
-	{"name listed in HTTP.Secrets", []string{"listed-6a", "listed-6b"}, func(p *strategies.NextToken[user], _ *echoAPI) {
-		p.Secrets = []string{"Tenant-PIN", "x-tenant"}
-		p.Query = url.Values{"tenant-pin": {"listed-6a"}}
-		p.Header = http.Header{"X-Tenant": {"listed-6b"}}
+	{"name listed in Request.Secrets", []string{"listed-6a", "listed-6b"}, func(p *strategies.NextToken[user], _ *echoAPI) {
+		p.Request.Secrets = []string{"Tenant-PIN", "x-tenant"}
+		p.Request.Query = url.Values{"tenant-pin": {"listed-6a"}}
+		p.Request.Header = http.Header{"X-Tenant": {"listed-6b"}}
 	}},
 	{"value marked by Auth", []string{"marked-7"}, func(p *strategies.NextToken[user], _ *echoAPI) {
-		p.Auth = strategies.AuthFunc(func(r *http.Request) error {
+		p.Request.Auth = strategies.AuthFunc(func(r *http.Request) error {
 			r.Header.Set("X-Custom", "marked-7")
 			strategies.MarkSecret(r, "marked-7")
 			return nil
@@ -112,7 +112,7 @@ var secretWays = []secretWay{
 		}
 	}},
 	{"API key echoed in the next URL", []string{"echoed-key-10"}, func(p *strategies.NextToken[user], api *echoAPI) {
-		p.Query = url.Values{"key": {"echoed-key-10"}}
+		p.Request.Query = url.Values{"key": {"echoed-key-10"}}
 		api.issue = func(*http.Request) (string, bool) { return "/x?key=echoed-key-10&page=2", false }
 	}},
 	{"secrets the API echoes unasked", []string{"echoed-client-secret-0", "echoed-bearer-0"}, func(*strategies.NextToken[user], *echoAPI) {}},
@@ -140,10 +140,8 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 				api := &echoAPI{issue: func(*http.Request) (string, bool) { return "/x?page=2", false }}
 				srv, _ := serve(t, api)
 				p := &strategies.NextToken[user]{
-					HTTP: strategies.HTTP{URL: srv.URL + "/x"},
-					Paging: strategies.Paging[user]{
-						ItemsPath: "data",
-					},
+					Request:     strategies.Request{URL: srv.URL + "/x"},
+					Response:    strategies.Shape[user]{ItemsPath: "data"},
 					NextURLPath: "next",
 				}
 				way.setup(p, api)
@@ -259,7 +257,7 @@ func filesText(t *testing.T, dir string) string {
 // TestIssuedSecretsAfterResume: a next URL with a credential the API
 // issued is stored without it; the same paginator puts it back from
 // memory, and a new one (a new process, resuming from the checkpoint)
-// takes it from HTTP.Query or HTTP.Auth, or fails loudly without sending
+// takes it from Request.Query or Request.Auth, or fails loudly without sending
 // the request.
 func TestIssuedSecretsAfterResume(t *testing.T) {
 	var mu sync.Mutex
@@ -276,10 +274,8 @@ func TestIssuedSecretsAfterResume(t *testing.T) {
 	}))
 	newP := func() *strategies.NextToken[user] {
 		return &strategies.NextToken[user]{
-			HTTP: strategies.HTTP{URL: srv.URL + "/x"},
-			Paging: strategies.Paging[user]{
-				ItemsPath: "data",
-			},
+			Request:     strategies.Request{URL: srv.URL + "/x"},
+			Response:    strategies.Shape[user]{ItemsPath: "data"},
 			NextURLPath: "next",
 		}
 	}
@@ -305,19 +301,19 @@ func TestIssuedSecretsAfterResume(t *testing.T) {
 
 	// A new process with the parameter configured, or set by Auth.
 	withQuery := newP()
-	withQuery.Query = url.Values{"access_token": {"configured-2"}}
+	withQuery.Request.Query = url.Values{"access_token": {"configured-2"}}
 	if _, err := withQuery.Fetch(ctx, stored); err != nil {
-		t.Errorf("resume with HTTP.Query: %v", err)
+		t.Errorf("resume with Request.Query: %v", err)
 	}
 	withAuth := newP()
-	withAuth.Auth = strategies.AuthFunc(func(r *http.Request) error {
+	withAuth.Request.Auth = strategies.AuthFunc(func(r *http.Request) error {
 		q := r.URL.Query()
 		q.Set("access_token", "from-auth-3")
 		r.URL.RawQuery = q.Encode()
 		return nil
 	})
 	if _, err := withAuth.Fetch(ctx, stored); err != nil {
-		t.Errorf("resume with HTTP.Auth: %v", err)
+		t.Errorf("resume with Request.Auth: %v", err)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/pagekit/pagekit/paginate"
@@ -44,24 +45,53 @@ func (st *state[T]) fetch(ctx context.Context, vals [numRoles]string, extra []kv
 	return resp, r, err
 }
 
+// parts are the settings every strategy has, for the code they share.
+type parts[T any] struct {
+	req       *Request
+	shape     *Shape[T]
+	win       *Window[T]
+	lim       *Limits
+	size      int
+	sizeParam Param
+}
+
+// params returns the placements of the window's bounds and of the size,
+// with their defaults, for the strategy to add its own.
+func (pt parts[T]) params() (p [numRoles]Param) {
+	p[roleSince], p[roleUntil] = pt.win.SinceParam, pt.win.UntilParam
+	p[roleSize] = pt.sizeParam.or(Query("limit"))
+	return p
+}
+
+// sizeValue returns the page size to send, or "" for none.
+func (pt parts[T]) sizeValue() string {
+	if pt.size <= 0 {
+		return ""
+	}
+	return strconv.Itoa(pt.size)
+}
+
 // compileState compiles the plan of params (by role, defaults resolved)
 // and the source of a strategy.
-func compileState[T any](h *HTTP, pg *Paging[T], params [numRoles]Param, numbers [numRoles]bool, extra Where,
+func compileState[T any](pt parts[T], params [numRoles]Param, numbers [numRoles]bool, extra Where,
 	page, next, nextHeader, linkRel string) (*state[T], error) {
-	if err := pg.check(); err != nil {
+	if pt.size < 0 {
+		return nil, fmt.Errorf("%w: Size must not be negative", ErrConfig)
+	}
+	if err := pt.win.check(); err != nil {
 		return nil, err
 	}
-	pl, err := h.compilePlan(params, numbers, extra)
+	pl, err := pt.req.compilePlan(pt.lim, params, numbers, extra)
 	if err != nil {
 		return nil, err
 	}
-	src, err := pg.source(page, next, nextHeader, linkRel)
+	src, err := pt.shape.source(page, next, nextHeader, linkRel)
 	if err != nil {
 		return nil, err
 	}
 	st := &state[T]{c: pl.c, pl: pl, src: src}
-	if pg.SizeParam.Name == "" && params[roleSize].sent() {
-		st.defaults = append(st.defaults, defaulted{params[roleSize].Name, "Paging.SizeParam"})
+	if pt.sizeParam.Name == "" && params[roleSize].sent() {
+		st.defaults = append(st.defaults, defaulted{params[roleSize].Name, "SizeParam"})
 	}
 	return st, nil
 }

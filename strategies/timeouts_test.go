@@ -79,10 +79,9 @@ func TestTimeoutsHold(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				srv := stallServer(t, tt.head)
 				p := &strategies.PageNumber[user]{
-					HTTP: strategies.HTTP{URL: srv, Client: client, Timeouts: tt.timeouts},
-					Paging: strategies.Paging[user]{
-						ItemsPath: "data",
-					},
+					Request:  strategies.Request{URL: srv, Client: client},
+					Limits:   strategies.Limits{Timeouts: tt.timeouts},
+					Response: strategies.Shape[user]{ItemsPath: "data"},
 				}
 				start := time.Now()
 				_, err := p.Fetch(context.Background(), paginate.Position{})
@@ -113,10 +112,9 @@ func TestIdleTimeoutIsPerRead(t *testing.T) {
 		}
 	}))
 	p := &strategies.PageNumber[user]{
-		HTTP: strategies.HTTP{URL: srv.URL, Timeouts: strategies.Timeouts{Idle: 150 * time.Millisecond}},
-		Paging: strategies.Paging[user]{
-			ItemsPath: "data",
-		},
+		Request:  strategies.Request{URL: srv.URL},
+		Limits:   strategies.Limits{Timeouts: strategies.Timeouts{Idle: 150 * time.Millisecond}},
+		Response: strategies.Shape[user]{ItemsPath: "data"},
 	}
 	page, err := p.Fetch(context.Background(), paginate.Position{})
 	if err != nil || len(page.Items) != 2 {
@@ -131,10 +129,9 @@ func TestIdleTimeoutIsPerRead(t *testing.T) {
 func TestRunStopsWithinMaxElapsed(t *testing.T) {
 	srv := stallServer(t, "")
 	p := &strategies.PageNumber[user]{
-		HTTP: strategies.HTTP{URL: srv, Timeouts: strategies.Timeouts{Header: 150 * time.Millisecond}},
-		Paging: strategies.Paging[user]{
-			ItemsPath: "data",
-		},
+		Request:  strategies.Request{URL: srv},
+		Limits:   strategies.Limits{Timeouts: strategies.Timeouts{Header: 150 * time.Millisecond}},
+		Response: strategies.Shape[user]{ItemsPath: "data"},
 	}
 	start := time.Now()
 	_, _, err := runAll(t, paginate.Paginator[user](p), paginate.Options[user]{
@@ -168,8 +165,9 @@ func TestMaxElapsedIsHard(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := stallServer(t, "")
 			p := &strategies.PageNumber[user]{
-				HTTP:   strategies.HTTP{URL: srv, Timeouts: strategies.Timeouts{Header: tc.timeout}},
-				Paging: strategies.Paging[user]{ItemsPath: "data"},
+				Request:  strategies.Request{URL: srv},
+				Limits:   strategies.Limits{Timeouts: strategies.Timeouts{Header: tc.timeout}},
+				Response: strategies.Shape[user]{ItemsPath: "data"},
 			}
 			start := time.Now()
 			_, res, err := runAll(t, paginate.Paginator[user](p), paginate.Options[user]{Retry: tc.retry})

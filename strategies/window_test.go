@@ -26,10 +26,20 @@ func TestWindowEnd(t *testing.T) {
 	now := time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	mk := func() *strategies.PageNumber[user] {
-		return &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv.URL + "/items"}, Paging: strategies.Paging[user]{
-			Size: 2, SinceParam: strategies.Query("from"), UntilParam: strategies.Query("to"), Until: clock,
-			Lookback: time.Hour, ItemsPath: "items", TotalItemsPath: "total",
-		}}
+		return &strategies.PageNumber[user]{
+			Request: strategies.Request{URL: srv.URL + "/items"},
+			Size:    2,
+			Response: strategies.Shape[user]{
+				ItemsPath:      "items",
+				TotalItemsPath: "total",
+			},
+			Window: strategies.Window[user]{
+				SinceParam: strategies.Query("from"),
+				UntilParam: strategies.Query("to"),
+				Until:      clock,
+				Lookback:   time.Hour,
+			},
+		}
 	}
 	first, err := mk().Fetch(context.Background(), paginate.Position{Since: "2024-01-01T00:00:00Z"})
 	if err != nil {
@@ -80,8 +90,11 @@ func (s newestFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestNewestFirst(t *testing.T) {
 	marks := []string{"2024-01-09", "2024-01-08", "2024-01-07", "2024-01-06", "2024-01-05", "2024-01-04"}
 	srv, q := serve(t, newestFirst{marks})
-	p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv.URL + "/items"},
-		Paging: strategies.Paging[user]{ItemsPath: "items", NewestFirst: userUpdatedAt}}
+	p := &strategies.PageNumber[user]{
+		Request:  strategies.Request{URL: srv.URL + "/items"},
+		Response: strategies.Shape[user]{ItemsPath: "items"},
+		Window:   strategies.Window[user]{NewestFirst: userUpdatedAt},
+	}
 	store := new(paginate.MemoryStore)
 	opts := paginate.Options[user]{Store: store, HighWater: userUpdatedAt, Concurrency: 1}
 
@@ -150,8 +163,14 @@ func TestHasMoreRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, q := serve(t, hasMoreServer(tt.more))
-			p := &strategies.PageNumber[user]{HTTP: strategies.HTTP{URL: srv.URL},
-				Paging: strategies.Paging[user]{ItemsPath: "items", HasMorePath: "m", HasMoreIf: tt.rule}}
+			p := &strategies.PageNumber[user]{
+				Request: strategies.Request{URL: srv.URL},
+				Response: strategies.Shape[user]{
+					ItemsPath:   "items",
+					HasMorePath: "m",
+					HasMoreIf:   tt.rule,
+				},
+			}
 			got, res, err := runAll(t, p, paginate.Options[user]{Concurrency: 1})
 			if err != nil || len(got) != 3 || res.Stop != paginate.StopHasMoreFalse || len(q.list()) != 3 {
 				t.Errorf("%d records, stop %v, %d requests, %v; want 3, has_more false, 3", len(got), res.Stop, len(q.list()), err)
@@ -175,8 +194,11 @@ func TestNextRelAndIndexedPaths(t *testing.T) {
 	})
 	srv, _ := serve(t, h)
 	base = srv.URL
-	p := &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: srv.URL + "/items"},
-		Paging: strategies.Paging[user]{ItemsPath: "data[0].items"}, LinkRel: "Forward"}
+	p := &strategies.NextToken[user]{
+		Request:  strategies.Request{URL: srv.URL + "/items"},
+		Response: strategies.Shape[user]{ItemsPath: "data[0].items"},
+		LinkRel:  "Forward",
+	}
 	got, res, err := runAll(t, p, paginate.Options[user]{})
 	if err != nil || res.Stop != paginate.StopNoNextToken {
 		t.Fatalf("Link rel: %v, stop %v", err, res.Stop)
@@ -194,8 +216,11 @@ func TestNextRelAndIndexedPaths(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"records": pages[page-1], "links": links})
 	})
 	srv2, _ := serve(t, h2)
-	p2 := &strategies.NextToken[user]{HTTP: strategies.HTTP{URL: srv2.URL + "/items"},
-		Paging: strategies.Paging[user]{ItemsPath: "records"}, NextURLPath: "links[-1].href"}
+	p2 := &strategies.NextToken[user]{
+		Request:     strategies.Request{URL: srv2.URL + "/items"},
+		Response:    strategies.Shape[user]{ItemsPath: "records"},
+		NextURLPath: "links[-1].href",
+	}
 	got, res, err = runAll(t, p2, paginate.Options[user]{})
 	// The last page's only link is to itself: the runner stops the loop.
 	if len(got) != 6 || res.Stop != paginate.StopLoopDetected {
@@ -209,14 +234,14 @@ func TestNextRelAndIndexedPaths(t *testing.T) {
 // end its first request sent, vouches for nothing.
 func TestWindowCloses(t *testing.T) {
 	const end = "2024-02-01T00:00:00Z"
-	paging := func(firstOnly bool) strategies.Paging[user] {
+	paging := func(firstOnly bool) shared {
 		pg := placedWindow(inQuery)
-		pg.HasMorePath, pg.BoundsOnFirstOnly = "more", firstOnly
+		pg.Response.HasMorePath, pg.Window.BoundsOnFirstOnly = "more", firstOnly
 		return pg
 	}
 	tests := []struct {
 		name string
-		p    func(pg strategies.Paging[user]) paginate.Paginator[user]
+		p    func(pg shared) paginate.Paginator[user]
 		// strip, when set, drops the window's end from the second
 		// position, as a checkpoint saved without one has none.
 		strip func(paginate.Position) paginate.Position
@@ -224,26 +249,26 @@ func TestWindowCloses(t *testing.T) {
 		// asIs says the second request is a next URL, sent as it is.
 		asIs bool
 	}{
-		{"page number", func(pg strategies.Paging[user]) paginate.Paginator[user] {
-			return &strategies.PageNumber[user]{Paging: pg}
+		{"page number", func(pg shared) paginate.Paginator[user] {
+			return configure(&strategies.PageNumber[user]{}, strategies.Request{}, pg)
 		}, nil, [2]string{"", end}, false},
-		{"offset", func(pg strategies.Paging[user]) paginate.Paginator[user] {
-			return &strategies.Offset[user]{Paging: pg}
+		{"offset", func(pg shared) paginate.Paginator[user] {
+			return configure(&strategies.Offset[user]{}, strategies.Request{}, pg)
 		}, nil, [2]string{"", end}, false},
-		{"cursor", func(pg strategies.Paging[user]) paginate.Paginator[user] {
-			return &strategies.Cursor[user]{Paging: pg, CursorParam: strategies.Query("after"), Value: userKey}
+		{"cursor", func(pg shared) paginate.Paginator[user] {
+			return configure(&strategies.Cursor[user]{CursorParam: strategies.Query("after"), Value: userKey}, strategies.Request{}, pg)
 		}, nil, [2]string{"", end}, false},
-		{"next token", func(pg strategies.Paging[user]) paginate.Paginator[user] {
-			return &strategies.NextToken[user]{Paging: pg, TokenPath: "next", TokenParam: strategies.Query("pos")}
+		{"next token", func(pg shared) paginate.Paginator[user] {
+			return configure(&strategies.NextToken[user]{TokenPath: "next", TokenParam: strategies.Query("pos")}, strategies.Request{}, pg)
 		}, nil, [2]string{"", end}, false},
-		{"next URL", func(pg strategies.Paging[user]) paginate.Paginator[user] {
-			return &strategies.NextToken[user]{Paging: pg, NextURLPath: "next"}
+		{"next URL", func(pg shared) paginate.Paginator[user] {
+			return configure(&strategies.NextToken[user]{NextURLPath: "next"}, strategies.Request{}, pg)
 		}, nil, [2]string{"", end}, true},
-		{"depth limit", func(pg strategies.Paging[user]) paginate.Paginator[user] {
-			return &strategies.PageNumber[user]{Paging: pg, MaxPage: 1}
+		{"depth limit", func(pg shared) paginate.Paginator[user] {
+			return configure(&strategies.PageNumber[user]{MaxPage: 1}, strategies.Request{}, pg)
 		}, nil, [2]string{"", ""}, false},
-		{"a position without the end", func(pg strategies.Paging[user]) paginate.Paginator[user] {
-			return &strategies.PageNumber[user]{Paging: pg}
+		{"a position without the end", func(pg shared) paginate.Paginator[user] {
+			return configure(&strategies.PageNumber[user]{}, strategies.Request{}, pg)
 		}, func(p paginate.Position) paginate.Position { p.Token = ""; return p }, [2]string{"", ""}, false},
 	}
 	for _, tt := range tests {
@@ -291,12 +316,12 @@ func TestWindowCloses(t *testing.T) {
 func setURL(p paginate.Paginator[user], u string) {
 	switch p := p.(type) {
 	case *strategies.PageNumber[user]:
-		p.URL = u
+		p.Request.URL = u
 	case *strategies.Offset[user]:
-		p.URL = u
+		p.Request.URL = u
 	case *strategies.Cursor[user]:
-		p.URL = u
+		p.Request.URL = u
 	case *strategies.NextToken[user]:
-		p.URL = u
+		p.Request.URL = u
 	}
 }

@@ -79,10 +79,10 @@ func count[T any](n *atomic.Int64) paginate.Sink[T] {
 func fanoutConnector(base string, lim *connector.Limiter, perPage int, orders *atomic.Int64) (*connector.Connector, error) {
 	client := lim.Client()
 	users := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber, Client: client, Query: seedQuery()},
-		Paging: strategies.Paging[mockapi.User]{
-			Size:           50,
-			SizeParam:      strategies.Query("per_page"),
+		Request:   strategies.Request{URL: base + mockapi.PathPageNumber, Client: client, Query: seedQuery()},
+		Size:      50,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[mockapi.User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
@@ -92,10 +92,10 @@ func fanoutConnector(base string, lim *connector.Limiter, perPage int, orders *a
 		Key:    func(u mockapi.User) string { return u.ID },
 		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 			return &strategies.PageNumber[mockapi.Order]{
-				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
-				Paging: strategies.Paging[mockapi.Order]{
-					Size:           perPage,
-					SizeParam:      strategies.Query("per_page"),
+				Request:   strategies.Request{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
+				Size:      perPage,
+				SizeParam: strategies.Query("per_page"),
+				Response: strategies.Shape[mockapi.Order]{
 					ItemsPath:      "data",
 					TotalPagesPath: "total_pages",
 				},
@@ -181,11 +181,9 @@ func hostRate(ctx context.Context, cfg config) (row, error) {
 	var ss []*connector.Stream
 	for i := range streams {
 		ss = append(ss, connector.NewStream(fmt.Sprintf("events%d", i), &strategies.NextToken[mockapi.Event]{
-			HTTP: strategies.HTTP{URL: ts.URL + mockapi.PathEvents, Client: lim.Client()},
-			Paging: strategies.Paging[mockapi.Event]{
-				Size:      20,
-				ItemsPath: "data",
-			},
+			Request:    strategies.Request{URL: ts.URL + mockapi.PathEvents, Client: lim.Client()},
+			Size:       20,
+			Response:   strategies.Shape[mockapi.Event]{ItemsPath: "data"},
 			TokenPath:  "next_token",
 			TokenParam: strategies.Query("next_token"),
 		}, count[mockapi.Event](new(atomic.Int64)), paginate.Options[mockapi.Event]{Store: nullStore{}}))

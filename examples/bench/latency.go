@@ -20,10 +20,10 @@ func latencyBound(ctx context.Context, cfg config) ([]row, error) {
 	defer srv.Close()
 	sync := func(conc int) (time.Duration, error) {
 		p := &strategies.PageNumber[mockapi.User]{
-			HTTP: strategies.HTTP{URL: srv.URL + mockapi.PathPageNumber, Client: srv.Client(), Query: seedQuery()},
-			Paging: strategies.Paging[mockapi.User]{
-				Size:           perPage,
-				SizeParam:      strategies.Query("per_page"),
+			Request:   strategies.Request{URL: srv.URL + mockapi.PathPageNumber, Client: srv.Client(), Query: seedQuery()},
+			Size:      perPage,
+			SizeParam: strategies.Query("per_page"),
+			Response: strategies.Shape[mockapi.User]{
 				ItemsPath:      "data",
 				TotalPagesPath: "total_pages",
 			},

@@ -156,10 +156,10 @@ func runChild(args []string) {
 	defer devnull.Close()
 	sink := jsonl.New[mockapi.User](devnull, jsonl.Config{})
 	p := &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: *url, Query: seedQuery()},
-		Paging: strategies.Paging[mockapi.User]{
-			Size:           50,
-			SizeParam:      strategies.Query("per_page"),
+		Request:   strategies.Request{URL: *url, Query: seedQuery()},
+		Size:      50,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[mockapi.User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},

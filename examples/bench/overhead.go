@@ -25,10 +25,10 @@ func overhead(ctx context.Context, cfg config) ([]row, error) {
 	hand := func() (int, error) { return handLoop(ctx, client, url, cfg.perPage) }
 	runner := func() (int, error) {
 		p := &strategies.PageNumber[mockapi.User]{
-			HTTP: strategies.HTTP{URL: url, Client: client, Query: seedQuery()},
-			Paging: strategies.Paging[mockapi.User]{
-				Size:           cfg.perPage,
-				SizeParam:      strategies.Query("per_page"),
+			Request:   strategies.Request{URL: url, Client: client, Query: seedQuery()},
+			Size:      cfg.perPage,
+			SizeParam: strategies.Query("per_page"),
+			Response: strategies.Shape[mockapi.User]{
 				ItemsPath:      "data",
 				TotalPagesPath: "total_pages",
 			},

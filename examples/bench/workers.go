@@ -301,10 +301,10 @@ func queueOverhead[TTx any](ctx context.Context, cfg config, name string, driver
 	ts := httptest.NewServer(mockapi.New(mockapi.Config{Records: 10, Seed: 2}))
 	defer ts.Close()
 	c, err := connector.New(connector.Config{}, connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: ts.URL + mockapi.PathPageNumber, Query: seedQuery()},
-		Paging: strategies.Paging[mockapi.User]{
-			Size:           50,
-			SizeParam:      strategies.Query("per_page"),
+		Request:   strategies.Request{URL: ts.URL + mockapi.PathPageNumber, Query: seedQuery()},
+		Size:      50,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[mockapi.User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},

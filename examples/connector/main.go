@@ -226,20 +226,20 @@ func (t *tables) close() {
 func streams(base string, client strategies.Doer, dst *tables, cfg config) []*connector.Stream {
 	timeouts := strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}
 	users := connector.NewStream("users", &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{
-			URL:      base + mockapi.PathPageNumber,
-			Client:   client,
-			Timeouts: timeouts,
-			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
+		Request: strategies.Request{
+			URL:    base + mockapi.PathPageNumber,
+			Client: client,
+			Query:  url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Paging: strategies.Paging[User]{
-			Size:           cfg.PerPage,
-			SizeParam:      strategies.Query("per_page"),
-			SinceParam:     strategies.Query("updated_since"),
+		Limits:    strategies.Limits{Timeouts: timeouts},
+		Size:      cfg.PerPage,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 			TotalItemsPath: "total_items",
 		},
+		Window: strategies.Window[User]{SinceParam: strategies.Query("updated_since")},
 	}, dst.users, paginate.Options[User]{
 		// The incremental mark, sent as updated_since next time; the
 		// filter is inclusive, so the records at the mark come again
@@ -275,15 +275,16 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 		Key:    func(u User) string { return u.ID },
 		Paginator: func(u User) (paginate.Paginator[Order], error) {
 			return &strategies.PageNumber[Order]{
-				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client, Timeouts: timeouts},
-				Paging: strategies.Paging[Order]{
-					Size:           cfg.PerPage,
-					SizeParam:      strategies.Query("per_page"),
-					SinceParam:     strategies.Query("updated_since"),
+				Request:   strategies.Request{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},
+				Limits:    strategies.Limits{Timeouts: timeouts},
+				Size:      cfg.PerPage,
+				SizeParam: strategies.Query("per_page"),
+				Response: strategies.Shape[Order]{
 					ItemsPath:      "data",
 					TotalPagesPath: "total_pages",
 					TotalItemsPath: "total_items",
 				},
+				Window: strategies.Window[Order]{SinceParam: strategies.Query("updated_since")},
 			}, nil
 		},
 		Every: cfg.EveryUser,
@@ -298,12 +299,11 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 	// An append-only log behind an opaque next token, incremental by
 	// created_since.
 	events := connector.NewStream("events", &strategies.NextToken[Event]{
-		HTTP: strategies.HTTP{URL: base + mockapi.PathEvents, Client: client, Timeouts: timeouts},
-		Paging: strategies.Paging[Event]{
-			Size:       cfg.PerPage,
-			SinceParam: strategies.Query("created_since"),
-			ItemsPath:  "data",
-		},
+		Request:    strategies.Request{URL: base + mockapi.PathEvents, Client: client},
+		Limits:     strategies.Limits{Timeouts: timeouts},
+		Size:       cfg.PerPage,
+		Response:   strategies.Shape[Event]{ItemsPath: "data"},
+		Window:     strategies.Window[Event]{SinceParam: strategies.Query("created_since")},
 		TokenPath:  "next_token",
 		TokenParam: strategies.Query("next_token"),
 	}, dst.events, paginate.Options[Event]{

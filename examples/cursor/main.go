@@ -125,17 +125,17 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	// With SinceParam equal to Param, the first cursor is the sync's
 	// incremental mark (or SinceDefault on the first sync).
 	api := &strategies.Cursor[User]{
-		HTTP: strategies.HTTP{
-			URL:      endpoint,
-			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
-			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
+		Request: strategies.Request{
+			URL:   endpoint,
+			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Paging: strategies.Paging[User]{
+		Limits:    strategies.Limits{Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}},
+		SizeParam: strategies.Query("per_page"),
+		Size:      cfg.PerPage,
+		Response:  strategies.Shape[User]{ItemsPath: "data"},
+		Window: strategies.Window[User]{
 			SinceParam:   strategies.Query("updated_since"),
 			SinceDefault: "0001-01-01T00:00:00Z",
-			SizeParam:    strategies.Query("per_page"),
-			Size:         cfg.PerPage,
-			ItemsPath:    "data",
 		},
 		CursorParam: strategies.Query("updated_since"),
 		Value:       updated,

@@ -67,14 +67,14 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error)
 		fmt.Fprintf(stderr, "mock API with %d records at %s\n", srv.Len(), endpoint)
 	}
 	api := &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{
-			URL:      endpoint,
-			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
-			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
+		Request: strategies.Request{
+			URL:   endpoint,
+			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Paging: strategies.Paging[User]{
-			Size:           cfg.PerPage,
-			SizeParam:      strategies.Query("per_page"),
+		Limits:    strategies.Limits{Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}},
+		Size:      cfg.PerPage,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},

@@ -88,14 +88,16 @@ func paginator(variant, endpoint, base string, perPage int) (*strategies.NextTok
 		// next_page_url as served, with its per_page, page and
 		// updated_since.
 		return &strategies.NextToken[User]{
-			HTTP: strategies.HTTP{URL: or(endpoint, base+mockapi.PathNextPageURL), Query: sorted},
-			Paging: strategies.Paging[User]{
-				SizeParam:      strategies.Query("per_page"),
-				Size:           perPage,
-				SinceParam:     strategies.Query("updated_since"),
-				SinceDefault:   "0001-01-01T00:00:00Z",
+			Request:   strategies.Request{URL: or(endpoint, base+mockapi.PathNextPageURL), Query: sorted},
+			SizeParam: strategies.Query("per_page"),
+			Size:      perPage,
+			Response: strategies.Shape[User]{
 				ItemsPath:      "data",
 				TotalItemsPath: "total_items",
+			},
+			Window: strategies.Window[User]{
+				SinceParam:   strategies.Query("updated_since"),
+				SinceDefault: "0001-01-01T00:00:00Z",
 			},
 			NextURLPath: "next_page_url",
 			// The next URLs hold page numbers: a record updated during
@@ -107,13 +109,13 @@ func paginator(variant, endpoint, base string, perPage int) (*strategies.NextTok
 		// The body is a bare array (ItemsPath ""); the total is in
 		// X-Total-Count, the next page in Link: <...>; rel="next".
 		return &strategies.NextToken[User]{
-			HTTP: strategies.HTTP{URL: or(endpoint, base+mockapi.PathLinkHeader), Query: sorted},
-			Paging: strategies.Paging[User]{
-				SizeParam:        strategies.Query("per_page"),
-				Size:             perPage,
-				SinceParam:       strategies.Query("updated_since"),
-				SinceDefault:     "0001-01-01T00:00:00Z",
-				TotalItemsHeader: "X-Total-Count",
+			Request:   strategies.Request{URL: or(endpoint, base+mockapi.PathLinkHeader), Query: sorted},
+			SizeParam: strategies.Query("per_page"),
+			Size:      perPage,
+			Response:  strategies.Shape[User]{TotalItemsHeader: "X-Total-Count"},
+			Window: strategies.Window[User]{
+				SinceParam:   strategies.Query("updated_since"),
+				SinceDefault: "0001-01-01T00:00:00Z",
 			},
 			LinkRel:    "next",
 			ByPosition: true, // page numbers, as next_page_url
@@ -121,13 +123,13 @@ func paginator(variant, endpoint, base string, perPage int) (*strategies.NextTok
 	case "token":
 		// ?limit=50&updated_since=...&next_token=<token from the last page>.
 		return &strategies.NextToken[User]{
-			HTTP: strategies.HTTP{URL: or(endpoint, base+mockapi.PathNextToken)},
-			Paging: strategies.Paging[User]{
-				SizeParam:    strategies.Query("limit"),
-				Size:         perPage,
+			Request:   strategies.Request{URL: or(endpoint, base+mockapi.PathNextToken)},
+			SizeParam: strategies.Query("limit"),
+			Size:      perPage,
+			Response:  strategies.Shape[User]{ItemsPath: "data"},
+			Window: strategies.Window[User]{
 				SinceParam:   strategies.Query("updated_since"),
 				SinceDefault: "0001-01-01T00:00:00Z",
-				ItemsPath:    "data",
 			},
 			TokenPath:  "next_token",
 			TokenParam: strategies.Query("next_token"),
@@ -156,7 +158,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	}
 	api, err := paginator(cfg.Variant, cfg.URL, base, cfg.PerPage)
 	if api != nil {
-		api.Timeouts = strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}
+		api.Limits.Timeouts = strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}
 	}
 	if err != nil {
 		return paginate.Result{}, err

@@ -103,17 +103,19 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	// ?order_by=updatedAt&order_type=asc&updated_since=...&limit=50&offset=0,
 	// then offset=50, 100, ... until the offset reaches the total.
 	api := &strategies.Offset[User]{
-		HTTP: strategies.HTTP{
-			URL:      endpoint,
-			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
-			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
+		Request: strategies.Request{
+			URL:   endpoint,
+			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Paging: strategies.Paging[User]{
-			Size:           cfg.PerPage,
-			SinceParam:     strategies.Query("updated_since"),
-			SinceDefault:   "0001-01-01T00:00:00Z",
+		Limits: strategies.Limits{Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}},
+		Size:   cfg.PerPage,
+		Response: strategies.Shape[User]{
 			ItemsPath:      "data",
 			TotalItemsPath: "total",
+		},
+		Window: strategies.Window[User]{
+			SinceParam:   strategies.Query("updated_since"),
+			SinceDefault: "0001-01-01T00:00:00Z",
 		},
 	}
 

@@ -141,19 +141,21 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	// The paginator: the API's requests and stop rules. The runner sets
 	// updated_since from the checkpoint; the first sync sends the default.
 	api := &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{
-			URL:      endpoint,
-			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
-			Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout},
+		Request: strategies.Request{
+			URL:   endpoint,
+			Query: url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Paging: strategies.Paging[User]{
-			Size:           cfg.PerPage,
-			SizeParam:      strategies.Query("per_page"),
-			SinceParam:     strategies.Query("updated_since"),
-			SinceDefault:   "0001-01-01T00:00:00Z",
+		Limits:    strategies.Limits{Timeouts: strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}},
+		Size:      cfg.PerPage,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages", // stop at page >= total_pages; plan parallel fetches
 			TotalItemsPath: "total_items", // for the progress bar
+		},
+		Window: strategies.Window[User]{
+			SinceParam:   strategies.Query("updated_since"),
+			SinceDefault: "0001-01-01T00:00:00Z",
 		},
 		OmitFirstPage: true,   // page 1 is the server's default: the first request leaves page out
 		PagePath:      "page", // a server answering another page than asked is an error

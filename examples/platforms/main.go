@@ -160,7 +160,7 @@ func check(ctx context.Context, cfg Config) error {
 	}
 	defer stop()
 	p := users(u, http.DefaultClient, cfg)
-	p.Paging.Size = 1
+	p.Size = 1
 	_, err = p.Fetch(ctx, paginate.Position{})
 	return err
 }
@@ -196,10 +196,7 @@ func open(ctx context.Context, cfg Config, out *protocol.Output) (*connector.Con
 		Parent: userStream,
 		Key:    func(u User) string { return u.ID },
 		Paginator: func(usr User) (paginate.Paginator[Order], error) {
-			return &strategies.PageNumber[Order]{
-				HTTP:   httpOf(u+mockapi.OrdersPath(url.PathEscape(usr.ID)), client, cfg, nil),
-				Paging: paging[Order](cfg, "updated_since"),
-			}, nil
+			return pageNumber[Order](requestOf(u+mockapi.OrdersPath(url.PathEscape(usr.ID)), client, cfg, nil), cfg, "updated_since"), nil
 		},
 		Every: cfg.EveryUser,
 	}, orderSink, paginate.Options[Order]{
@@ -208,12 +205,10 @@ func open(ctx context.Context, cfg Config, out *protocol.Output) (*connector.Con
 		Concurrency: cfg.Concurrency,
 	})
 	events := connector.NewStream("events", &strategies.NextToken[Event]{
-		HTTP: httpOf(u+mockapi.PathEvents, client, cfg, nil),
-		Paging: strategies.Paging[Event]{
-			Size:       cfg.PageSize,
-			SinceParam: strategies.Query("created_since"),
-			ItemsPath:  "data",
-		},
+		Request:    requestOf(u+mockapi.PathEvents, client, cfg, nil),
+		Size:       cfg.PageSize,
+		Response:   strategies.Shape[Event]{ItemsPath: "data"},
+		Window:     strategies.Window[Event]{SinceParam: strategies.Query("created_since")},
 		TokenPath:  "next_token",
 		TokenParam: strategies.Query("next_token"),
 	}, eventSink, paginate.Options[Event]{
@@ -225,30 +220,30 @@ func open(ctx context.Context, cfg Config, out *protocol.Output) (*connector.Con
 
 // users is the paginator of the users list, in ascending updatedAt order.
 func users(base string, client strategies.Doer, cfg Config) *strategies.PageNumber[User] {
-	return &strategies.PageNumber[User]{
-		HTTP:   httpOf(base+mockapi.PathPageNumber, client, cfg, url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}),
-		Paging: paging[User](cfg, "updated_since"),
-	}
+	return pageNumber[User](requestOf(base+mockapi.PathPageNumber, client, cfg, url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}}), cfg, "updated_since")
 }
 
-// httpOf is the request of one endpoint.
-func httpOf(u string, client strategies.Doer, cfg Config, q url.Values) strategies.HTTP {
-	h := strategies.HTTP{URL: u, Client: client, Query: q}
+// requestOf is the request of one endpoint.
+func requestOf(u string, client strategies.Doer, cfg Config, q url.Values) strategies.Request {
+	h := strategies.Request{URL: u, Client: client, Query: q}
 	if cfg.Token != "" {
 		h.Auth = strategies.Bearer(cfg.Token)
 	}
 	return h
 }
 
-// paging is the page-number paging of the API's lists.
-func paging[T any](cfg Config, since string) strategies.Paging[T] {
-	return strategies.Paging[T]{
-		Size:           cfg.PageSize,
-		SizeParam:      strategies.Query("per_page"),
-		SinceParam:     strategies.Query(since),
-		ItemsPath:      "data",
-		TotalPagesPath: "total_pages",
-		TotalItemsPath: "total_items",
+// pageNumber is the page-number paginator of one of the API's lists.
+func pageNumber[T any](req strategies.Request, cfg Config, since string) *strategies.PageNumber[T] {
+	return &strategies.PageNumber[T]{
+		Request:   req,
+		Size:      cfg.PageSize,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[T]{
+			ItemsPath:      "data",
+			TotalPagesPath: "total_pages",
+			TotalItemsPath: "total_items",
+		},
+		Window: strategies.Window[T]{SinceParam: strategies.Query(since)},
 	}
 }
 

@@ -133,20 +133,20 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 	header := http.Header{"User-Agent": {"pagekit-workers/" + cfg.ID}}
 	timeouts := strategies.Timeouts{Header: cfg.Timeout, Idle: cfg.Timeout}
 	users := connector.NewStream("users", &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{
-			URL:      base + mockapi.PathPageNumber,
-			Client:   client,
-			Header:   header,
-			Query:    url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
-			Timeouts: timeouts,
+		Request: strategies.Request{
+			URL:    base + mockapi.PathPageNumber,
+			Client: client,
+			Header: header,
+			Query:  url.Values{"order_by": {"updatedAt"}, "order_type": {"asc"}},
 		},
-		Paging: strategies.Paging[User]{
-			Size:           50,
-			SizeParam:      strategies.Query("per_page"),
-			SinceParam:     strategies.Query("updated_since"),
+		Limits:    strategies.Limits{Timeouts: timeouts},
+		Size:      50,
+		SizeParam: strategies.Query("per_page"),
+		Response: strategies.Shape[User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
+		Window: strategies.Window[User]{SinceParam: strategies.Query("updated_since")},
 	}, dst.users, paginate.Options[User]{
 		// The incremental mark, sent as updated_since next time; the
 		// filter is inclusive, so the records at the mark come again
@@ -181,14 +181,15 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 		Key:    func(u User) string { return u.ID },
 		Paginator: func(u User) (paginate.Paginator[Order], error) {
 			return &strategies.PageNumber[Order]{
-				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client, Header: header, Timeouts: timeouts},
-				Paging: strategies.Paging[Order]{
-					Size:           cfg.OrdersPage,
-					SizeParam:      strategies.Query("per_page"),
-					SinceParam:     strategies.Query("updated_since"),
+				Request:   strategies.Request{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client, Header: header},
+				Limits:    strategies.Limits{Timeouts: timeouts},
+				Size:      cfg.OrdersPage,
+				SizeParam: strategies.Query("per_page"),
+				Response: strategies.Shape[Order]{
 					ItemsPath:      "data",
 					TotalPagesPath: "total_pages",
 				},
+				Window: strategies.Window[Order]{SinceParam: strategies.Query("updated_since")},
 			}, nil
 		},
 	}, dst.orders, paginate.Options[Order]{
@@ -199,12 +200,11 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 	})
 
 	events := connector.NewStream("events", &strategies.NextToken[Event]{
-		HTTP: strategies.HTTP{URL: base + mockapi.PathEvents, Client: client, Header: header, Timeouts: timeouts},
-		Paging: strategies.Paging[Event]{
-			Size:       50,
-			SinceParam: strategies.Query("created_since"),
-			ItemsPath:  "data",
-		},
+		Request:    strategies.Request{URL: base + mockapi.PathEvents, Client: client, Header: header},
+		Limits:     strategies.Limits{Timeouts: timeouts},
+		Size:       50,
+		Response:   strategies.Shape[Event]{ItemsPath: "data"},
+		Window:     strategies.Window[Event]{SinceParam: strategies.Query("created_since")},
 		TokenPath:  "next_token",
 		TokenParam: strategies.Query("next_token"),
 	}, dst.events, paginate.Options[Event]{

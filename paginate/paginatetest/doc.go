@@ -22,8 +22,8 @@
 //		Handler: api,
 //		New: func(baseURL string, c *http.Client) paginate.Paginator[User] {
 //			return &strategies.PageNumber[User]{
-//				HTTP:      strategies.HTTP{URL: baseURL + "/users", Client: c},
-//				ItemsPath: "data", TotalPagesPath: "total_pages",
+//				Request:  strategies.Request{URL: baseURL + "/users", Client: c},
+//				Response: strategies.Shape[User]{ItemsPath: "data", TotalPagesPath: "total_pages"},
 //			}
 //		},
 //		Key: func(u User) string { return u.ID },

@@ -30,8 +30,8 @@ func ExampleAPI() {
 	defer srv.Close()
 
 	p := &strategies.PageNumber[User]{
-		HTTP: strategies.HTTP{URL: srv.URL + "/users"},
-		Paging: strategies.Paging[User]{
+		Request: strategies.Request{URL: srv.URL + "/users"},
+		Response: strategies.Shape[User]{
 			ItemsPath:      "data",
 			TotalPagesPath: "total_pages",
 		},
