@@ -118,7 +118,7 @@ func TestConsistencyResume(t *testing.T) {
 					total.withoutKeys += o.withoutKeys
 				})
 			}
-			t.Logf("%d seeds: %d runs resumed a sync; %d of them saw a key committed before again (the store kept the keys), %d counted as drifted for want of the keys",
+			t.Logf("%d seeds: %d runs resumed a sync; %d of them reported a duplicate key, %d counted as drifted for want of the keys",
 				seeds, total.resumed, total.duplicates, total.withoutKeys)
 			if !t.Failed() && seeds >= 10 && (total.duplicates == 0 || total.withoutKeys == 0) {
 				t.Errorf("no resumed run saw a duplicate, or none lacked the keys: the seeds prove nothing about one of the two ways")
