@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/internal/usertest"
 	"github.com/pagekit/pagekit/sink/parquet"
 )
@@ -36,4 +37,8 @@ func TestKey(t *testing.T) {
 	if got := s.Key(u); got != u.ID {
 		t.Errorf("Key = %q, want the id %q", got, u.ID)
 	}
+}
+
+func paginateCheckpoint(stream string, page int64) paginate.Checkpoint {
+	return paginate.Checkpoint{Stream: stream, Position: paginate.Position{Page: page}}
 }
