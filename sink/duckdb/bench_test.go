@@ -2,6 +2,7 @@ package duckdb_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -13,8 +14,8 @@ import (
 // BenchmarkCommit commits pages of USER records with random keys, with
 // their checkpoint, into a new table; an op is a page.
 func BenchmarkCommit(b *testing.B) {
-	for _, size := range []int{50, 500} {
-		b.Run(map[int]string{50: "rows=50", 500: "rows=500"}[size], func(b *testing.B) {
+	for _, size := range []int{50, 500, 3000} {
+		b.Run(fmt.Sprintf("rows=%d", size), func(b *testing.B) {
 			ctx := context.Background()
 			users := usertest.Generate(size*200, 1)
 			usertest.RandomIDs(users, 2)
