@@ -266,6 +266,9 @@ func (c *committer[T]) prepare(ctx context.Context, f *fetched[T]) (Checkpoint, 
 		c.highWater = page.HighWater
 	}
 	keys := c.drift(ctx, f)
+	if c.r.keys == nil {
+		keys = nil
+	}
 	if !f.repeat {
 		c.synced += int64(len(page.Items))
 	}
@@ -310,7 +313,7 @@ func lastStop(s StopReason) StopReason {
 // drift reports the drift the page f shows, and returns the hashes of its
 // records' keys when the run tracks them.
 func (c *committer[T]) drift(ctx context.Context, f *fetched[T]) []uint64 {
-	drifts, keys := c.dg.check(f.pos, f.page.Items, c.r.keys != nil)
+	drifts, keys := c.dg.check(f.pos, f.page.Items)
 	if f.page.Drift != 0 {
 		drifts = append(drifts, Drift{Kind: f.page.Drift, Position: f.pos})
 	}

@@ -88,8 +88,8 @@ func newDriftGuard[T any](opts *Options[T], keys []uint64, within bool) *driftGu
 }
 
 // check returns the drifts that the page at pos shows. When it tracks
-// keys and keep is set, it returns their hashes too, in the items' order.
-func (g *driftGuard[T]) check(pos Position, items []T, keep bool) ([]Drift, []uint64) {
+// keys, it returns their hashes too, in the items' order.
+func (g *driftGuard[T]) check(pos Position, items []T) ([]Drift, []uint64) {
 	if len(items) == 0 {
 		return nil, nil
 	}
@@ -107,17 +107,12 @@ func (g *driftGuard[T]) check(pos Position, items []T, keep bool) ([]Drift, []ui
 		}
 	}
 	var hashes []uint64
-	if g.track && keep {
-		hashes = make([]uint64, 0, len(items))
-	}
 	if g.track {
+		hashes = make([]uint64, len(items))
 		for i := range items {
 			k := g.key(items[i])
-			h := keyHash(k)
-			if keep {
-				hashes = append(hashes, h)
-			}
-			if !g.seen.addHash(h) {
+			hashes[i] = keyHash(k)
+			if !g.seen.addHash(hashes[i]) {
 				out = append(out, Drift{Kind: DriftDuplicate, Position: pos, Key: k})
 			}
 		}

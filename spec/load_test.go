@@ -1,0 +1,81 @@
+package spec
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// env is the environment the tests' specs read.
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
+}
+
+var testEnv = env(map[string]string{"API_URL": "http://127.0.0.1:5001/pagination/page_number", "API_TOKEN": "tok-secret"})
+
+// TestBadSpecs checks that each bad spec in testdata/bad gives one clear
+// error, with its line and column, against the golden file beside it
+// (-update rewrites them).
+func TestBadSpecs(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatal("no bad specs", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Parse(filepath.Base(f), b, testEnv)
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("Parse: %v, want an *Error", err)
+			}
+			got := err.Error() + "\n"
+			if strings.Contains(got, "sk_live_123456789") || strings.Contains(got, "tok-secret") {
+				t.Errorf("the error shows a credential: %s", got)
+			}
+			golden := strings.TrimSuffix(f, ".yaml") + ".err"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFlagshipSpec(t *testing.T) {
+	_, err := Load("testdata/flagship.yaml")
+	if err == nil || !strings.Contains(err.Error(), "flagship.yaml:8:12: streams[0].request.url: ${API_URL} is not set in the environment") {
+		t.Errorf("Load without API_URL: %v", err)
+	}
+	b, err := os.ReadFile("testdata/flagship.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Parse("flagship.yaml", b, testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := s.Streams[0]
+	if st.Paging.Strategy != PageNumber || st.Paging.Size != 50 || st.Response.ItemsPath != "data" || st.Options.HighWater != "updatedAt" {
+		t.Errorf("parsed %+v", st)
+	}
+}
