@@ -502,4 +502,3 @@ func (d *detector) expected(n1 int) (int, bool) {
 	}
 	return int(min(int64(n1), max(total-int64(n1), 0))), true
 }
-

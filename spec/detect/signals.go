@@ -207,4 +207,3 @@ func splitHeader(h http.Header) (plain map[string]string, secret []string) {
 	}
 	return plain, secret
 }
-
