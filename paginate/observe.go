@@ -30,7 +30,7 @@ func (r *runner[T]) done(ctx context.Context, res *Result, err error, start time
 func (r *runner[T]) onRetry(pos Position, attempt int, delay time.Duration, err error) {
 	if r.log != nil {
 		r.log.LogAttrs(context.Background(), slog.LevelWarn, "paginate: retry", slog.String("stream", r.stream),
-			slog.String("position", pos.String()), slog.Int("attempt", attempt), slog.Duration("delay", delay), errAttr(err))
+			slog.String("position", pos.String()), slog.Int("attempt", attempt), slog.Duration("delay", delay.Round(time.Millisecond)), errAttr(err))
 	}
 	r.observe(Event{Kind: EventRetry, Stream: r.stream, Position: pos, Attempt: attempt, Delay: delay, Err: err})
 }
