@@ -378,8 +378,9 @@ func TestStatus(t *testing.T) {
 	s = newStatus(&b, false, fixed(80), c.now, 0)
 	s.Set("ignored")
 	s.Print("job 1 (users): completed, attempt 1")
+	fmt.Fprint(s, "level=WARN msg=x\n") // a logger writing to it
 	s.Close()
-	if b.String() != "job 1 (users): completed, attempt 1\n" {
+	if b.String() != "job 1 (users): completed, attempt 1\nlevel=WARN msg=x\n" {
 		t.Errorf("not on a terminal: %q", b.String())
 	}
 }

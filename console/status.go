@@ -2,6 +2,7 @@ package console
 
 import (
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -12,7 +13,8 @@ import (
 // time since it started, which keeps moving; lines printed with Print go
 // above it. Otherwise every Print is a line of its own, as in a log, and
 // Set does nothing: a process under a supervisor says what it did, line
-// by line. Its methods are safe for concurrent use.
+// by line. It is an io.Writer too, for a logger whose lines should take
+// turns with it. Its methods are safe for concurrent use.
 type Status struct {
 	mu   sync.Mutex
 	w    io.Writer
@@ -66,6 +68,13 @@ func (s *Status) Print(line string) {
 		return
 	}
 	s.live.scr.print(line, s.line())
+}
+
+// Write prints p's lines with Print, so that a logger or anything else
+// that writes to the Status's writer takes turns with it.
+func (s *Status) Write(p []byte) (int, error) {
+	s.Print(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
 
 // Close leaves the live line as it is, on a line of its own, and stops

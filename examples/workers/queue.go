@@ -90,7 +90,11 @@ func runPostgres(ctx context.Context, cfg config, base string, stdout, stderr io
 // it works the jobs, serves the UI and enqueues a sync, as cfg says. db,
 // when not nil, holds the tables, for the summary of a one-process sync.
 func serve[TTx any](ctx context.Context, cfg config, driver riverdriver.Driver[TTx], c *connector.Connector, db *sql.DB, stdout, stderr io.Writer) error {
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// Everything this process says goes through one Status: on a
+	// terminal, above its status line; and never two lines at once.
+	status := console.NewStatus(stderr, cfg.Verbose)
+	defer status.Close()
+	logger := slog.New(slog.NewTextHandler(status, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	jobs, err := riverjob.New[TTx](riverjob.Config{Connectors: map[string]*connector.Connector{"shop": c}, Logger: logger})
 	if err != nil {
 		return err
@@ -136,7 +140,6 @@ func serve[TTx any](ctx context.Context, cfg config, driver riverdriver.Driver[T
 	}
 	var rep *reporter
 	if cfg.Work {
-		status := console.NewStatus(stderr, cfg.Verbose)
 		rep = report(client, status, cfg.ID)
 		if err := client.Start(ctx); err != nil {
 			rep.stop()
@@ -162,14 +165,14 @@ func serve[TTx any](ctx context.Context, cfg config, driver riverdriver.Driver[T
 		status.Print(fmt.Sprintf("worker %s: %d partitions at once, %d requests in flight", cfg.ID, cfg.Jobs, cfg.InFlight))
 	}
 	if cfg.UI != "" {
-		stopUI, err := serveUI(ctx, cfg.UI, client, logger, stderr)
+		stopUI, err := serveUI(ctx, cfg.UI, client, logger, status)
 		if err != nil {
 			return err
 		}
 		defer stopUI()
 	}
 	if cfg.Enqueue {
-		if err := enqueue(ctx, jobs, client, stderr); err != nil {
+		if err := enqueue(ctx, jobs, client, status); err != nil {
 			return err
 		}
 	}
