@@ -48,6 +48,7 @@ func Example() {
 	orders := connector.NewChild("orders", connector.ChildOf[mockapi.User, mockapi.Order]{
 		Parent: users,
 		Key:    func(u mockapi.User) string { return u.ID },
+		Keep:   func(u mockapi.User) mockapi.User { return mockapi.User{ID: u.ID} }, // what Key and Paginator read
 		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 			return &strategies.PageNumber[mockapi.Order]{
 				Request:   strategies.Request{URL: srv.URL + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client},

@@ -316,7 +316,7 @@ func (f *fanout[P, C]) failLocked(page *pageState, key string, parent *P, res pa
 
 // keepFailed adds a failed partition to the state, or updates it there.
 func (f *fanout[P, C]) keepFailed(key string, parent P, err error) bool {
-	raw, merr := json.Marshal(parent)
+	raw, merr := f.c.kept(parent, key)
 	if merr != nil {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 
 	"github.com/pagekit/pagekit/paginate"
 )
@@ -71,6 +72,11 @@ func (t *top[T]) partitions(ctx context.Context, _ *execution, s *Stream, add fu
 }
 
 func (c *child[P, C]) partitions(ctx context.Context, x *execution, s *Stream, add func(context.Context, []Partition) error) (res paginate.Result, err error) {
+	if c.of.Keep == nil && x.c.cfg.Logger != nil {
+		x.c.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "connector: ChildOf.Keep is not set, so each partition carries its whole "+
+			"parent record, as synced, wherever it goes (a job queue keeps a copy for as long as it keeps the job): set Keep "+
+			"to the part of the parent that Key and Paginator read", slog.String("stream", s.name))
+	}
 	st := c.store()
 	// The list's state is kept under the stream's name: a worker that
 	// listed the partitions must not keep another from listing them later.
@@ -116,9 +122,9 @@ func (e *enumeration[P, C]) Write(ctx context.Context, items []P) error {
 		if key == "" {
 			return fmt.Errorf("connector: stream %q: parent record %d of the page has an empty partition key", e.name, i+1)
 		}
-		raw, err := json.Marshal(items[i])
+		raw, err := e.c.kept(items[i], key)
 		if err != nil {
-			return fmt.Errorf("connector: stream %q: encode parent %q: %w", e.name, key, err)
+			return fmt.Errorf("connector: stream %q: %w", e.name, err)
 		}
 		parts = append(parts, Partition{Stream: e.name, Key: key, Parent: raw})
 	}

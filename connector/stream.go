@@ -71,6 +71,16 @@ type ChildOf[P, C any] struct {
 	// Paginator returns the paginator of a parent's partition, such as
 	// a strategies.PageNumber whose URL holds the parent's id.
 	Paginator func(P) (paginate.Paginator[C], error)
+	// Keep returns the part of a parent record that Key and Paginator
+	// read, such as func(u User) User { return User{ID: u.ID} }. A
+	// partition carries only that, as JSON without its zero fields,
+	// wherever it goes: the arguments of its job in a queue
+	// (Connector.Partitions, riverjob), which keep a copy for as long as
+	// the queue keeps the job, and the state of a failed partition kept
+	// for a retry. Paginator gets the kept part in every run, in process
+	// too, so that a Keep that drops a field Paginator needs shows in the
+	// first test. Nil keeps the whole record.
+	Keep func(P) P
 	// Every makes each sync visit every parent. By default a sync visits
 	// only the parents changed since the last sync that completed: those
 	// the parent's paginator returns from the parent's mark, its
@@ -185,7 +195,11 @@ func (c *child[P, C]) store() paginate.Store {
 
 // run runs the partition of one parent record.
 func (c *child[P, C]) run(ctx context.Context, x *execution, name, key string, parent P) (paginate.Result, error) {
-	p, err := c.of.Paginator(parent)
+	parent, err := c.keep(parent, key)
+	var p paginate.Paginator[C]
+	if err == nil {
+		p, err = c.of.Paginator(parent)
+	}
 	if err == nil && p == nil {
 		err = errors.New("ChildOf.Paginator returned a nil paginator")
 	}

@@ -25,9 +25,14 @@ type PartitionArgs struct {
 	// Key is the partition key of a child stream's partition, empty
 	// for a top-level stream.
 	Key string `json:"key,omitempty" river:"unique"`
-	// Parent is the parent record of a child stream's partition, as
-	// JSON. It is not part of the unique key: a partition is the same
-	// partition whatever version of its parent it was listed with.
+	// Parent is what the partition of a child stream needs of its
+	// parent record, as JSON: the part connector.ChildOf.Keep keeps (the
+	// key and the fields the child's paginator reads), without its zero
+	// members; the whole record when Keep is not set. It is not part of
+	// the unique key: a partition is the same partition whatever version
+	// of its parent it was listed with. River keeps it with the job, in
+	// river_job.args, until its cleaner deletes the finished job (see
+	// docs/scale-out.md).
 	Parent json.RawMessage `json:"parent,omitempty"`
 }
 

@@ -179,6 +179,9 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 	orders := connector.NewChild("orders", connector.ChildOf[User, Order]{
 		Parent: users,
 		Key:    func(u User) string { return u.ID },
+		// A partition's job carries only the user's id, not the synced
+		// user: the paginator reads nothing else.
+		Keep: func(u User) User { return User{ID: u.ID} },
 		Paginator: func(u User) (paginate.Paginator[Order], error) {
 			return &strategies.PageNumber[Order]{
 				Request:   strategies.Request{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: client, Header: header},
