@@ -1,8 +1,6 @@
 package riverjob_test
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -30,21 +28,24 @@ func TestPartitionArgsCarryOnlyWhatIsKept(t *testing.T) {
 			name = "no Keep"
 		}
 		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
 			a := newAPI(t)
 			b := newSQLite(t)
 			u, o := b.sinks(t)
 			parents := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
-				HTTP:   strategies.HTTP{URL: a.url + mockapi.PathPageNumber},
-				Paging: strategies.Paging[mockapi.User]{Size: 10, SizeParam: strategies.Query("per_page"), ItemsPath: "data", TotalPagesPath: "total_pages"},
+				Request:   strategies.Request{URL: a.url + mockapi.PathPageNumber},
+				Size:      10,
+				SizeParam: strategies.Query("per_page"),
+				Response:  strategies.Shape[mockapi.User]{ItemsPath: "data", TotalPagesPath: "total_pages"},
 			}, u, paginate.Options[mockapi.User]{Retry: fastRetry})
 			of := connector.ChildOf[mockapi.User, mockapi.Order]{
 				Parent: parents,
 				Key:    func(u mockapi.User) string { return u.ID },
 				Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 					return &strategies.PageNumber[mockapi.Order]{
-						HTTP:   strategies.HTTP{URL: a.url + mockapi.OrdersPath(url.PathEscape(u.ID))},
-						Paging: strategies.Paging[mockapi.Order]{Size: 5, SizeParam: strategies.Query("per_page"), ItemsPath: "data", TotalPagesPath: "total_pages"},
+						Request:   strategies.Request{URL: a.url + mockapi.OrdersPath(url.PathEscape(u.ID))},
+						Size:      5,
+						SizeParam: strategies.Query("per_page"),
+						Response:  strategies.Shape[mockapi.Order]{ItemsPath: "data", TotalPagesPath: "total_pages"},
 					}, nil
 				},
 			}
@@ -56,37 +57,8 @@ func TestPartitionArgsCarryOnlyWhatIsKept(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jobs, err := riverjob.New[*sql.Tx](riverjob.Config{Connectors: map[string]*connector.Connector{"shop": c}, Logger: testLogger(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			workers := river.NewWorkers()
-			if err := jobs.AddWorkers(workers); err != nil {
-				t.Fatal(err)
-			}
-			client, err := river.NewClient(b.driver, &river.Config{
-				Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
-				Workers:           workers,
-				FetchCooldown:     5 * time.Millisecond,
-				FetchPollInterval: 50 * time.Millisecond,
-				Logger:            testLogger(t),
-				TestOnly:          true,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := client.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				defer cancel()
-				client.StopAndCancel(sctx)
-			}()
-			if _, err := jobs.Enqueue(ctx, client, "shop"); err != nil {
-				t.Fatal(err)
-			}
-			s := &shop[*sql.Tx]{b: b, api: a, client: client}
+			s := runJobs(t, b, c, &river.Config{})
+			s.api = a
 			finished := s.wait(t, time.Minute)
 			s.checkTables(t)
 

@@ -91,40 +91,9 @@ func TestNoCredentialInJobs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jobs, err := riverjob.New[*sql.Tx](riverjob.Config{Connectors: map[string]*connector.Connector{"shop": c}, Logger: testLogger(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			workers := river.NewWorkers()
-			if err := jobs.AddWorkers(workers); err != nil {
-				t.Fatal(err)
-			}
-			client, err := river.NewClient(b.driver, &river.Config{
-				Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
-				Workers:           workers,
-				FetchCooldown:     5 * time.Millisecond,
-				FetchPollInterval: 50 * time.Millisecond,
-				MaxAttempts:       2,
-				RetryPolicy:       quickRetry{},
-				Logger:            testLogger(t),
-				TestOnly:          true,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := runJobs(t, b, c, &river.Config{MaxAttempts: 2, RetryPolicy: quickRetry{}})
+			client := s.client
 			ctx := context.Background()
-			if err := client.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				defer cancel()
-				client.StopAndCancel(sctx)
-			}()
-			if _, err := jobs.Enqueue(ctx, client, "shop"); err != nil {
-				t.Fatal(err)
-			}
-			s := &shop[*sql.Tx]{b: b, client: client}
 			finished := s.wait(t, time.Minute)
 
 			// Every column of every job row, as stored.
@@ -178,6 +147,42 @@ func TestNoCredentialInJobs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runJobs enqueues a sync of the connector c, named "shop", and works its
+// jobs on a River client of b with the settings of cfg that are set, until
+// the test ends.
+func runJobs(t *testing.T, b *backend[*sql.Tx], c *connector.Connector, cfg *river.Config) *shop[*sql.Tx] {
+	t.Helper()
+	ctx := context.Background()
+	jobs, err := riverjob.New[*sql.Tx](riverjob.Config{Connectors: map[string]*connector.Connector{"shop": c}, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	if err := jobs.AddWorkers(workers); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+	cfg.Workers = workers
+	cfg.FetchCooldown, cfg.FetchPollInterval = 5*time.Millisecond, 50*time.Millisecond
+	cfg.Logger, cfg.TestOnly = testLogger(t), true
+	client, err := river.NewClient(b.driver, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		client.StopAndCancel(sctx)
+	})
+	if _, err := jobs.Enqueue(ctx, client, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	return &shop[*sql.Tx]{b: b, jobs: jobs, client: client}
 }
 
 // quickRetry retries a failed job at once.
