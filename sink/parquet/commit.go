@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/internal/batch"
@@ -160,7 +161,12 @@ func (s *Sink[T]) encode(vals []schema.Value, runs []batch.Run, seq int64) error
 	if s.last == nil {
 		s.last = make(map[string]int)
 	}
-	ops := make(map[int]schema.Op)
+	// ops[row] is the row's operation plus one, or 0 for a row a later
+	// record of its key supersedes.
+	n := len(vals) / max(nc, 1)
+	ops := slices.Grow(s.ops[:0], n)[:n]
+	clear(ops)
+	s.ops = ops
 	for _, r := range runs {
 		for _, row := range r.Rows {
 			if r.Op == schema.SoftDelete {
@@ -170,20 +176,30 @@ func (s *Sink[T]) encode(vals []schema.Value, runs []batch.Run, seq int64) error
 			var k string
 			k, s.buf = batch.Key(vals[row*nc:(row+1)*nc], s.keyIdx, s.table.Columns, s.buf)
 			if prev, ok := s.last[k]; ok {
-				delete(ops, prev)
+				ops[prev] = 0
 			}
 			s.last[k] = row
-			ops[row] = r.Op
+			ops[row] = r.Op + 1
 		}
 	}
 	s.rows = s.rows[:0]
 	opUpsert, opDelete := pq.ByteArrayValue([]byte("upsert")), pq.ByteArrayValue([]byte("delete"))
-	for row := range len(vals) / max(nc, 1) {
-		op, ok := ops[row]
-		if !ok {
+	// One array holds every row's values.
+	kept := 0
+	for _, op := range ops {
+		if op != 0 {
+			kept++
+		}
+	}
+	all := slices.Grow(s.cells[:0], kept*s.lay.width)[:kept*s.lay.width]
+	s.cells = all
+	for row, op1 := range ops {
+		if op1 == 0 {
 			continue
 		}
-		r := make(pq.Row, s.lay.width)
+		op := op1 - 1
+		r := pq.Row(all[:s.lay.width:s.lay.width])
+		all = all[s.lay.width:]
 		opv := opUpsert
 		if op == schema.Delete {
 			opv = opDelete
@@ -272,8 +288,9 @@ func (s *Sink[T]) release() {
 	s.b.Release()
 	clear(s.last)
 	clear(s.rows)
+	clear(s.cells)
 	if cap(s.rows) > 1<<16 {
-		s.rows = nil
+		s.rows, s.cells, s.ops = nil, nil, nil
 	}
 	s.rows = s.rows[:0]
 }

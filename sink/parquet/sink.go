@@ -70,9 +70,11 @@ type Sink[T any] struct {
 
 	pending keypage.Pending // keys waiting for their stream's checkpoint
 
-	last map[string]int // key -> last row of the commit
-	rows []pq.Row
-	buf  []byte
+	last  map[string]int // key -> last row of the commit
+	ops   []schema.Op    // by row of the commit: its operation plus one, or 0
+	cells []pq.Value     // the values of the commit's rows
+	rows  []pq.Row
+	buf   []byte
 
 	// beforeManifest, when set by a test, runs after a commit's file is
 	// written and before its manifest is, and may fail the commit.
