@@ -30,7 +30,7 @@ import (
 // number of parent records.
 func connectorRows(ctx context.Context, cfg config) ([]row, error) {
 	var out []row
-	for _, m := range []func(context.Context, config) (row, error){fanout, hostRate, fanoutMemory} {
+	for _, m := range []func(context.Context, config) (row, error){fanout, hostRate, fanoutMemory, listProtection} {
 		r, err := m(ctx, cfg)
 		if err != nil {
 			return nil, err
@@ -46,9 +46,14 @@ type arrivals struct {
 	n  atomic.Int64
 	mu sync.Mutex
 	at []time.Time
+	// before, when set, is called with each request first.
+	before func(r *http.Request)
 }
 
 func (a *arrivals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.before != nil {
+		a.before(r)
+	}
 	a.n.Add(1)
 	a.mu.Lock()
 	a.at = append(a.at, time.Now())

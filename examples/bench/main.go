@@ -20,7 +20,9 @@
 //	          links DuckDB and so lives in that module)
 //	connector a fan-out of 40 partitions of 25 pages at 20 ms within a budget
 //	          of 16; 20 streams on one rate-limited host, counted at the
-//	          server; peak heap with 100,000 parent records against 1,000
+//	          server; peak heap with 100,000 parent records against 1,000;
+//	          a sync of users and their orders into SQLite with the
+//	          protection of the parent list against shifts, and without
 //	workers   a sync of 60 partitions of 20 pages at 20 ms as River jobs on
 //	          three worker processes (examples/workers) against one, 4
 //	          requests in flight each, sharing PostgreSQL (when
