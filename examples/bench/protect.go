@@ -187,18 +187,22 @@ func protectConnector(ctx context.Context, base string, protect bool) (*connecto
 	mark := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 	lim := connector.NewLimiter(connector.Limits{InFlight: 8})
 	users := connector.NewStream("users", hide(&strategies.PageNumber[mockapi.User]{
-		HTTP: strategies.HTTP{URL: base + mockapi.PathPageNumber, Client: lim.Client()},
-		Paging: strategies.Paging[mockapi.User]{Size: 50, SizeParam: strategies.Query("per_page"),
-			SinceParam: strategies.Query("updated_since"), ItemsPath: "data", TotalPagesPath: "total_pages"},
+		Request:   strategies.Request{URL: base + mockapi.PathPageNumber, Client: lim.Client()},
+		Size:      50,
+		SizeParam: strategies.Query("per_page"),
+		Response:  strategies.Shape[mockapi.User]{ItemsPath: "data", TotalPagesPath: "total_pages"},
+		Window:    strategies.Window[mockapi.User]{SinceParam: strategies.Query("updated_since")},
 	}), us, paginate.Options[mockapi.User]{HighWater: func(u mockapi.User) string { return mark(u.UpdatedAt) }, Concurrency: 1})
 	orders := connector.NewChild("orders", connector.ChildOf[mockapi.User, mockapi.Order]{
 		Parent: users,
 		Key:    func(u mockapi.User) string { return u.ID },
 		Paginator: func(u mockapi.User) (paginate.Paginator[mockapi.Order], error) {
 			return hideOrders(&strategies.PageNumber[mockapi.Order]{
-				HTTP: strategies.HTTP{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: lim.Client()},
-				Paging: strategies.Paging[mockapi.Order]{Size: 50, SizeParam: strategies.Query("per_page"),
-					SinceParam: strategies.Query("updated_since"), ItemsPath: "data", TotalPagesPath: "total_pages"},
+				Request:   strategies.Request{URL: base + mockapi.OrdersPath(url.PathEscape(u.ID)), Client: lim.Client()},
+				Size:      50,
+				SizeParam: strategies.Query("per_page"),
+				Response:  strategies.Shape[mockapi.Order]{ItemsPath: "data", TotalPagesPath: "total_pages"},
+				Window:    strategies.Window[mockapi.Order]{SinceParam: strategies.Query("updated_since")},
 			}), nil
 		},
 	}, ords, paginate.Options[mockapi.Order]{HighWater: func(o mockapi.Order) string { return mark(o.UpdatedAt) }})
