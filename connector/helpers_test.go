@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pagekit/pagekit/connector"
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 // sinceLayout is the mock API's updated_since format.
 const sinceLayout = "2006-01-02T15:04:05Z"
 
-var fastRetry = paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxAttempts: 8}
+var fastRetry = paginate.Retry{BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }, MaxAttempts: 8}
 
 // table is a destination: a memory sink (rows by primary key,
 // checkpoints).

@@ -14,6 +14,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+
 	"github.com/pagekit/pagekit/connector"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
@@ -92,7 +94,7 @@ func eventStream(name, host string, client strategies.Doer) *connector.Stream {
 		TokenPath:  "next_token",
 		TokenParam: strategies.Query("next_token"),
 	}, newTable[mockapi.Event]("events", "id"), paginate.Options[mockapi.Event]{
-		Retry: paginate.Retry{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond},
+		Retry: paginate.Retry{MaxAttempts: 3, BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(10 * time.Millisecond) }},
 	})
 }
 

@@ -30,11 +30,8 @@ func (s *Stream) Parent() *Stream { return s.parent }
 
 // streamImpl is the typed inside of a Stream.
 type streamImpl interface {
-	recordType() reflect.Type
 	// dest is the destination, for optional interfaces (Tabler).
 	dest() any
-	// store is where the stream keeps its checkpoints, or nil.
-	store() paginate.Store
 	// sync runs the stream's part of a connector run.
 	sync(ctx context.Context, x *execution, s *Stream) StreamResult
 	// runPartition runs one partition of the stream.
@@ -146,16 +143,7 @@ type top[T any] struct {
 	opts paginate.Options[T]
 }
 
-func (t *top[T]) recordType() reflect.Type { return reflect.TypeFor[T]() }
-func (t *top[T]) dest() any                { return t.dst }
-
-func (t *top[T]) store() paginate.Store {
-	if t.opts.Store != nil {
-		return t.opts.Store
-	}
-	st, _ := t.dst.(paginate.Store)
-	return st
-}
+func (t *top[T]) dest() any { return t.dst }
 
 func (t *top[T]) sync(ctx context.Context, x *execution, s *Stream) StreamResult {
 	if err := x.runs.Acquire(ctx, 1); err != nil {
@@ -182,8 +170,7 @@ type child[P, C any] struct {
 	opts   paginate.Options[C]
 }
 
-func (c *child[P, C]) recordType() reflect.Type { return reflect.TypeFor[C]() }
-func (c *child[P, C]) dest() any                { return c.dst }
+func (c *child[P, C]) dest() any { return c.dst }
 
 func (c *child[P, C]) store() paginate.Store {
 	if c.opts.Store != nil {
@@ -258,16 +245,21 @@ func runOne[T any](ctx context.Context, x *execution, name, key string, p pagina
 	return res, unlock(ctx, dst, name, opts.Stream, err)
 }
 
-// unlocker is a destination that locks each stream it writes, such as the
-// PostgreSQL sink.
-type unlocker interface {
+// An Unlocker is a destination that locks each stream it writes, so that
+// two processes never write one stream at once, and releases a stream's
+// lock when told. Unlocker may be implemented by a stream's destination,
+// such as the PostgreSQL sink: [Connector.Run] then releases the lock of
+// every stream and partition when its run ends, so that a child stream of
+// many partitions does not hold one lock a partition until the sink
+// closes. A destination that wraps another forwards Unlock to it.
+type Unlocker interface {
 	Unlock(ctx context.Context, stream string) error
 }
 
 // unlock releases the lock of the checkpoint key stream when dst is an
-// unlocker, and returns err, or else the unlock's error.
+// Unlocker, and returns err, or else the unlock's error.
 func unlock(ctx context.Context, dst any, name, stream string, err error) error {
-	if u, ok := dst.(unlocker); ok {
+	if u, ok := dst.(Unlocker); ok {
 		if uerr := u.Unlock(context.WithoutCancel(ctx), stream); uerr != nil && err == nil {
 			err = fmt.Errorf("connector: stream %q: release the lock of %q: %w", name, stream, uerr)
 		}
@@ -315,7 +307,7 @@ func (f *limited[T]) Identity() paginate.Identity {
 // Validate is the wrapped paginator's, so that paginate.Run still checks
 // the configuration before the checkpoint and the first request.
 func (f *limited[T]) Validate() error {
-	if v, ok := f.p.(interface{ Validate() error }); ok {
+	if v, ok := f.p.(paginate.Validator); ok {
 		return v.Validate()
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/pagekit/pagekit/connector"
 	"github.com/pagekit/pagekit/paginate"
@@ -203,7 +204,7 @@ func TestOneErrorMessage(t *testing.T) {
 		})
 		res, err := paginate.Run(context.Background(), api, new(paginate.MemorySink[int]), paginate.Options[int]{
 			Stream: "user", Logger: p.Logger, Observe: p.Observe,
-			Retry: paginate.Retry{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond},
+			Retry: paginate.Retry{MaxAttempts: 3, BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }},
 		})
 		res.Duration = 1500 * time.Millisecond
 		Summary(v, res, err)

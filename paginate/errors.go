@@ -145,9 +145,19 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+// A RetryAfterer is an error that asks for a wait before the next attempt,
+// such as a 429 or 503 with a Retry-After header. RetryAfterer may be
+// implemented by an error a Fetch returns, or one it wraps: the [Retry]
+// policy then waits that long (up to Retry.MaxRetryAfter) instead of its
+// backoff, and pauses the run's other fetches too. A zero or negative
+// delay asks for nothing. *strategies.HTTPError implements it.
+type RetryAfterer interface {
+	RetryAfter() time.Duration
+}
+
 // retryAfter returns the delay that err asks for, if any.
 func retryAfter(err error) (time.Duration, bool) {
-	var ra interface{ RetryAfter() time.Duration }
+	var ra RetryAfterer
 	if errors.As(err, &ra) {
 		if d := ra.RetryAfter(); d > 0 {
 			return d, true

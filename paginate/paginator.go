@@ -14,10 +14,18 @@ import (
 //
 // Fetch should return an error wrapped with [Permanent] when retrying cannot
 // help (a 404, a malformed body); any other error is retried under the run's
-// [Retry] policy. An error that has a RetryAfter() time.Duration method asks
-// the policy to wait that long before the next attempt.
+// [Retry] policy. An error that is a [RetryAfterer] asks the policy to wait
+// that long before the next attempt.
 type Paginator[T any] interface {
 	Fetch(ctx context.Context, pos Position) (Page[T], error)
+}
+
+// A Validator can report what is wrong with its configuration before any
+// request. Validator may be implemented by a [Paginator]: [Run], [Pages]
+// and [All] call Validate before the checkpoint is touched, and a non-nil
+// error fails the run at once. The built-in strategies implement it.
+type Validator interface {
+	Validate() error
 }
 
 // PaginatorFunc adapts a function to a [Paginator].

@@ -8,36 +8,27 @@ import (
 	"github.com/cenkalti/backoff/v4"
 )
 
-// Retry is the policy for failed fetches: exponential backoff with jitter,
-// built on github.com/cenkalti/backoff/v4. The zero value gives sane
-// defaults: up to 6 attempts, 500ms doubling to at most 30s apart, for at most
-// 5 minutes, with server-requested delays honoured up to 2 minutes.
+// Retry is the policy for failed fetches. The zero value gives sane
+// defaults: up to 6 attempts, waits of 500ms doubling to at most 30s, for at
+// most 5 minutes, with server-requested delays honoured up to 2 minutes.
+// The waits between attempts come from a github.com/cenkalti/backoff/v4
+// BackOff: DefaultBackOff, or one of your own.
 type Retry struct {
 	// MaxAttempts is how many times a page is tried in all; 1 disables
 	// retries. Zero means 6.
 	MaxAttempts int
-	// InitialInterval is the first backoff delay. Zero means 500ms.
-	InitialInterval time.Duration
-	// MaxInterval caps one computed delay. Zero means 30s.
-	MaxInterval time.Duration
-	// Multiplier grows the delay after each attempt. Zero means 2.
-	Multiplier float64
-	// Jitter is the randomization factor: each delay is drawn from
-	// [d*(1-Jitter), d*(1+Jitter)]. Zero means 0.5; a negative value
-	// disables jitter; values above 1 count as 1.
-	Jitter float64
-	// MaxElapsed bounds the time spent on one page's attempts and waits,
-	// counted from the start of the first attempt. It is a hard bound: no
-	// wait begins that would end past it, and the attempt in flight when
-	// it runs out is cut (its context ends), so a page that keeps failing,
-	// or a server that stalls, fails the run with ErrRetriesExhausted at
-	// the bound, whatever the paginator's own timeouts. Zero means 5
-	// minutes; a negative value means no bound.
+	// MaxElapsed bounds one page's attempts and waits, from the start of
+	// the first: the attempt in flight when it runs out is cut, and the
+	// page fails with ErrRetriesExhausted. Zero means 5 minutes; a
+	// negative value means no bound.
 	MaxElapsed time.Duration
-	// MaxRetryAfter caps a delay the server asked for with Retry-After or a
-	// rate-limit reset header; zero means 2 minutes. A server that asks
-	// for more gets the cap, then another attempt.
+	// MaxRetryAfter caps a delay the server asked for (see
+	// [RetryAfterer]). Zero means 2 minutes.
 	MaxRetryAfter time.Duration
+	// BackOff, when set, returns the policy for the waits between one
+	// page's attempts, a new one for each page that fails; a
+	// backoff.Stop ends the retries. Nil means DefaultBackOff.
+	BackOff func() backoff.BackOff
 }
 
 func (r Retry) maxAttempts() int {
@@ -54,26 +45,35 @@ func (r Retry) maxRetryAfter() time.Duration {
 	return r.MaxRetryAfter
 }
 
-func (r Retry) backOff() *backoff.ExponentialBackOff {
+// DefaultBackOff returns the waits of a Retry without BackOff: exponential,
+// from 500ms doubling to at most 30s, each drawn within 50% either side,
+// with no bound of its own on the time elapsed (Retry.MaxElapsed bounds
+// it, from the first attempt). Change its fields for a policy of your own:
+//
+//	Retry: paginate.Retry{BackOff: func() backoff.BackOff {
+//		b := paginate.DefaultBackOff()
+//		b.InitialInterval = 2 * time.Second
+//		return b
+//	}}
+func DefaultBackOff() *backoff.ExponentialBackOff {
 	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = orDuration(r.InitialInterval, 500*time.Millisecond)
-	b.MaxInterval = orDuration(r.MaxInterval, 30*time.Second)
-	if r.Multiplier > 0 {
-		b.Multiplier = r.Multiplier
-	} else {
-		b.Multiplier = 2
-	}
-	switch {
-	case r.Jitter < 0:
-		b.RandomizationFactor = 0
-	case r.Jitter > 0:
-		b.RandomizationFactor = min(r.Jitter, 1) // more would draw negative delays
-	default:
-		b.RandomizationFactor = 0.5
-	}
-	// The runner bounds the elapsed time itself, from the first attempt:
-	// the backoff's clock would start at the first failure.
+	b.InitialInterval = 500 * time.Millisecond
+	b.MaxInterval = 30 * time.Second
+	b.Multiplier = 2
+	b.RandomizationFactor = 0.5
 	b.MaxElapsedTime = 0
+	b.Reset()
+	return b
+}
+
+func (r Retry) backOff() backoff.BackOff {
+	if r.BackOff == nil {
+		return DefaultBackOff()
+	}
+	b := r.BackOff()
+	if b == nil {
+		return DefaultBackOff()
+	}
 	b.Reset()
 	return b
 }
@@ -118,7 +118,7 @@ func (r *retrier) do(ctx context.Context, pos Position, fetch func(ctx context.C
 		actx, cancel = context.WithDeadline(ctx, start.Add(limit))
 		defer cancel()
 	}
-	var b *backoff.ExponentialBackOff
+	var b backoff.BackOff
 	max := r.policy.maxAttempts()
 	exhausted := func(attempt int, err error, timeUp bool) error {
 		fe := &FetchError{Position: pos, Attempts: attempt, Err: err, exhausted: max > 1 || timeUp}
@@ -149,8 +149,11 @@ func (r *retrier) do(ctx context.Context, pos Position, fetch func(ctx context.C
 		}
 		delay := b.NextBackOff()
 		ra, asked := retryAfter(err)
-		if asked {
+		switch {
+		case asked:
 			delay = min(ra, r.policy.maxRetryAfter())
+		case delay == backoff.Stop:
+			return attempt, exhausted(attempt, err, false)
 		}
 		if limit > 0 && time.Since(start)+delay > limit {
 			return attempt, exhausted(attempt, err, true)

@@ -7,7 +7,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cenkalti/backoff/v4"
 )
+
+// noJitter returns waits from initial, doubling, without jitter.
+func noJitter(initial time.Duration) func() backoff.BackOff {
+	return func() backoff.BackOff {
+		b := DefaultBackOff()
+		b.InitialInterval, b.RandomizationFactor = initial, 0
+		return b
+	}
+}
 
 // TestRetryMaxElapsedCountsFirstAttempt: a first attempt that alone takes
 // longer than MaxElapsed is not retried, since the bound counts from the
@@ -26,7 +37,7 @@ func TestRetryMaxElapsedCountsFirstAttempt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &retrier{
-				policy: Retry{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond, Jitter: -1, MaxElapsed: tt.elapsed},
+				policy: Retry{MaxAttempts: 3, BackOff: noJitter(10 * time.Millisecond), MaxElapsed: tt.elapsed},
 				pause:  &pauseGate{},
 			}
 			calls := 0
@@ -52,7 +63,7 @@ func TestRetryMaxElapsedCutsTheAttempt(t *testing.T) {
 	const limit = 300 * time.Millisecond
 	for _, stallFrom := range []int{1, 2, 3} {
 		r := &retrier{
-			policy: Retry{MaxAttempts: 10, InitialInterval: 10 * time.Millisecond, Jitter: -1, MaxElapsed: limit},
+			policy: Retry{MaxAttempts: 10, BackOff: noJitter(10 * time.Millisecond), MaxElapsed: limit},
 			pause:  &pauseGate{},
 		}
 		calls := 0
@@ -97,5 +108,50 @@ func TestRetryMaxElapsedCountsFromTheFirstAttempt(t *testing.T) {
 	})
 	if err != nil || n != 1 {
 		t.Errorf("do = %d attempts, %v; want one attempt that succeeds", n, err)
+	}
+}
+
+// TestRetryBackOff: a BackOff of one's own gives the waits between a page's
+// attempts, a new one for each page, and its Stop ends the retries before
+// MaxAttempts; without one, the waits are DefaultBackOff's.
+func TestRetryBackOff(t *testing.T) {
+	tests := []struct {
+		name      string
+		policy    Retry
+		attempts  int
+		waits     func(d time.Duration) bool
+		exhausted bool
+	}{
+		{"constant, stopped after two retries", Retry{MaxAttempts: 10, BackOff: func() backoff.BackOff {
+			return backoff.WithMaxRetries(backoff.NewConstantBackOff(3*time.Millisecond), 2)
+		}}, 3, func(d time.Duration) bool { return d == 3*time.Millisecond }, true},
+		{"the defaults", Retry{MaxAttempts: 2}, 2, func(d time.Duration) bool {
+			return d >= 250*time.Millisecond && d <= 750*time.Millisecond // 500ms within 50%
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for page := range 2 { // each page starts with a new BackOff
+				var waits []time.Duration
+				r := &retrier{policy: tt.policy, pause: &pauseGate{},
+					onRetry: func(_ Position, _ int, d time.Duration, _ error) { waits = append(waits, d) }}
+				calls := 0
+				n, err := r.do(context.Background(), Position{Page: int64(page + 1)}, func(context.Context) error {
+					calls++
+					return errors.New("503")
+				})
+				if n != tt.attempts || calls != tt.attempts || !errors.Is(err, ErrRetriesExhausted) != !tt.exhausted {
+					t.Fatalf("page %d: do = %d attempts (%d calls), %v; want %d attempts, exhausted %v", page+1, n, calls, err, tt.attempts, tt.exhausted)
+				}
+				if len(waits) != tt.attempts-1 {
+					t.Fatalf("page %d: %d waits %v, want %d", page+1, len(waits), waits, tt.attempts-1)
+				}
+				for _, d := range waits {
+					if !tt.waits(d) {
+						t.Errorf("page %d: wait %v", page+1, d)
+					}
+				}
+			}
+		})
 	}
 }

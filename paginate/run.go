@@ -145,7 +145,7 @@ func (r *runner[T]) start(ctx context.Context, lim limits, commit batchFunc[T]) 
 	res.Stream = r.stream
 	defer func() { r.done(ctx, &res, err, start) }()
 
-	if v, ok := r.p.(interface{ Validate() error }); ok {
+	if v, ok := r.p.(Validator); ok {
 		// A paginator that can check its configuration does so before the
 		// first request, and before the checkpoint is touched.
 		if err := v.Validate(); err != nil {

@@ -3,12 +3,14 @@ package paginate_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pagekit/pagekit/paginate"
@@ -21,7 +23,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 var ignoreLastPage = cmpopts.IgnoreFields(paginate.Checkpoint{}, "LastPage")
 
 // fast retries, so tests that fail a few attempts do not wait.
-var fast = paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, Jitter: -1}
+var fast = paginate.Retry{BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }}
 
 func TestRun(t *testing.T) {
 	p := func(n int64) paginate.Position { return paginate.Position{Page: n} }
@@ -90,7 +92,7 @@ func TestRun(t *testing.T) {
 			edit: func(s map[paginate.Position]*step) {
 				s[p(2)].errs = []error{errFlaky, errFlaky, errFlaky}
 			},
-			opts: paginate.Options[string]{Retry: paginate.Retry{MaxAttempts: 3, InitialInterval: time.Millisecond, Jitter: -1}},
+			opts: paginate.Options[string]{Retry: paginate.Retry{MaxAttempts: 3, BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }}},
 			want: want{
 				items: itemsOf(linear(2, 1), 1), stop: paginate.StopError, pages: 1, retries: 2,
 				cp:        paginate.Checkpoint{Stream: "default", Position: p(2), Items: 1},
@@ -233,7 +235,7 @@ func TestRun(t *testing.T) {
 				}
 			}
 			opts := tt.opts
-			if opts.Retry == (paginate.Retry{}) {
+			if reflect.ValueOf(opts.Retry).IsZero() {
 				opts.Retry = fast
 			}
 			res, err := paginate.Run(context.Background(), s, sink, opts)
@@ -338,7 +340,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 		steps[paginate.Position{Page: 2}].errs = []error{retryAfterErr(7 * time.Second)}
 		var delays []time.Duration
 		opts := paginate.Options[string]{
-			Retry: paginate.Retry{InitialInterval: time.Millisecond},
+			Retry: paginate.Retry{BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }},
 			Observe: func(e paginate.Event) {
 				if e.Kind == paginate.EventRetry {
 					delays = append(delays, e.Delay)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/pagekit/pagekit/connector"
 	"github.com/pagekit/pagekit/mockapi"
 	"github.com/pagekit/pagekit/paginate"
@@ -72,7 +73,7 @@ func TestNoCredentialInJobs(t *testing.T) {
 				return strategies.ClientCredentials(&clientcredentials.Config{ClientID: "cid", ClientSecret: secret,
 					TokenURL: srv.URL + mockapi.PathToken, AuthStyle: tc.style})
 			}
-			retry := paginate.Retry{MaxAttempts: 2, InitialInterval: time.Millisecond}
+			retry := paginate.Retry{MaxAttempts: 2, BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }}
 			users := connector.NewStream("users", &strategies.PageNumber[mockapi.User]{
 				Request:  strategies.Request{URL: srv.URL + mockapi.PathPageNumber, Auth: auth()},
 				Response: strategies.Shape[mockapi.User]{ItemsPath: "data", TotalPagesPath: "total_pages"},

@@ -151,9 +151,7 @@ func (c *completing[T, TTx]) Identity() paginate.Identity {
 // (the PostgreSQL sink), so that the connector still releases each
 // partition's lock when its run ends.
 func (c *completing[T, TTx]) Unlock(ctx context.Context, stream string) error {
-	if u, ok := c.s.(interface {
-		Unlock(context.Context, string) error
-	}); ok {
+	if u, ok := c.s.(connector.Unlocker); ok {
 		return u.Unlock(ctx, stream)
 	}
 	return nil

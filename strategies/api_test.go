@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cenkalti/backoff/v4"
 
 	"github.com/pagekit/pagekit/paginate"
 )
@@ -48,7 +51,7 @@ func ids(us []user) []string {
 }
 
 // fast is a retry policy that does not make tests wait.
-var fast = paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxRetryAfter: time.Millisecond, Jitter: -1}
+var fast = paginate.Retry{BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }, MaxRetryAfter: time.Millisecond}
 
 // serve starts a test server on 127.0.0.1 that records every request's
 // query, and closes it when the test ends.
@@ -198,7 +201,7 @@ func runAll[T any](t *testing.T, p paginate.Paginator[T], opts paginate.Options[
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if opts.Retry == (paginate.Retry{}) {
+	if reflect.ValueOf(opts.Retry).IsZero() {
 		opts.Retry = fast
 	}
 	sink := new(paginate.MemorySink[T])

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/time/rate"
 
@@ -382,7 +383,7 @@ func TestHTTPStormKeepsCheckpoint(t *testing.T) {
 		},
 	}
 	sink := new(paginate.MemorySink[user])
-	opts := paginate.Options[user]{Stream: "users", Retry: paginate.Retry{MaxAttempts: 3, InitialInterval: time.Millisecond, Jitter: -1}, Concurrency: 1}
+	opts := paginate.Options[user]{Stream: "users", Retry: paginate.Retry{MaxAttempts: 3, BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }}, Concurrency: 1}
 	res, err := paginate.Run(context.Background(), p, sink, opts)
 	var he *strategies.HTTPError
 	if !errors.Is(err, paginate.ErrRetriesExhausted) || !errors.As(err, &he) || he.StatusCode != 503 {

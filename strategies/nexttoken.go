@@ -75,13 +75,10 @@ type NextToken[T any] struct {
 	// for Solr's cursorMark; empty sends no token then.
 	FirstToken string
 
-	// ByPosition says the tokens or next URLs count records rather than
-	// continue after the last record read, such as next URLs with
-	// ?page=3 or ?offset=100 (GitHub's and WordPress's Link headers,
-	// Laravel's next_page_url): a change of the source during a sync
-	// shifts records across their page boundaries as it does for
-	// PageNumber, and paginate.Run tracks the keys of an incremental sync
-	// to see it (see paginate.Describer).
+	// ByPosition says the tokens or next URLs count records (?page=3,
+	// ?offset=100, as GitHub's Link headers do) rather than go on after
+	// the last record, so that the runner tracks keys to see records
+	// shifted by a change (see paginate.Describer).
 	ByPosition bool
 
 	// ResendParams makes each request to a next URL carry the values the

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/strategies"
 )
@@ -135,7 +137,7 @@ func TestRunStopsWithinMaxElapsed(t *testing.T) {
 	}
 	start := time.Now()
 	_, _, err := runAll(t, paginate.Paginator[user](p), paginate.Options[user]{
-		Retry: paginate.Retry{MaxAttempts: 100, InitialInterval: 10 * time.Millisecond, Jitter: -1, MaxElapsed: 400 * time.Millisecond},
+		Retry: paginate.Retry{MaxAttempts: 100, BackOff: noJitter(10 * time.Millisecond), MaxElapsed: 400 * time.Millisecond},
 	})
 	took := time.Since(start)
 	var fe *paginate.FetchError
@@ -159,7 +161,7 @@ func TestMaxElapsedIsHard(t *testing.T) {
 		timeout time.Duration // Timeouts.Header
 	}{
 		{"the first attempt", paginate.Retry{MaxElapsed: 1500 * time.Millisecond}, 0},
-		{"a later attempt", paginate.Retry{MaxAttempts: 100, InitialInterval: 10 * time.Millisecond, Jitter: -1,
+		{"a later attempt", paginate.Retry{MaxAttempts: 100, BackOff: noJitter(10 * time.Millisecond),
 			MaxElapsed: 1500 * time.Millisecond}, 1400 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,5 +190,14 @@ func TestDefaultTimeouts(t *testing.T) {
 	if strategies.DefaultConnectTimeout != 10*time.Second || strategies.DefaultHeaderTimeout != time.Minute ||
 		strategies.DefaultIdleTimeout != time.Minute {
 		t.Errorf("defaults changed: update docs/security.md and the Timeouts doc comments")
+	}
+}
+
+// noJitter returns waits from initial, doubling, without jitter.
+func noJitter(initial time.Duration) func() backoff.BackOff {
+	return func() backoff.BackOff {
+		b := paginate.DefaultBackOff()
+		b.InitialInterval, b.RandomizationFactor = initial, 0
+		return b
 	}
 }

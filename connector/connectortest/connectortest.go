@@ -159,9 +159,7 @@ func (c *Crashing[T]) Load(ctx context.Context, stream string) (paginate.Checkpo
 
 // Unlock releases the destination's lock of stream, when it locks streams.
 func (c *Crashing[T]) Unlock(ctx context.Context, stream string) error {
-	if u, ok := c.dst.(interface {
-		Unlock(context.Context, string) error
-	}); ok {
+	if u, ok := c.dst.(connector.Unlocker); ok {
 		return u.Unlock(ctx, stream)
 	}
 	return nil

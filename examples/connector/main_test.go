@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pagekit/pagekit/connector"
@@ -42,7 +43,7 @@ func testConfig(t *testing.T, base string) config {
 	return config{
 		Flags:    console.Flags{URL: base, DB: filepath.Join(t.TempDir(), "connector.db"), PerPage: 50, Concurrency: 4},
 		InFlight: 8,
-		Retry:    paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxAttempts: 10},
+		Retry:    paginate.Retry{BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }, MaxAttempts: 10},
 	}
 }
 

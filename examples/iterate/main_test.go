@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/examples/internal/exampletest"
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m, exampletest.LeakOptions..
 func testConfig(endpoint string) config {
 	return config{
 		Flags: console.Flags{URL: endpoint, PerPage: 50, Concurrency: 4},
-		Retry: paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxAttempts: 10},
+		Retry: paginate.Retry{BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }, MaxAttempts: 10},
 	}
 }
 

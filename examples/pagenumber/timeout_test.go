@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+
 	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/strategies"
@@ -49,7 +51,7 @@ func TestTimeoutFlag(t *testing.T) {
 			PerPage: 50, Concurrency: 4,
 			Timeout: 200 * time.Millisecond,
 		},
-		Retry: paginate.Retry{MaxAttempts: 2, InitialInterval: time.Millisecond},
+		Retry: paginate.Retry{MaxAttempts: 2, BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }},
 	}
 	start := time.Now()
 	var stdout, stderr bytes.Buffer

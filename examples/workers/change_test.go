@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/mockapi"
@@ -58,7 +59,7 @@ func TestWorkersParentsChange(t *testing.T) {
 	cfg := config{
 		Flags:    console.Flags{URL: a.URL, DB: filepath.Join(t.TempDir(), "shop.db")},
 		InFlight: 4, OrdersPage: 50, JobTimeout: time.Minute, RescueAfter: 2 * time.Minute,
-		Retry: paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxAttempts: 10},
+		Retry: paginate.Retry{BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }, MaxAttempts: 10},
 	}
 	stop := a.changeEvery(20, 2, 1)
 	for round := 1; round <= 4; round++ {

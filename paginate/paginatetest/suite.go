@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/pagekit/pagekit/paginate"
 	"go.uber.org/goleak"
 )
@@ -404,8 +406,8 @@ func (s *kit[T]) syncOpts(ctx context.Context, srv *httptest.Server, sink pagina
 	// One page a commit, so that a crash or a cancel after page k stops
 	// there and not at the end of k's group.
 	opts.Group.Pages = 1
-	if opts.Retry == (paginate.Retry{}) {
-		opts.Retry = paginate.Retry{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxRetryAfter: 10 * time.Millisecond}
+	if reflect.ValueOf(opts.Retry).IsZero() {
+		opts.Retry = paginate.Retry{BackOff: func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }, MaxRetryAfter: 10 * time.Millisecond}
 	}
 	return paginate.Run(ctx, s.New(srv.URL, client), sink, opts)
 }

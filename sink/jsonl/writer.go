@@ -70,6 +70,21 @@ func (e *encoder[T]) encode(items []T) ([]byte, error) {
 	return e.buf.Bytes(), nil
 }
 
+// A Flusher is a writer that buffers what it is given until Flush, such as
+// a *bufio.Writer. Flusher may be implemented by the io.Writer of a
+// [Writer], which calls Flush after each page.
+type Flusher interface {
+	Flush() error
+}
+
+// A Syncer is a writer whose writes reach stable storage on Sync, such as
+// an *os.File. Syncer may be implemented by the io.Writer of a [Writer],
+// which calls Sync after each page (and after Flush), so that the page is
+// durable before its checkpoint is saved.
+type Syncer interface {
+	Sync() error
+}
+
 // Writer writes pages of records of type T to an io.Writer as JSON Lines.
 // It is a [paginate.Sink]. It is safe for concurrent use.
 type Writer[T any] struct {
@@ -84,9 +99,8 @@ func New[T any](w io.Writer, cfg Config) *Writer[T] {
 }
 
 // Write writes one line per record of items, then, so that the page is
-// durable before its checkpoint is saved, calls w's Flush method and then
-// its Sync method when it has them (bufio.Writer has Flush, *os.File has
-// Sync).
+// durable before its checkpoint is saved, flushes the writer when it is a
+// [Flusher] and syncs it when it is a [Syncer].
 func (w *Writer[T]) Write(_ context.Context, items []T) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -97,12 +111,12 @@ func (w *Writer[T]) Write(_ context.Context, items []T) error {
 	if _, err := w.w.Write(b); err != nil {
 		return fmt.Errorf("jsonl: write: %w", err)
 	}
-	if f, ok := w.w.(interface{ Flush() error }); ok {
+	if f, ok := w.w.(Flusher); ok {
 		if err := f.Flush(); err != nil {
 			return fmt.Errorf("jsonl: flush: %w", err)
 		}
 	}
-	if s, ok := w.w.(interface{ Sync() error }); ok {
+	if s, ok := w.w.(Syncer); ok {
 		// A pipe, a terminal or /dev/null cannot be synced and says EINVAL:
 		// there is nothing to make durable, so that is not a failure.
 		if err := s.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {

@@ -39,7 +39,7 @@ func defaultType(rt reflect.Type) (Type, error) {
 	case numberType:
 		return Decimal, nil
 	}
-	if rt.Kind() == reflect.Slice && rt.Elem().Kind() == reflect.Uint8 {
+	if isBytes(rt) {
 		return Binary, nil
 	}
 	if isTextMarshaler(rt) {
@@ -98,175 +98,206 @@ func converter(rt reflect.Type, t Type) (conv, error) {
 }
 
 // converterFor returns the conv for a non-pointer, non-interface type, or
-// nil.
+// nil: one function for each column type says which Go types fill it.
 func converterFor(rt reflect.Type, t Type) conv {
-	k := rt.Kind()
-	isBytes := k == reflect.Slice && rt.Elem().Kind() == reflect.Uint8
 	switch t {
 	case String:
-		switch {
-		case rt == timeType:
-			return nil
-		case k == reflect.String:
-			return func(v reflect.Value, dst *Value) error { return setText(v.String(), dst) }
-		case isTextMarshaler(rt):
-			return func(v reflect.Value, dst *Value) error {
-				s, err := marshalText(v)
-				if err != nil {
-					return err
-				}
-				return setText(s, dst)
-			}
-		}
-	case Int, Long:
-		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-		if t == Int {
-			lo, hi = math.MinInt32, math.MaxInt32
-		}
-		switch {
-		case isInt(k):
-			return func(v reflect.Value, dst *Value) error { return setInt(v.Int(), lo, hi, t, dst) }
-		case isUint(k):
-			return func(v reflect.Value, dst *Value) error {
-				u := v.Uint()
-				if u > uint64(hi) {
-					return badValue("%d overflows %v", u, t)
-				}
-				dst.Int = int64(u)
-				return nil
-			}
-		case isFloat(k):
-			return func(v reflect.Value, dst *Value) error { return setIntFromFloat(v.Float(), lo, hi, t, dst) }
-		case rt == numberType:
-			return func(v reflect.Value, dst *Value) error {
-				n, err := strconv.ParseInt(v.String(), 10, 64)
-				if err != nil {
-					return badValue("%q is not an integer", v.String())
-				}
-				return setInt(n, lo, hi, t, dst)
-			}
-		}
+		return toString(rt)
+	case Int:
+		return toInteger(rt, t, math.MinInt32, math.MaxInt32)
+	case Long:
+		return toInteger(rt, t, math.MinInt64, math.MaxInt64)
 	case Double:
-		switch {
-		case isFloat(k):
-			return func(v reflect.Value, dst *Value) error { return setFloat(v.Float(), dst) }
-		case isInt(k):
-			return func(v reflect.Value, dst *Value) error { dst.Float = float64(v.Int()); return nil }
-		case isUint(k):
-			return func(v reflect.Value, dst *Value) error { dst.Float = float64(v.Uint()); return nil }
-		case rt == numberType:
-			return func(v reflect.Value, dst *Value) error {
-				f, err := strconv.ParseFloat(v.String(), 64)
-				if err != nil {
-					return badValue("%q is not a number", v.String())
-				}
-				return setFloat(f, dst)
-			}
-		}
+		return toDouble(rt)
 	case Boolean:
-		if k == reflect.Bool {
+		if rt.Kind() == reflect.Bool {
 			return func(v reflect.Value, dst *Value) error { dst.Bool = v.Bool(); return nil }
 		}
 	case Decimal:
-		switch {
-		case k == reflect.String:
-			return func(v reflect.Value, dst *Value) error { return setDecimal(v.String(), dst) }
-		case isInt(k):
-			return func(v reflect.Value, dst *Value) error { dst.Str = strconv.FormatInt(v.Int(), 10); return nil }
-		case isUint(k):
-			return func(v reflect.Value, dst *Value) error { dst.Str = strconv.FormatUint(v.Uint(), 10); return nil }
-		case isFloat(k):
-			return func(v reflect.Value, dst *Value) error {
-				f := v.Float()
-				if math.IsNaN(f) || math.IsInf(f, 0) {
-					return badValue("%v is not a decimal", f)
-				}
-				dst.Str = strconv.FormatFloat(f, 'f', -1, 64)
-				return nil
-			}
-		case isTextMarshaler(rt):
-			return func(v reflect.Value, dst *Value) error {
-				s, err := marshalText(v)
-				if err != nil {
-					return err
-				}
-				return setDecimal(s, dst)
-			}
-		}
+		return toDecimal(rt)
 	case NaiveDate:
-		switch {
-		case rt == timeType:
-			return func(v reflect.Value, dst *Value) error { return setDate(timeOf(v), dst) }
-		case k == reflect.String:
-			return func(v reflect.Value, dst *Value) error {
-				s := v.String()
-				if s == "" {
-					dst.Null = true
-					return nil
-				}
-				d, err := time.Parse(time.DateOnly, s)
-				if err != nil {
-					return badValue("%q is not a date (YYYY-MM-DD)", s)
-				}
-				return setDate(d, dst)
-			}
-		}
+		return toTime(rt, time.DateOnly, "a date (YYYY-MM-DD)", setDate)
 	case UTCDatetime:
-		switch {
-		case rt == timeType:
-			return func(v reflect.Value, dst *Value) error { return setDatetime(timeOf(v), dst) }
-		case k == reflect.String:
-			return func(v reflect.Value, dst *Value) error {
-				s := v.String()
-				if s == "" {
-					dst.Null = true
-					return nil
-				}
-				d, err := time.Parse(time.RFC3339Nano, s)
-				if err != nil {
-					return badValue("%q is not an RFC 3339 timestamp", s)
-				}
-				return setDatetime(d, dst)
-			}
-		}
+		return toTime(rt, time.RFC3339Nano, "an RFC 3339 timestamp", setDatetime)
 	case JSON:
-		switch {
-		case isBytes:
-			return func(v reflect.Value, dst *Value) error { return setJSON(v.Bytes(), dst) }
-		case k == reflect.String:
-			return func(v reflect.Value, dst *Value) error { return setJSON([]byte(v.String()), dst) }
-		case k == reflect.Chan || k == reflect.Func || k == reflect.Complex64 || k == reflect.Complex128:
-			return nil
-		}
-		nullable := k == reflect.Map || k == reflect.Slice
-		return func(v reflect.Value, dst *Value) error {
-			if nullable && v.IsNil() {
-				dst.Null = true
-				return nil
-			}
-			b, err := json.Marshal(v.Interface())
-			if err != nil {
-				return badValue("cannot encode as JSON: %v", err)
-			}
-			dst.Bytes = b
-			return nil
-		}
+		return toJSON(rt)
 	case Binary:
-		switch {
-		case isBytes:
-			return func(v reflect.Value, dst *Value) error {
-				if v.IsNil() {
-					dst.Null = true
-					return nil
-				}
-				dst.Bytes = v.Bytes()
-				return nil
+		return toBinary(rt)
+	}
+	return nil
+}
+
+// toString fills a String column from a string or a TextMarshaler (but
+// not a time.Time, whose column is a date or a timestamp).
+func toString(rt reflect.Type) conv {
+	switch {
+	case rt == timeType:
+		return nil
+	case rt.Kind() == reflect.String:
+		return func(v reflect.Value, dst *Value) error { return setText(v.String(), dst) }
+	case isTextMarshaler(rt):
+		return func(v reflect.Value, dst *Value) error {
+			s, err := marshalText(v)
+			if err != nil {
+				return err
 			}
-		case k == reflect.String:
-			return func(v reflect.Value, dst *Value) error { dst.Bytes = []byte(v.String()); return nil }
+			return setText(s, dst)
 		}
 	}
 	return nil
+}
+
+// toInteger fills an Int or Long column, t, whose values lie in [lo, hi],
+// from an integer, a float that holds one exactly, or a json.Number.
+func toInteger(rt reflect.Type, t Type, lo, hi int64) conv {
+	switch k := rt.Kind(); {
+	case isInt(k):
+		return func(v reflect.Value, dst *Value) error { return setInt(v.Int(), lo, hi, t, dst) }
+	case isUint(k):
+		return func(v reflect.Value, dst *Value) error {
+			u := v.Uint()
+			if u > uint64(hi) {
+				return badValue("%d overflows %v", u, t)
+			}
+			dst.Int = int64(u)
+			return nil
+		}
+	case isFloat(k):
+		return func(v reflect.Value, dst *Value) error { return setIntFromFloat(v.Float(), lo, hi, t, dst) }
+	case rt == numberType:
+		return func(v reflect.Value, dst *Value) error {
+			n, err := strconv.ParseInt(v.String(), 10, 64)
+			if err != nil {
+				return badValue("%q is not an integer", v.String())
+			}
+			return setInt(n, lo, hi, t, dst)
+		}
+	}
+	return nil
+}
+
+// toDouble fills a Double column from a number or a json.Number.
+func toDouble(rt reflect.Type) conv {
+	switch k := rt.Kind(); {
+	case isFloat(k):
+		return func(v reflect.Value, dst *Value) error { return setFloat(v.Float(), dst) }
+	case isInt(k):
+		return func(v reflect.Value, dst *Value) error { dst.Float = float64(v.Int()); return nil }
+	case isUint(k):
+		return func(v reflect.Value, dst *Value) error { dst.Float = float64(v.Uint()); return nil }
+	case rt == numberType:
+		return func(v reflect.Value, dst *Value) error {
+			f, err := strconv.ParseFloat(v.String(), 64)
+			if err != nil {
+				return badValue("%q is not a number", v.String())
+			}
+			return setFloat(f, dst)
+		}
+	}
+	return nil
+}
+
+// toDecimal fills a Decimal column from decimal text (a string, a
+// json.Number, a TextMarshaler) or a number, kept exact as text.
+func toDecimal(rt reflect.Type) conv {
+	switch k := rt.Kind(); {
+	case k == reflect.String:
+		return func(v reflect.Value, dst *Value) error { return setDecimal(v.String(), dst) }
+	case isInt(k):
+		return func(v reflect.Value, dst *Value) error { dst.Str = strconv.FormatInt(v.Int(), 10); return nil }
+	case isUint(k):
+		return func(v reflect.Value, dst *Value) error { dst.Str = strconv.FormatUint(v.Uint(), 10); return nil }
+	case isFloat(k):
+		return func(v reflect.Value, dst *Value) error {
+			f := v.Float()
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return badValue("%v is not a decimal", f)
+			}
+			dst.Str = strconv.FormatFloat(f, 'f', -1, 64)
+			return nil
+		}
+	case isTextMarshaler(rt):
+		return func(v reflect.Value, dst *Value) error {
+			s, err := marshalText(v)
+			if err != nil {
+				return err
+			}
+			return setDecimal(s, dst)
+		}
+	}
+	return nil
+}
+
+// toTime fills a date or timestamp column with set, from a time.Time or
+// from text in layout (what names it in errors); empty text is null.
+func toTime(rt reflect.Type, layout, what string, set func(time.Time, *Value) error) conv {
+	switch {
+	case rt == timeType:
+		return func(v reflect.Value, dst *Value) error { return set(timeOf(v), dst) }
+	case rt.Kind() == reflect.String:
+		return func(v reflect.Value, dst *Value) error {
+			s := v.String()
+			if s == "" {
+				dst.Null = true
+				return nil
+			}
+			d, err := time.Parse(layout, s)
+			if err != nil {
+				return badValue("%q is not %s", s, what)
+			}
+			return set(d, dst)
+		}
+	}
+	return nil
+}
+
+// toJSON fills a JSON column from JSON text (bytes or a string) or from
+// any value encoding/json encodes; a nil map or slice is null.
+func toJSON(rt reflect.Type) conv {
+	switch k := rt.Kind(); {
+	case isBytes(rt):
+		return func(v reflect.Value, dst *Value) error { return setJSON(v.Bytes(), dst) }
+	case k == reflect.String:
+		return func(v reflect.Value, dst *Value) error { return setJSON([]byte(v.String()), dst) }
+	case k == reflect.Chan || k == reflect.Func || k == reflect.Complex64 || k == reflect.Complex128:
+		return nil
+	}
+	nullable := rt.Kind() == reflect.Map || rt.Kind() == reflect.Slice
+	return func(v reflect.Value, dst *Value) error {
+		if nullable && v.IsNil() {
+			dst.Null = true
+			return nil
+		}
+		b, err := json.Marshal(v.Interface())
+		if err != nil {
+			return badValue("cannot encode as JSON: %v", err)
+		}
+		dst.Bytes = b
+		return nil
+	}
+}
+
+// toBinary fills a Binary column from bytes (nil is null) or a string.
+func toBinary(rt reflect.Type) conv {
+	switch {
+	case isBytes(rt):
+		return func(v reflect.Value, dst *Value) error {
+			if v.IsNil() {
+				dst.Null = true
+				return nil
+			}
+			dst.Bytes = v.Bytes()
+			return nil
+		}
+	case rt.Kind() == reflect.String:
+		return func(v reflect.Value, dst *Value) error { dst.Bytes = []byte(v.String()); return nil }
+	}
+	return nil
+}
+
+// isBytes reports whether rt is a slice of bytes.
+func isBytes(rt reflect.Type) bool {
+	return rt.Kind() == reflect.Slice && rt.Elem().Kind() == reflect.Uint8
 }
 
 // dynamic caches the convs for values held in interfaces, such as the
