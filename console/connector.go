@@ -78,9 +78,25 @@ func newConnectorProgress(w io.Writer, verbose, bar bool, width func() int, now 
 	if verbose {
 		level = slog.LevelInfo
 	}
-	p.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-	p.plain = slog.New(slog.NewTextHandler(w, nil))
+	// Two handlers write to w, from the run's goroutines and from
+	// Observe's: one lock keeps their lines whole, whatever w is.
+	lw := &lockedWriter{w: w}
+	p.Logger = slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: level}))
+	p.plain = slog.New(slog.NewTextHandler(lw, nil))
 	return p
+}
+
+// lockedWriter serialises writes to a writer that need not be safe for
+// concurrent use, such as a bytes.Buffer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // Observe takes one event of the run; pass it as connector.Config.Observe.

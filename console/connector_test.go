@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,5 +73,35 @@ func TestConnectorProgressPlain(t *testing.T) {
 	}
 	if strings.Contains(out, "page committed") || strings.Contains(out, "\r") {
 		t.Errorf("output has page lines or a redrawn line:\n%s", out)
+	}
+}
+
+// TestConnectorProgressPlainConcurrent logs from a run's goroutine while
+// events arrive, as a connector does, into a writer that is not safe for
+// concurrent use; the race detector holds the lines to one writer at a time.
+func TestConnectorProgressPlainConcurrent(t *testing.T) {
+	var b bytes.Buffer
+	p := NewConnectorProgress(&b, true)
+	const n = 200
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 2 {
+		wg.Go(func() {
+			<-start
+			for range n {
+				p.Logger.Warn("retry", "stream", "orders")
+			}
+		})
+	}
+	wg.Go(func() {
+		<-start
+		for range n {
+			p.Observe(connector.Event{Kind: connector.EventStreamStarted, Stream: "users"})
+		}
+	})
+	close(start)
+	wg.Wait()
+	if got := strings.Count(b.String(), "\n"); got != 3*n {
+		t.Errorf("%d lines, want %d", got, 3*n)
 	}
 }
