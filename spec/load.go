@@ -84,7 +84,7 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Spec,
 	if err != nil {
 		return nil, &Error{File: name, Line: 1, Column: 1, Msg: err.Error()}
 	}
-	sch, err := compiled()
+	sch, err := compiledSchema()
 	if err != nil {
 		return nil, fmt.Errorf("spec: the JSON Schema: %w", err)
 	}

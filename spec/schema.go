@@ -31,7 +31,7 @@ var schemaJSON []byte
 // JSONSchema returns the JSON Schema (draft 2020-12) of a spec.
 func JSONSchema() []byte { return bytes.Clone(schemaJSON) }
 
-var compiled = sync.OnceValues(func() (*validator.Schema, error) {
+var compiledSchema = sync.OnceValues(func() (*validator.Schema, error) {
 	doc, err := validator.UnmarshalJSON(bytes.NewReader(schemaJSON))
 	if err != nil {
 		return nil, err

@@ -43,7 +43,7 @@ func TestSchemaFile(t *testing.T) {
 	if !bytes.Equal(b, schemaJSON) {
 		t.Fatal("pagekit.schema.json is not the schema of the Go types: go test ./spec -run TestSchemaFile -update")
 	}
-	if _, err := compiled(); err != nil {
+	if _, err := compiledSchema(); err != nil {
 		t.Fatal(err)
 	}
 }
