@@ -210,4 +210,3 @@ func (d *parquetDest) Open(ctx context.Context, m *schema.Mapping[spec.Record]) 
 }
 
 func (d *parquetDest) Close() error { return nil }
-

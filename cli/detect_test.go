@@ -85,4 +85,3 @@ func duplicates(users []mockapi.User) []string {
 	}
 	return out
 }
-
