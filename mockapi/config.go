@@ -110,6 +110,11 @@ type Config struct {
 	// listings want its tokens.
 	OAuth OAuth
 
+	// LocatorTTL is how long a query locator of PathQueryLocator lives
+	// (Salesforce's live fifteen minutes). Zero means until
+	// Server.ExpireLocators.
+	LocatorTTL time.Duration
+
 	// Clock, if set, gives the time of each mutation, which is still
 	// forced later than every updatedAt in the dataset. Nil means a
 	// logical clock: each mutation is one second after the latest

@@ -132,6 +132,11 @@
 // lines), company, job, createdAt, updatedAt}, about 300 bytes of JSON,
 // timestamps RFC 3339 seconds in UTC. [User] decodes them.
 //
+// [PathQueryLocator] is a Salesforce-style query read through query
+// locators (nextRecordsUrl) that expire ([Config].LocatorTTL,
+// [Server.ExpireLocators]) with 400 INVALID_QUERY_LOCATOR, and that refuse
+// the query's filter and batch size sent again with them.
+//
 // [PathToken] is an OAuth 2.0 token endpoint ([Config].OAuth), hostile as
 // some identity providers are: its refusals echo the credentials they got,
 // and so do the 401s of listings that want its tokens.

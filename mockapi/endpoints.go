@@ -37,6 +37,7 @@ var routes = map[string]handler{
 	PathLinkRelative:  linkRelative,
 	PathIDs:           idList,
 	PathNewestFirst:   newestFirst,
+	PathQueryLocator:  query,
 }
 
 // keysetPageSize is the keyset endpoint's fixed page size.

@@ -21,9 +21,10 @@ type Server struct {
 	requests  uint64 // requests planned so far
 	burstLeft int    // 429s left in the current burst
 
-	stats  counters
-	bufs   sync.Pool // *[]byte response buffers
-	tokens tokens    // issued by PathToken
+	stats    counters
+	bufs     sync.Pool // *[]byte response buffers
+	tokens   tokens    // issued by PathToken
+	locators locators  // issued by PathQueryLocator
 }
 
 // New returns a Server for cfg. It panics if cfg.Validate reports an
@@ -186,6 +187,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		h, ok = relatedRoute(r.URL.Path)
 	}
+	if !ok {
+		h, ok = queryRoute(r.URL.Path)
+	}
 	post := false
 	if !ok {
 		h, ok = postRoutes[r.URL.Path]
@@ -219,6 +223,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status := http.StatusBadRequest
 		if _, ok := err.(notFound); ok {
 			status = http.StatusNotFound
+		}
+		if e, ok := err.(sfError); ok {
+			e.write(s, w)
+			return
 		}
 		s.writeError(w, status, err.Error())
 		return
