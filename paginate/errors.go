@@ -23,6 +23,21 @@ var ErrRetriesExhausted = errors.New("retries exhausted")
 // position: the paginator has lost its place.
 var ErrNoNext = errors.New("page reports more pages but no next position")
 
+// ErrPositionExpired reports that the API no longer knows a position it
+// issued: a next URL, a token, a scroll id or a query locator that lives a
+// few minutes (Salesforce's INVALID_QUERY_LOCATOR, Elasticsearch's
+// search_context_missing_exception, a GraphQL cursor past its lifetime),
+// as a sync resumed after a crash meets it. A paginator returns an error
+// that matches it (errors.Is), permanent, for a fetch at a position other
+// than the start; strategies.NextToken does so for the responses its
+// Expired rules describe. [Run] then restarts the sync once from its last
+// completed mark (Position.Since; the start for a full sync), which the
+// destination already covers, and says so in Result.Expired and its log;
+// a restarted sync whose position expires again fails with this error,
+// and saves the checkpoint of a restart, so that no later run resumes at
+// a position that no longer exists.
+var ErrPositionExpired = errors.New("position expired")
+
 // panicError carries a panic from a goroutine of the run to the caller's
 // goroutine, where Run raises it again with the original stack in its
 // message.

@@ -86,6 +86,11 @@ type Result struct {
 	// by other settings and that Options.Restart started the stream over,
 	// and what changed.
 	Restarted *MismatchError
+	// Expired, when not nil, is the fetch that found a position of the
+	// sync expired (it matches ErrPositionExpired): the run then
+	// restarted the sync from its last completed mark, and the pages and
+	// items above count both parts.
+	Expired *FetchError
 	// Drifts lists the first 100 signs that the source changed during the
 	// run (see Options.Order and Options.TrackKeys); DriftCount counts all.
 	Drifts     []Drift

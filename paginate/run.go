@@ -158,17 +158,29 @@ func (r *runner[T]) start(ctx context.Context, lim limits, commit batchFunc[T]) 
 	if err != nil {
 		return res, err
 	}
-	keys, allKeys, err := r.loadKeys(ctx, cp)
-	if err != nil {
-		res.Stop = stopFor(ctx, err)
-		return res, err
-	}
 	if lim.pages > 1 {
 		r.roomSize = int64(lim.items)
 	}
+	for {
+		res, err = r.sync(ctx, cp, lim, commit, &res)
+		next, again := r.expired(ctx, &res, err)
+		if !again {
+			return res, err
+		}
+		cp = next
+	}
+}
+
+// sync runs the sync from cp, as start does, into res.
+func (r *runner[T]) sync(ctx context.Context, cp Checkpoint, lim limits, commit batchFunc[T], res *Result) (Result, error) {
+	keys, allKeys, err := r.loadKeys(ctx, cp)
+	if err != nil {
+		res.Stop = stopFor(ctx, err)
+		return *res, err
+	}
 	ch, stop := r.startFetching(ctx, cp, max(r.opts.prefetch(), lim.pages))
 	defer stop()
-	c := newCommitter(r, cp, &res, ch, keys)
+	c := newCommitter(r, cp, res, ch, keys)
 	if !allKeys && !cp.Drifted {
 		// The runs before this one may have committed a record that
 		// moved since, and whose shift this run cannot see.
