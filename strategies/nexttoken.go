@@ -81,6 +81,16 @@ type NextToken[T any] struct {
 	// shifted by a change (see paginate.Describer).
 	ByPosition bool
 
+	// Expired lists the responses by which the API says that a token or
+	// next URL it issued has expired, such as Salesforce's
+	// {Status: 400, Body: "INVALID_QUERY_LOCATOR"} or Elasticsearch's
+	// {Status: 404, Body: "search_context_missing_exception"}. A
+	// request at such a position that gets one fails with an error that
+	// matches paginate.ErrPositionExpired, and paginate.Run restarts the
+	// sync from its last completed mark. The first request of a sync
+	// never expires.
+	Expired []Expiry
+
 	// ResendParams makes each request to a next URL carry the values the
 	// strategy places (the window's bounds and the page size) too, in
 	// headers and the body, and in the query where the URL lacks them.
@@ -202,6 +212,9 @@ func (n *NextToken[T]) Fetch(ctx context.Context, pos paginate.Position) (pagina
 	}
 	resp, r, err := st.fetch(ctx, vals, nil, next, missing, n.Size)
 	if err != nil {
+		if pos.Token != "" {
+			err = expired(err, n.Expired)
+		}
 		return paginate.Page[T]{}, err
 	}
 	nextTok := strings.TrimSpace(r.Next)
