@@ -275,6 +275,10 @@ func TestAdvice(t *testing.T) {
 		{errors.Join(&connector.StreamError{Stream: "orders", Err: errors.New("boom")}, &connector.StreamError{Stream: "events", Err: context.Canceled}),
 			[]string{`error: stream "orders": boom`}, []string{"events", "interrupted"}},
 		{errors.Join(&connector.StreamError{Stream: "orders", Err: context.Canceled}), []string{"interrupted"}, []string{"error"}},
+		// A position that expired again after a restart: no resume is
+		// promised, the next run starts over.
+		{&paginate.FetchError{Position: paginate.Position{Token: "/q/01gQ9-20"}, Err: &strategies.HTTPError{StatusCode: 400, Status: "400 Bad Request",
+			Err: paginate.ErrPositionExpired}}, []string{"starts the sync over"}, []string{"resume", "check -url"}},
 	} {
 		got := Message(tc.err)
 		for _, w := range tc.want {

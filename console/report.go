@@ -129,6 +129,9 @@ func Advice(err error) string {
 	var herr *strategies.HTTPError
 	var fe *paginate.FetchError
 	switch {
+	case errors.Is(err, paginate.ErrPositionExpired):
+		return "The API let the sync's place in the data expire, again after a restart. What was committed is kept, " +
+			"and the next run starts the sync over from its last completed mark."
 	case errors.Is(err, paginate.ErrCheckpointMismatch):
 		return "To resume it, run with the settings it was saved with; to start it over from its last completed sync " +
 			"(the rows already synced stay), run again with -restart; to sync everything again, with -reset."

@@ -49,6 +49,10 @@ func Summary(w io.Writer, res paginate.Result, err error) {
 		row("restarted", "the settings changed since the checkpoint (%s):", strings.Join(changes, "; "))
 		row("", "started over from the last completed sync")
 	}
+	if fe := res.Expired; fe != nil {
+		row("restarted", "the API no longer knew the sync's place (%v expired):", fe.Position)
+		row("", "started over from the last completed sync")
+	}
 	if res.Resumed {
 		row("resumed", "yes, from a checkpoint left by an interrupted run")
 	}

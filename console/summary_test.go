@@ -61,6 +61,26 @@ func TestSummary(t *testing.T) {
 				"                 started over from the last completed sync"},
 		},
 		{
+			// A position the API let expire: the run restarted the
+			// sync, and the next run starts from the new mark.
+			name: "position expired",
+			res: paginate.Result{Stream: "user", Stop: paginate.StopNoNextToken, Resumed: true,
+				Expired:    &paginate.FetchError{Position: paginate.Position{Token: "/q/01gQ7-40"}, Err: paginate.ErrPositionExpired},
+				Checkpoint: paginate.Checkpoint{Position: paginate.Position{Since: "2024-01-02T03:04:05Z"}}},
+			want: []string{"restarted        the API no longer knew the sync's place (token /q/01gQ7-40 expired):",
+				"                 started over from the last completed sync", "next run         incremental, from 2024-01-02T03:04:05Z"},
+		},
+		{
+			// It expired again after the restart: the checkpoint was
+			// saved as a restart's, and the summary promises no resume.
+			name: "position expired twice",
+			res: paginate.Result{Stream: "user", Stop: paginate.StopError,
+				Expired:    &paginate.FetchError{Position: paginate.Position{Token: "/q/01gQ7-40"}, Err: paginate.ErrPositionExpired},
+				Checkpoint: paginate.Checkpoint{Position: paginate.Position{Since: "2024-01-02T03:04:05Z"}}},
+			err:  &paginate.FetchError{Position: paginate.Position{Token: "/q/01gQ9-20"}, Err: paginate.ErrPositionExpired},
+			want: []string{`Sync of "user" failed.`, "next run         incremental, from 2024-01-02T03:04:05Z"},
+		},
+		{
 			name: "stopped early",
 			res:  paginate.Result{Stream: "user", Stop: paginate.StopMaxPages, TotalItems: 1},
 			want: []string{`Sync of "user" stopped early.`, "server total     1 record\n"},
