@@ -32,7 +32,11 @@
 // unique jobs, by arguments, in every state but the final ones), so no two
 // workers run one partition at once, and a sync inserted while the last
 // one still runs, by hand or by a periodic job, skips the partitions that
-// still run. The PostgreSQL sink's stream locks stand behind that.
+// still run. The PostgreSQL sink's stream locks stand behind that. A list
+// job that lists a parent whose partition's job runs leaves a [RerunArgs]
+// job, which runs the partition again once that job has ended: the running
+// job may have read the partition before the change that listed the
+// parent.
 //
 // A partition's rows and checkpoint commit page by page, as in any run. A
 // sink wrapped in [Completing] also marks the job completed in the

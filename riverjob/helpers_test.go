@@ -70,6 +70,10 @@ type api struct {
 	unavailable map[string]int
 	// before, when set, runs before each request is served.
 	before func(r *http.Request)
+	// afterRead, when set, runs once the mock has answered a request and
+	// before the answer is sent: what the answer holds was read from the
+	// data before it runs.
+	afterRead func(r *http.Request)
 }
 
 func newAPI(t testing.TB) *api {
@@ -86,7 +90,7 @@ func newAPI(t testing.TB) *api {
 
 func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
-	before := a.before
+	before, afterRead := a.before, a.afterRead
 	status := a.status[r.URL.Path]
 	if status == 0 && a.unavailable[r.URL.Path] > 0 {
 		a.unavailable[r.URL.Path]--
@@ -100,7 +104,18 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"injected"}`, status)
 		return
 	}
-	a.Server.ServeHTTP(w, r)
+	if afterRead == nil {
+		a.Server.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	a.Server.ServeHTTP(rec, r)
+	afterRead(r)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
 }
 
 func (a *api) set(f func(a *api)) {

@@ -93,7 +93,7 @@ func (j *Jobs[TTx]) connector(name string) (*connector.Connector, error) {
 	return c, nil
 }
 
-// AddWorkers registers the workers of the partition and list jobs. Every
+// AddWorkers registers the workers of the partition, list and rerun jobs. Every
 // client that works the jobs needs them, and so does every client that
 // can be elected leader: River's leader rescues the jobs of dead workers
 // and discards those of a kind it does not know.
@@ -102,6 +102,9 @@ func (j *Jobs[TTx]) AddWorkers(workers *river.Workers) error {
 		return fmt.Errorf("riverjob: %w", err)
 	}
 	if err := river.AddWorkerSafely(workers, &listWorker[TTx]{j: j}); err != nil {
+		return fmt.Errorf("riverjob: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &rerunWorker[TTx]{j: j}); err != nil {
 		return fmt.Errorf("riverjob: %w", err)
 	}
 	return nil

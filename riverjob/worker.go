@@ -31,6 +31,9 @@ type Output struct {
 	// running).
 	Partitions int `json:"partitions,omitempty"`
 	Inserted   int `json:"inserted,omitempty"`
+	// Reruns is a list job's partitions whose jobs ran when it listed
+	// them, and which run again once those end (see [RerunArgs]).
+	Reruns int `json:"reruns,omitempty"`
 }
 
 // partitionWorker works PartitionArgs jobs: it runs the partition with
@@ -94,7 +97,11 @@ func (w *listWorker[TTx]) Work(ctx context.Context, job *river.Job[ListArgs]) er
 				out.Inserted++
 			}
 		}
-		return nil
+		// A partition whose job runs may have read its pages before the
+		// change that listed its parent: it runs again after that job.
+		n, err := w.j.insertReruns(ctx, client, job.Args.Connector, parts, ins)
+		out.Reruns += n
+		return err
 	})
 	if err != nil {
 		return w.j.failed(ctx, job.ID, job.Args.Connector, job.Args.Stream, res, err)
