@@ -105,14 +105,18 @@ func (a *api) after(n int64, f func()) {
 }
 
 // readUsers reads the table "user" of an SQLite file as the mock's users.
-func readUsers(t *testing.T, path string) []mockapi.User {
+func readUsers(t *testing.T, path string, table ...string) []mockapi.User {
 	t.Helper()
 	db, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT id, name, email, address, company, job, "createdAt", "updatedAt" FROM "user" ORDER BY id`)
+	name := "user"
+	if len(table) > 0 {
+		name = table[0]
+	}
+	rows, err := db.Query(`SELECT id, name, email, address, company, job, "createdAt", "updatedAt" FROM "` + name + `" ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
