@@ -31,6 +31,8 @@
 //	protocols an Airbyte read (examples/platforms) of the users into
 //	          /dev/null against the fetch-and-decode floor and the
 //	          flagship into SQLite, each a process, in alternating rounds
+//	spec      pagekit sync (cmd/pagekit) of the flagship's spec into SQLite
+//	          against the flagship, each a process, in alternating rounds
 //
 // Usage:
 //
@@ -91,7 +93,7 @@ func main() {
 		return
 	}
 	cfg := config{}
-	rows := flag.String("rows", "e2e,overhead,latency,memory,sinks,connector,workers,protocols", "comma-separated rows to measure")
+	rows := flag.String("rows", "e2e,overhead,latency,memory,sinks,connector,workers,protocols,spec", "comma-separated rows to measure")
 	flag.BoolVar(&cfg.quick, "quick", false, "a CI-sized run: small sizes, same code paths")
 	flag.IntVar(&cfg.records, "records", 100_000, "e2e, overhead: records to sync")
 	flag.IntVar(&cfg.e2eRounds, "e2e-rounds", 3, "e2e: rounds of each contender; the medians are compared")
@@ -140,6 +142,7 @@ func measureRows(ctx context.Context, cfg config) ([]row, error) {
 		{"connector", connectorRows},
 		{"workers", workersRows},
 		{"protocols", protocolRows},
+		{"spec", specRows},
 	}
 	for _, m := range measure {
 		if !cfg.rows[m.name] {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,7 +41,7 @@ type Dynamic struct {
 	mu    sync.Mutex
 	table Table
 	known map[string]bool
-	m     *Mapping[Record]
+	m     atomic.Pointer[Mapping[Record]]
 }
 
 // NewDynamic returns the Dynamic of the table t: its name, its primary key
@@ -58,7 +59,8 @@ func NewDynamic(t Table) (*Dynamic, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dynamic{table: t, known: make(map[string]bool, len(t.Columns)), m: m}
+	d := &Dynamic{table: t, known: make(map[string]bool, len(t.Columns))}
+	d.m.Store(m)
 	for _, c := range t.Columns {
 		d.known[c.Name] = true
 	}
@@ -66,11 +68,7 @@ func NewDynamic(t Table) (*Dynamic, error) {
 }
 
 // Mapping returns the mapping of the table as it is now.
-func (d *Dynamic) Mapping() *Mapping[Record] {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.m
-}
+func (d *Dynamic) Mapping() *Mapping[Record] { return d.m.Load() }
 
 // Table returns a copy of the table as it is now.
 func (d *Dynamic) Table() Table {
@@ -103,7 +101,7 @@ func (d *Dynamic) Grow(recs []Record) ([]Column, error) {
 				continue
 			}
 			if err := d.checkName(f.name, added); err != nil {
-				return nil, &RecordError{Table: d.table.Name, Index: i, Key: d.m.keyText(r), Column: f.name, Err: err}
+				return nil, &RecordError{Table: d.table.Name, Index: i, Key: d.m.Load().keyText(r), Column: f.name, Err: err}
 			}
 			if at == nil {
 				at = make(map[string]int)
@@ -121,7 +119,8 @@ func (d *Dynamic) Grow(recs []Record) ([]Column, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.table, d.m = t, m
+	d.table = t
+	d.m.Store(m)
 	for _, c := range added {
 		d.known[c.Name] = true
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -53,20 +55,27 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 		}
 		return fmt.Errorf("schema: %w, not empty text", ErrNotObject)
 	}
-	fields, err := s.object(make([]recField, 0, 16))
+	if len(raw) > 1<<31-1 {
+		return errors.New("schema: record larger than 2 GiB")
+	}
+	scratch := fieldPool.Get().(*[]recField)
+	defer fieldPool.Put(scratch)
+	fields, err := s.object((*scratch)[:0], true)
 	if err != nil {
 		return err
 	}
+	*scratch = fields[:0]
 	s.space()
 	if s.i != len(raw) {
 		return fmt.Errorf("schema: record: text after the object at offset %d", s.i)
 	}
-	if len(raw) > 1<<31-1 {
-		return errors.New("schema: record larger than 2 GiB")
-	}
-	*r = Record{raw: raw, fields: fields[:len(fields):len(fields)]}
+	*r = Record{raw: raw, fields: slices.Clone(fields)}
 	return nil
 }
+
+// fieldPool holds the slices records are indexed into before they are
+// copied at their size.
+var fieldPool = sync.Pool{New: func() any { s := make([]recField, 0, 32); return &s }}
 
 // MarshalJSON returns the record's text as it was decoded; the zero
 // Record is {}.
@@ -231,9 +240,9 @@ func (s *scanner) space() {
 	}
 }
 
-// object reads the object at s.i (its '{') and appends its fields to
-// fields when fields is not nil.
-func (s *scanner) object(fields []recField) ([]recField, error) {
+// object reads the object at s.i (its '{') and, with collect, appends
+// its fields to fields.
+func (s *scanner) object(fields []recField, collect bool) ([]recField, error) {
 	s.depth++
 	if s.depth > maxDepth {
 		return nil, s.errorf("nested deeper than %d", maxDepth)
@@ -266,7 +275,7 @@ func (s *scanner) object(fields []recField) ([]recField, error) {
 		if err := s.value(); err != nil {
 			return nil, err
 		}
-		if fields != nil {
+		if collect {
 			var name string
 			if esc || !utf8.Valid(s.b[ks:ke]) {
 				if name, err = unquote(s.b[ks:ke]); err != nil {
@@ -309,7 +318,7 @@ func (s *scanner) value() error {
 		_, err := s.str()
 		return err
 	case c == '{':
-		_, err := s.object(nil)
+		_, err := s.object(nil, false)
 		return err
 	case c == '[':
 		return s.array()
