@@ -22,7 +22,10 @@ import (
 // redrawn in place: the streams done and those in flight, each child
 // stream's partitions done of those known so far, records, pages, retries
 // and the time, which keeps moving. A retry is summarised in one line under
-// it, and other warnings are printed above it in words. Otherwise, or with
+// it, and other warnings are printed above it in words, but for what the
+// runs cannot protect against a source that changes, which every partition
+// of a child stream would say again: [ConnectorSummary] says each once.
+// Otherwise, or with
 // verbose, it writes plain slog text lines: one when a stream starts and
 // one when it ends, warnings and errors (retries, drift, a failed
 // partition), and with verbose one a committed page of every stream and
@@ -303,71 +306,4 @@ func streamAttrs(r *connector.StreamResult) []slog.Attr {
 		attrs = append(attrs, slog.Int("partitions", r.Partitions.Run), slog.Int("failed", r.Partitions.Failed))
 	}
 	return attrs
-}
-
-// ConnectorSummary prints a connector run's outcome: a line that says how
-// it went, one row a stream (parent, status, partitions, pages, records,
-// retries, why it stopped, duration). What went wrong is for [Report] to
-// say, once, at the end; when no stream ran (an unknown stream was asked
-// for), it prints nothing. For example:
-//
-//	Sync of 3 streams complete in 1.2s.
-//	+--------+--------+----------+------------+-------+---------+---------+---------------+----------+
-//	| stream | parent | status   | partitions | pages | records | retries | stop          | duration |
-//	+--------+--------+----------+------------+-------+---------+---------+---------------+----------+
-//	| users  |        | complete |            | 4     | 200     | 0       | total reached | 41ms     |
-//	| orders | users  | complete | 200        | 231   | 6012    | 0       | total reached | 1.2s     |
-//	| events |        | complete |            | 8     | 200     | 0       | no next token | 80ms     |
-//	+--------+--------+----------+------------+-------+---------+---------+---------------+----------+
-func ConnectorSummary(w io.Writer, res connector.Result, err error) {
-	if len(res.Streams) == 0 && err != nil {
-		return
-	}
-	fmt.Fprintf(w, "Sync of %d %s %s in %v.\n", len(res.Streams), plural(int64(len(res.Streams)), "stream", "streams"),
-		connectorStatus(res, err), res.Duration.Round(time.Millisecond))
-	cells := [][]string{{"stream", "parent", "status", "partitions", "pages", "records", "retries", "stop", "duration"}}
-	for _, r := range res.Streams {
-		cells = append(cells, []string{r.Stream, r.Parent, r.Status(), partitions(r),
-			strconv.Itoa(r.Pages), strconv.FormatInt(r.Items, 10), strconv.Itoa(r.Retries), r.Stop.String(),
-			r.Duration.Round(time.Millisecond).String()})
-	}
-	printGrid(w, cells, 0)
-}
-
-// partitions is the partitions cell of a stream's row.
-func partitions(r connector.StreamResult) string {
-	if r.Parent == "" {
-		return ""
-	}
-	p := r.Partitions
-	s := strconv.Itoa(p.Run)
-	var notes []string
-	if p.Failed > 0 {
-		notes = append(notes, strconv.Itoa(p.Failed)+" failed")
-	}
-	if p.Interrupted > 0 {
-		notes = append(notes, strconv.Itoa(p.Interrupted)+" interrupted")
-	}
-	if p.Retried > 0 {
-		notes = append(notes, strconv.Itoa(p.Retried)+" retried")
-	}
-	if len(notes) > 0 {
-		s += " (" + strings.Join(notes, ", ") + ")"
-	}
-	return s
-}
-
-// connectorStatus says in a word or two how the run went.
-func connectorStatus(res connector.Result, err error) string {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timed out"
-	case errors.Is(err, context.Canceled):
-		return "interrupted"
-	case err != nil:
-		return "failed"
-	case !res.Complete():
-		return "stopped early"
-	}
-	return "complete"
 }

@@ -75,22 +75,33 @@ func terminalWidth(w io.Writer) int {
 // minColumn is the narrowest a column is cut to so that a box fits.
 const minColumn = 8
 
-// printGrid prints cells, the first row being the header, in a box that
-// fits in width columns (0: any width), cutting the widest columns' cells
-// as needed.
-func printGrid(w io.Writer, cells [][]string, width int) {
+// columnWidths returns the width of each column of cells.
+func columnWidths(cells [][]string) []int {
 	widths := make([]int, len(cells[0]))
 	for _, line := range cells {
 		for i, c := range line {
 			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
+	return widths
+}
+
+// gridWidth returns the columns a box of columns of these widths takes.
+func gridWidth(widths []int) int {
+	total := 1
+	for _, n := range widths {
+		total += n + 3
+	}
+	return total
+}
+
+// printGrid prints cells, the first row being the header, in a box that
+// fits in width columns (0: any width), cutting the widest columns' cells
+// as needed.
+func printGrid(w io.Writer, cells [][]string, width int) {
+	widths := columnWidths(cells)
 	if width > 0 {
-		total := 1
-		for _, n := range widths {
-			total += n + 3
-		}
-		for total > width-1 {
+		for total := gridWidth(widths); total > width-1; total-- {
 			widest := 0
 			for i, n := range widths {
 				if n > widths[widest] {
@@ -101,7 +112,6 @@ func printGrid(w io.Writer, cells [][]string, width int) {
 				break
 			}
 			widths[widest]--
-			total--
 		}
 		for _, line := range cells {
 			for i := range line {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -126,28 +127,71 @@ func cut(s string, n int) string {
 func wrap(text string, n int) []string {
 	var out []string
 	for _, line := range strings.Split(text, "\n") {
-		indent := ""
-		for {
-			r := []rune(line)
-			if len(r)+len(indent) <= n {
-				out = append(out, indent+line)
-				break
+		for i, l := range fill(line, n, n-2) {
+			if i > 0 {
+				l = "  " + l
 			}
-			room := n - len(indent)
-			at := strings.LastIndex(string(r[:room+1]), " ")
-			var head, rest string
-			if at <= 0 {
-				head, rest = string(r[:room]), string(r[room:]) // no space: break the word
-			} else {
-				head, rest = string(r[:room+1])[:at], string(r[:room+1])[at+1:]+string(r[room+1:])
-			}
-			out = append(out, indent+strings.TrimRight(head, " "))
-			line = strings.TrimLeft(rest, " ")
-			indent = "  "
-			if line == "" {
-				break
-			}
+			out = append(out, l)
 		}
 	}
 	return out
+}
+
+// fill splits a line of text at spaces where it can: its first line of at
+// most first columns, the others of at most rest. A word longer than a
+// line is broken.
+func fill(text string, first, rest int) []string {
+	var out []string
+	room := max(first, 1)
+	for {
+		r := []rune(text)
+		if len(r) <= room {
+			return append(out, text)
+		}
+		head, tail := string(r[:room]), string(r[room:]) // no space: break the word
+		if at := strings.LastIndex(string(r[:room+1]), " "); at > 0 {
+			cut := string(r[:room+1])
+			head, tail = cut[:at], cut[at+1:]+string(r[room+1:])
+		}
+		out = append(out, strings.TrimRight(head, " "))
+		text = strings.TrimLeft(tail, " ")
+		room = max(rest, 1)
+		if text == "" {
+			return out
+		}
+	}
+}
+
+// hang returns head followed by text filled to cols columns, the lines
+// after the first indented by indent spaces. A head that leaves too
+// little room for text stands on a line of its own.
+func hang(head, text string, indent, cols int) []string {
+	var out []string
+	margin := strings.Repeat(" ", indent)
+	if room := cols - utf8.RuneCountInString(head); room < min(20, utf8.RuneCountInString(text)) && strings.TrimSpace(head) != "" {
+		out = append(out, cut(strings.TrimRight(head, " "), cols))
+		head = margin
+	}
+	for i, l := range fill(text, cols-utf8.RuneCountInString(head), cols-indent) {
+		if i == 0 {
+			out = append(out, head+l)
+		} else {
+			out = append(out, margin+l)
+		}
+	}
+	return out
+}
+
+// printWrapped prints text wrapped to a terminal of width columns, or as
+// it is when width is 0 (not a terminal).
+func printWrapped(w io.Writer, width int, text string) {
+	if width > 0 {
+		text = strings.Join(wrap(text, max(width-1, 20)), "\n")
+	}
+	fmt.Fprintln(w, text)
+}
+
+// pad pads s with spaces to n columns.
+func pad(s string, n int) string {
+	return s + strings.Repeat(" ", max(n-utf8.RuneCountInString(s), 0))
 }
