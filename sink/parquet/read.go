@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 
 	"github.com/pagekit/pagekit/sink/internal/batch"
@@ -113,14 +114,12 @@ func readFile(ctx context.Context, st Storage, name string, t *schema.Table, lay
 // float64, bool, the decimal as text, time.Time (dates at midnight UTC),
 // JSON text as a string, []byte; NULL is nil. They come sorted by key. It
 // needs no lock and sees the table as of one commit, while a writer goes
-// on. It holds the whole table in memory: it is for tests and small
-// tables; query large ones with DuckDB (see the package documentation).
+// on, Compact included: a listed file that a Compact removed after the
+// manifest was read sends it back to the manifest. It holds the whole table
+// in memory: it is for tests and small tables; query large ones with DuckDB
+// (see the package documentation).
 func ReadTable(ctx context.Context, st Storage) (Manifest, []map[string]any, error) {
-	man, _, err := ReadManifest(ctx, st)
-	if err != nil {
-		return Manifest{}, nil, err
-	}
-	cur, err := current(ctx, st, &man)
+	man, cur, err := readCurrent(ctx, st)
 	if err != nil {
 		return man, nil, err
 	}
@@ -138,6 +137,28 @@ func ReadTable(ctx context.Context, st Storage) (Manifest, []map[string]any, err
 		out = append(out, r)
 	}
 	return man, out, nil
+}
+
+// readCurrent reads the manifest and the current version of each key.
+// A file the manifest lists that no longer exists was replaced by a
+// Compact after the manifest was read: the manifest then lists other files,
+// and the read starts over from it. Only a manifest that still lists the
+// missing file makes that an error.
+func readCurrent(ctx context.Context, st Storage) (Manifest, map[string]*version, error) {
+	for {
+		man, _, err := ReadManifest(ctx, st)
+		if err != nil {
+			return Manifest{}, nil, err
+		}
+		cur, err := current(ctx, st, &man)
+		if err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return man, cur, err
+		}
+		now, _, merr := ReadManifest(ctx, st)
+		if merr != nil || now.Seq == man.Seq || ctx.Err() != nil {
+			return man, nil, err
+		}
+	}
 }
 
 func sortedKeys(cur map[string]*version) []string {
