@@ -35,6 +35,8 @@ usage:
   pagekit check SPEC      check the spec, then fetch one page of each stream
   pagekit discover SPEC   list the streams, their tables and columns
   pagekit schema          print the spec's JSON Schema, for editors
+  pagekit serve airbyte|singer|fivetran SPEC [ARGS]
+        run the spec as an Airbyte source, a Singer tap or a Fivetran connector
 
 Run 'pagekit COMMAND -h' for a command's flags; docs/cli.md walks through them.
 `
@@ -60,6 +62,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return checkCmd(ctx, rest, stdout, stderr, true)
 	case "schema":
 		return schemaCmd(rest, stdout, stderr)
+	case "serve":
+		return serveCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

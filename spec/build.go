@@ -33,6 +33,7 @@ type compiled struct {
 	limits   strategies.Limits
 	size     strategies.Param
 	params   map[string]strategies.Param // the strategy's own, by spec name
+	watch    *fieldWatch                 // a fixed table's fields, or nil
 }
 
 // compile turns the stream st of s into the library's values. client,

@@ -326,3 +326,66 @@ func (s *Spec) Expand(v string) (string, error) {
 	}
 	return expand(v, lookup)
 }
+
+// Variable is an environment variable a spec reads, written ${NAME}.
+type Variable struct {
+	Name string
+	// Secret says it holds a credential: it fills an auth setting, or a
+	// header or query parameter whose name says it is one.
+	Secret bool
+}
+
+// Variables returns the environment variables the spec in data reads,
+// in the order they first appear.
+func Variables(data []byte) []Variable {
+	var out []Variable
+	seen := make(map[string]int)
+	add := func(name string, secret bool) {
+		if i, ok := seen[name]; ok {
+			out[i].Secret = out[i].Secret || secret
+			return
+		}
+		seen[name] = len(out)
+		out = append(out, Variable{Name: name, Secret: secret || paginate.SecretName(name)})
+	}
+	for _, name := range references(string(data)) {
+		add(name, false)
+	}
+	if s, err := Parse("spec", data, func(string) (string, bool) { return "x", true }); err == nil {
+		for _, st := range s.Streams {
+			r := st.Request
+			if a := r.Auth; a != nil {
+				for _, v := range []Secret{a.Bearer} {
+					for _, n := range references(string(v)) {
+						add(n, true)
+					}
+				}
+				if a.Basic != nil {
+					for _, n := range references(string(a.Basic.Password)) {
+						add(n, true)
+					}
+				}
+				if a.APIKey != nil {
+					for _, n := range references(string(a.APIKey.Value)) {
+						add(n, true)
+					}
+				}
+				if o := a.OAuth2; o != nil {
+					for _, n := range append(references(string(o.ClientSecret)), references(string(o.RefreshToken))...) {
+						add(n, true)
+					}
+				}
+			}
+			for _, m := range []map[string]string{r.Header, r.Query} {
+				for k, v := range m {
+					if paginate.SecretName(k) {
+						for _, n := range references(v) {
+							add(n, true)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}

@@ -37,6 +37,14 @@ type Settings struct {
 	// Logger and Observe are the connector's (connector.Config).
 	Logger  *slog.Logger
 	Observe func(connector.Event)
+	// Static fixes each stream's table when the build is made: the
+	// declared columns and those of the stream's first page (see Probe,
+	// one request or a few for a child stream), and gives the connector
+	// the destination's sinks as they are, as the platform protocols need
+	// (their catalogs are fixed, and they find their sinks in the
+	// connector). Values of fields that the table has no column for are
+	// left out, with a warning, once a field, to Logger.
+	Static bool
 }
 
 // Build is a spec made into the library's values: the connector of its
@@ -52,14 +60,15 @@ type Build struct {
 	selected []string
 	comp     map[string]*compiled
 	tables   map[string]*dynamic.Table
-	sinks    map[string]dynamic.Sink
+	sinks    map[string]paginate.Sink[Record]
+	closers  []func() error
 }
 
 // Build makes the spec's selected streams into a connector whose streams
 // write their tables into dest. Close the Build when done, which closes
 // the tables.
 func (s *Spec) Build(ctx context.Context, dest Destination, set Settings) (*Build, error) {
-	b := &Build{spec: s, set: set, comp: make(map[string]*compiled), tables: make(map[string]*dynamic.Table), sinks: make(map[string]dynamic.Sink)}
+	b := &Build{spec: s, set: set, comp: make(map[string]*compiled), tables: make(map[string]*dynamic.Table), sinks: make(map[string]paginate.Sink[Record])}
 	sel, err := s.selection(set.Streams)
 	if err != nil {
 		return nil, err
@@ -132,22 +141,9 @@ func (b *Build) build(ctx context.Context, dest Destination) error {
 			c.limits.Timeouts.Header, c.limits.Timeouts.Idle = b.set.Timeout, b.set.Timeout
 		}
 		b.comp[name] = c
-		tbl, err := st.table()
+		dst, err := b.sink(ctx, dest, st)
 		if err != nil {
 			return err
-		}
-		t, err := dynamic.New(dest, tbl)
-		if err != nil {
-			return fmt.Errorf("spec: stream %q: %w", name, err)
-		}
-		b.tables[name] = t
-		var dst dynamic.Sink = t
-		if b.runs(name) {
-			// A stream that runs opens its table now, so that the sink it
-			// gives the runner says whether it keeps keys.
-			if dst, err = t.Sink(ctx); err != nil {
-				return fmt.Errorf("spec: stream %q: open its table: %w", name, err)
-			}
 		}
 		b.sinks[name] = dst
 		opts := b.options(st)
@@ -157,9 +153,12 @@ func (b *Build) build(ctx context.Context, dest Destination) error {
 			if err != nil {
 				return err
 			}
-			cs = connector.NewStream(name, p, paginate.Sink[Record](dst), opts)
+			if c.watch != nil {
+				p = watch(p, c.watch, name)
+			}
+			cs = connector.NewStream(name, p, dst, opts)
 		} else {
-			cs = connector.NewChild(name, b.childOf(st, byName[st.Parent.Stream]), paginate.Sink[Record](dst), opts)
+			cs = connector.NewChild(name, b.childOf(st, byName[st.Parent.Stream]), dst, opts)
 		}
 		byName[name] = cs
 		streams = append(streams, cs)
@@ -170,6 +169,40 @@ func (b *Build) build(ctx context.Context, dest Destination) error {
 	}
 	b.Connector = conn
 	return nil
+}
+
+// sink returns the destination of the stream st: a dynamic.Table whose
+// columns grow with the records, or, with Settings.Static, the
+// destination's sink of the table fixed now.
+func (b *Build) sink(ctx context.Context, dest Destination, st *Stream) (paginate.Sink[Record], error) {
+	name := st.Name
+	if b.set.Static {
+		s, tbl, err := b.staticSink(ctx, dest, name)
+		if err != nil {
+			return nil, err
+		}
+		b.comp[name].watch = newFieldWatch(tbl, b.set.Logger)
+		return s, nil
+	}
+	tbl, err := st.table()
+	if err != nil {
+		return nil, err
+	}
+	t, err := dynamic.New(dest, tbl)
+	if err != nil {
+		return nil, fmt.Errorf("spec: stream %q: %w", name, err)
+	}
+	b.tables[name] = t
+	if !b.runs(name) {
+		return t, nil
+	}
+	// A stream that runs opens its table now, so that the sink it gives
+	// the runner says whether it keeps keys.
+	s, err := t.Sink(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("spec: stream %q: open its table: %w", name, err)
+	}
+	return s, nil
 }
 
 // runs reports whether the stream name was asked for, rather than built
@@ -192,6 +225,11 @@ func (b *Build) Streams() []string {
 // options returns a stream's run options: the spec's, and the settings'.
 func (b *Build) options(st *Stream) paginate.Options[Record] {
 	opts := b.spec.options(st)
+	if b.set.Static {
+		// The destination's sink may know no key: the runner takes it
+		// from the spec.
+		opts.Key = b.comp[st.Name].key()
+	}
 	opts.Restart = b.set.Restart
 	if opts.MaxItems == 0 {
 		opts.MaxItems = b.set.MaxItems
@@ -233,7 +271,11 @@ func (b *Build) childOf(st *Stream, parent *connector.Stream) connector.ChildOf[
 				}
 				vals[name] = v
 			}
-			return c.paginator(vals)
+			p, err := c.paginator(vals)
+			if err == nil && c.watch != nil {
+				p = watch(p, c.watch, st.Name)
+			}
+			return p, err
 		},
 	}
 }
@@ -253,7 +295,7 @@ func (b *Build) Run(ctx context.Context, name string, logger *slog.Logger, obser
 	}
 	opts := b.options(c.st)
 	opts.Logger, opts.Observe = logger, observe
-	return paginate.Run(ctx, p, paginate.Sink[Record](b.sinks[name]), opts)
+	return paginate.Run(ctx, p, b.sinks[name], opts)
 }
 
 // Table returns the table of the stream name, whose columns are those
@@ -265,6 +307,9 @@ func (b *Build) Close() error {
 	var errs []error
 	for _, t := range b.tables {
 		errs = append(errs, t.Close())
+	}
+	for _, c := range b.closers {
+		errs = append(errs, c())
 	}
 	return errors.Join(errs...)
 }
