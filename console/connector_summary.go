@@ -15,7 +15,10 @@ import (
 
 // ConnectorSummary prints a connector run's outcome: a line that says how
 // it went, one row a stream (parent, status, partitions, pages, records,
-// retries, why it stopped, duration). What went wrong is for [Report] to say, once, at the end; when no
+// retries, why it stopped, duration), then in words the streams whose data
+// moved during the run (drift) and what a stream could not protect against
+// a source that changes (connector.StreamResult.Warnings), each warning
+// once. What went wrong is for [Report] to say, once, at the end; when no
 // stream ran (an unknown stream was asked for), it prints nothing. For
 // example:
 //
@@ -59,6 +62,9 @@ func connectorSummary(w io.Writer, width int, res connector.Result, err error) {
 		printGrid(w, cells, 0)
 	} else {
 		streamLines(w, width, res)
+	}
+	for _, n := range connectorNotes(res) {
+		printWrapped(w, width, n)
 	}
 }
 
@@ -140,6 +146,36 @@ func partitionNotes(p connector.Partitions) string {
 		notes = append(notes, strconv.Itoa(p.Retried)+" retried")
 	}
 	return strings.Join(notes, ", ")
+}
+
+// connectorNotes says in words what the table does not: the streams whose
+// data moved during the run, and each warning once, with the streams that
+// gave it.
+func connectorNotes(res connector.Result) []string {
+	var notes, drifted []string
+	for _, r := range res.Streams {
+		if r.Drifts > 0 {
+			drifted = append(drifted, fmt.Sprintf("%s: %s", r.Stream, plural(int64(r.Drifts), "1 sign", strconv.Itoa(r.Drifts)+" signs")))
+		}
+	}
+	if len(drifted) > 0 {
+		notes = append(notes, "drift: the data changed during the sync ("+strings.Join(drifted, ", ")+
+			"); the next run of each reads again from the same mark, so nothing shifted past a page is lost")
+	}
+	var warnings []string
+	by := map[string][]string{}
+	for _, r := range res.Streams {
+		for _, text := range r.Warnings {
+			if by[text] == nil {
+				warnings = append(warnings, text)
+			}
+			by[text] = append(by[text], r.Stream)
+		}
+	}
+	for _, text := range warnings {
+		notes = append(notes, "warning ("+strings.Join(by[text], ", ")+"): "+text)
+	}
+	return notes
 }
 
 // connectorStatus says in a word or two how the run went.

@@ -230,11 +230,14 @@ type termHandler struct {
 	group string
 }
 
-// shown lists the messages the live region or the summary already say.
+// shown lists the messages the live region or the summary already say:
+// the summary says the runner's warnings, each once, however many
+// partitions of a stream gave it.
 var shown = map[string]bool{
 	"paginate: retry":        true,
 	"paginate: run done":     true,
 	"paginate: restart":      true,
+	"paginate: warning":      true,
 	"connector: stream done": true,
 }
 

@@ -21,8 +21,10 @@ import (
 // dropped first when the width is short. Its time keeps moving while a
 // page waits. A retry is summarised in one line under the bar (the page,
 // the reason, the attempt that comes next and when), and other warnings,
-// such as drift, are printed above it in words. What went wrong, if
-// anything, is for [Report] to say once, at the end.
+// such as drift, are printed above it in words, but for what the run
+// cannot protect against a source that changes (Result.Warnings), which
+// [Summary] says. What went wrong, if anything, is for [Report] to say
+// once, at the end.
 //
 // Otherwise (stderr redirected to a file, run by cron or a scheduler), or
 // with verbose, it writes plain slog text lines, one per event: each page

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pagekit/pagekit/paginate"
 )
@@ -16,8 +16,10 @@ import (
 // completed, was interrupted, stopped early or failed; records written,
 // pages, retries and duration; why it stopped; the server's total; whether
 // it resumed a crashed run, or started over because its settings changed;
-// drift; the high-water mark; and where the next run starts. What went
-// wrong is for [Report] to say, once, at the end. For example:
+// drift; what the run could not protect against a source that changes
+// (Result.Warnings); the high-water mark; and where the next run starts.
+// On a terminal, long values are wrapped to its width. What went wrong is
+// for [Report] to say, once, at the end. For example:
 //
 //	Sync of "user" complete.
 //	  records written  200
@@ -30,9 +32,15 @@ import (
 //	  high-water mark  2024-12-30T17:08:53Z
 //	  next run         incremental, from 2024-12-30T17:08:53Z
 func Summary(w io.Writer, res paginate.Result, err error) {
-	fmt.Fprintf(w, "Sync of %q %s.\n", res.Stream, status(res, err))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "  %s\t"+format+"\n", append([]any{k}, a...)...) }
+	summary(w, terminalWidth(w), res, err)
+}
+
+// summary is Summary for a terminal of width columns, or for none when
+// width is 0.
+func summary(w io.Writer, width int, res paginate.Result, err error) {
+	printWrapped(w, width, fmt.Sprintf("Sync of %q %s.", res.Stream, status(res, err)))
+	var rows [][2]string
+	row := func(k, format string, a ...any) { rows = append(rows, [2]string{k, fmt.Sprintf(format, a...)}) }
 	row("records written", "%d", res.Items)
 	row("pages", "%d", res.Pages)
 	row("retries", "%d", res.Retries)
@@ -63,6 +71,9 @@ func Summary(w io.Writer, res paginate.Result, err error) {
 		row("drift", "%d signs the data changed during the sync (first: %v key %s on %v);", res.DriftCount, d.Kind, d.Key, d.Position)
 		row("", "the next run reads again from the same mark, so nothing shifted past a page is lost")
 	}
+	for _, text := range res.Warnings {
+		row("warning", "%s", text)
+	}
 	cp := res.Checkpoint
 	if cp.HighWater != "" {
 		row("high-water mark", "%s", cp.HighWater)
@@ -75,7 +86,27 @@ func Summary(w io.Writer, res paginate.Result, err error) {
 	default:
 		row("next run", "full sync")
 	}
-	tw.Flush()
+	printRows(w, width, rows)
+}
+
+// printRows prints rows of a key and a value, the values in a column;
+// on a terminal of width columns a long value is wrapped under itself.
+func printRows(w io.Writer, width int, rows [][2]string) {
+	keyW := 0
+	for _, r := range rows {
+		keyW = max(keyW, utf8.RuneCountInString(r[0]))
+	}
+	indent := 2 + keyW + 2
+	for _, r := range rows {
+		head := "  " + pad(r[0], keyW) + "  "
+		if width == 0 {
+			fmt.Fprintln(w, head+r[1])
+			continue
+		}
+		for _, l := range hang(head, r[1], indent, max(width-1, 20)) {
+			fmt.Fprintln(w, l)
+		}
+	}
 }
 
 // status says in a word or two how the run went.

@@ -337,7 +337,7 @@ func (c *committer[T]) report(ctx context.Context, d Drift) {
 			"such sync keeps its Since; sort by the mark, or set Options.Order to the API's order"
 		c.res.Warnings = append(c.res.Warnings, w)
 		if log := c.r.log; log != nil {
-			log.LogAttrs(ctx, slog.LevelWarn, "paginate: "+w, slog.String("stream", c.r.stream))
+			log.LogAttrs(ctx, slog.LevelWarn, "paginate: warning", slog.String("stream", c.r.stream), slog.String("warning", w))
 		}
 	}
 	if log := c.r.log; log != nil {

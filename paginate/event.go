@@ -97,6 +97,8 @@ type Result struct {
 	DriftCount int
 	// Warnings say what the run could not protect against a source that
 	// changes during a sync, such as a sync by position without a key
-	// (see [Describer]); Run logs each before the first request.
+	// (see [Describer]). Run logs each when it finds it, most before the
+	// first request: at level WARN, as "paginate: warning" with the text in
+	// the attribute "warning".
 	Warnings []string
 }

@@ -56,7 +56,7 @@ func (r *runner[T]) warn(ctx context.Context, res *Result) {
 		return
 	}
 	for _, w := range r.warnings {
-		r.log.LogAttrs(ctx, slog.LevelWarn, "paginate: "+w, slog.String("stream", r.stream))
+		r.log.LogAttrs(ctx, slog.LevelWarn, "paginate: warning", slog.String("stream", r.stream), slog.String("warning", w))
 	}
 }
 
