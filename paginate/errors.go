@@ -80,9 +80,20 @@ type LoopError struct {
 	// way servers that clamp past-the-end page numbers say that the data
 	// has ended (see Options.RepeatedPageEnds).
 	Previous bool
+	// Items is, for a repeat of the page just before (Previous), how many
+	// records the sync had delivered before the repeat, over all its runs,
+	// and TotalItems how many the server last reported in all, zero when
+	// it did not say.
+	Items, TotalItems int64
+	// Pages and TotalPages are the same in pages. They are set only in a
+	// run that started at the beginning of the data: a resumed run does
+	// not know how many pages its earlier runs read.
+	Pages, TotalPages int64
 }
 
-// Error names the repeated position and the earlier page.
+// Error names the repeated position and the earlier page. For a repeat of
+// the page just before, it says whether the server's totals had been
+// reached: only then can the repeat be the end of the data.
 func (e *LoopError) Error() string {
 	if !e.SamePage {
 		return fmt.Sprintf("pagination loop: %v was already requested as page %d of this run", e.Position, e.Page)
@@ -96,9 +107,30 @@ func (e *LoopError) Error() string {
 	}
 	s := fmt.Sprintf("pagination loop: %v returned the same page as %s", e.Position, earlier)
 	if e.Previous {
-		s += "; if the server answers past-the-end pages with its last page, set Options.RepeatedPageEnds"
+		s += e.hint()
 	}
 	return s
+}
+
+// hint says what a repeat of the page just before means. Suggesting
+// Options.RepeatedPageEnds where records are still to come would turn a
+// loud failure into a sync that ends early, in silence.
+func (e *LoopError) hint() string {
+	const (
+		ends  = ": if the server answers past-the-end pages with its last page, set Options.RepeatedPageEnds"
+		wrong = ", so this is not the end of the data: Fetch ignored the position it was given (it reads its own counter or cursor, or started over after an error), or pages share state (a cache, a decode buffer or a slice kept across fetches)"
+	)
+	got, total, what := e.Items, e.TotalItems, "records"
+	if total <= 0 {
+		got, total, what = e.Pages, e.TotalPages, "pages"
+	}
+	switch {
+	case total <= 0:
+		return "; the server reported no total: if every record had arrived, the server answers past-the-end pages with its last page (set Options.RepeatedPageEnds); if not, Fetch ignored the position it was given, or pages share state"
+	case got < total:
+		return fmt.Sprintf("; %d of the server's %d %s were still to come", total-got, total, what) + wrong
+	}
+	return fmt.Sprintf("; all %d of the server's %s had arrived", total, what) + ends
 }
 
 // Is reports whether target is [ErrLoop].

@@ -24,6 +24,13 @@ type loopGuard[T any] struct {
 	// resume; lastPos is its position.
 	last    uint64
 	lastPos Position
+	// items counts the records of the pages before the next one, over
+	// the sync's runs; pages counts the pages, in this run. The totals
+	// are the last the server reported. They tell a repeat past the end
+	// of the data from one before it.
+	items, pages           int64
+	totalItems, totalPages int64
+	resumed                bool
 }
 
 func newLoopGuard[T any](opts *Options[T], resumed Checkpoint) *loopGuard[T] {
@@ -31,9 +38,12 @@ func newLoopGuard[T any](opts *Options[T], resumed Checkpoint) *loopGuard[T] {
 		key: opts.Key, mark: opts.HighWater, repeatEnds: opts.RepeatedPageEnds,
 		seed: maphash.MakeSeed(), positions: make(map[uint64]int), prints: make(map[uint64]int),
 	}
-	if fp := resumed.LastPage; fp != 0 && !resumed.Position.IsStart() {
-		g.prints[fp] = 0
-		g.last = fp
+	if !resumed.Position.IsStart() {
+		g.resumed, g.items = true, resumed.Items
+		if fp := resumed.LastPage; fp != 0 {
+			g.prints[fp] = 0
+			g.last = fp
+		}
 	}
 	return g
 }
@@ -59,8 +69,15 @@ func (g *loopGuard[T]) position(pos Position, n int) error {
 func (g *loopGuard[T]) page(pos Position, n int, page *Page[T]) (end bool, err error) {
 	fp := fingerprint(page, g.key, g.mark)
 	page.Fingerprint = fp
+	if page.TotalItems > 0 {
+		g.totalItems = page.TotalItems
+	}
+	if page.TotalPages > 0 {
+		g.totalPages = page.TotalPages
+	}
 	if fp == 0 {
 		g.last, g.lastPos = 0, Position{}
+		g.pages++
 		return false, nil
 	}
 	if seen, ok := g.prints[fp]; ok {
@@ -70,9 +87,22 @@ func (g *loopGuard[T]) page(pos Position, n int, page *Page[T]) (end bool, err e
 		if g.repeatEnds {
 			return true, nil
 		}
-		return true, &LoopError{Position: pos, Earlier: g.lastPos, Page: seen, SamePage: true, Previous: true}
+		return true, g.repeatOfPrevious(pos, seen)
 	}
 	g.prints[fp] = n
 	g.last, g.lastPos = fp, pos
+	g.items += int64(len(page.Items))
+	g.pages++
 	return false, nil
+}
+
+// repeatOfPrevious is the error for the page at pos that repeated the one
+// before it, the run's page seen, with how far the data had come.
+func (g *loopGuard[T]) repeatOfPrevious(pos Position, seen int) *LoopError {
+	e := &LoopError{Position: pos, Earlier: g.lastPos, Page: seen, SamePage: true, Previous: true,
+		Items: g.items, TotalItems: g.totalItems}
+	if !g.resumed {
+		e.Pages, e.TotalPages = g.pages, g.totalPages
+	}
+	return e
 }

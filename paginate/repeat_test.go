@@ -204,3 +204,95 @@ func TestPageHash(t *testing.T) {
 		t.Error("WriteString of a long string differs from Write")
 	}
 }
+
+// stuck is a page-number API of n records, size a page, whose page
+// numbers past stuckAt are all answered with page stuckAt: past the end
+// of the data when stuckAt is the last page (a server that clamps), before
+// it otherwise (a server, or a Fetch, that ignores the position). It
+// reports the totals its fields say.
+type stuck struct {
+	n, size, stuckAt int
+	items, pages     bool
+}
+
+func (s stuck) Fetch(_ context.Context, pos paginate.Position) (paginate.Page[string], error) {
+	page := min(max(int(pos.Page), 1), s.stuckAt)
+	var items []string
+	for i := (page - 1) * s.size; i < min(page*s.size, s.n); i++ {
+		items = append(items, fmt.Sprintf("r%d", i+1))
+	}
+	p := paginate.Page[string]{Items: items, More: true, Next: paginate.Position{Page: int64(page + 1)}}
+	if s.items {
+		p.TotalItems = int64(s.n)
+	}
+	if s.pages {
+		p.TotalPages = int64((s.n + s.size - 1) / s.size)
+	}
+	return p, nil
+}
+
+// TestLoopErrorHint: the error of a page that repeats the one before it
+// suggests Options.RepeatedPageEnds only where it can be right: once every
+// record (or page) the server reported has arrived, or, hedged, when the
+// server reported no total. A repeat with records still to come says what
+// is likely wrong instead, since RepeatedPageEnds would end that sync
+// early, in silence. A resumed run counts the records of its earlier runs.
+func TestLoopErrorHint(t *testing.T) {
+	const (
+		base     = "pagination loop: page 4 returned the same page as page 3 (page 3 of this run)"
+		early    = "pagination loop: page 2 returned the same page as start (page 1 of this run)"
+		resumed  = "pagination loop: page 4 returned the same page as page 3 (page 1 of this run)"
+		suggest  = ": if the server answers past-the-end pages with its last page, set Options.RepeatedPageEnds"
+		wrong    = ", so this is not the end of the data: Fetch ignored the position it was given (it reads its own counter or cursor, or started over after an error), or pages share state (a cache, a decode buffer or a slice kept across fetches)"
+		noTotals = "; the server reported no total: if every record had arrived, the server answers past-the-end pages with its last page (set Options.RepeatedPageEnds); if not, Fetch ignored the position it was given, or pages share state"
+	)
+	tests := []struct {
+		name  string
+		api   stuck
+		saved *paginate.Checkpoint
+		want  string
+	}{
+		{"clamps past the end, reports records", stuck{n: 6, size: 2, stuckAt: 3, items: true}, nil,
+			base + "; all 6 of the server's records had arrived" + suggest},
+		{"clamps past the end, reports pages", stuck{n: 6, size: 2, stuckAt: 3, pages: true}, nil,
+			base + "; all 3 of the server's pages had arrived" + suggest},
+		{"clamps past the end, reports nothing", stuck{n: 6, size: 2, stuckAt: 3}, nil, base + noTotals},
+		{"stuck before the end, reports records", stuck{n: 6, size: 2, stuckAt: 1, items: true}, nil,
+			early + "; 4 of the server's 6 records were still to come" + wrong},
+		{"stuck before the end, reports pages", stuck{n: 6, size: 2, stuckAt: 1, pages: true}, nil,
+			early + "; 2 of the server's 3 pages were still to come" + wrong},
+		{"stuck before the end, reports both", stuck{n: 6, size: 2, stuckAt: 1, items: true, pages: true}, nil,
+			early + "; 4 of the server's 6 records were still to come" + wrong},
+		{"stuck before the end, reports nothing", stuck{n: 6, size: 2, stuckAt: 1}, nil,
+			"pagination loop: page 2 returned the same page as start (page 1 of this run)" + noTotals},
+		{"resumed, clamps past the end, reports records", stuck{n: 6, size: 2, stuckAt: 3, items: true},
+			&paginate.Checkpoint{Stream: "s", Position: paginate.Position{Page: 3}, Items: 4},
+			resumed + "; all 6 of the server's records had arrived" + suggest},
+		{"resumed, stuck before the end, reports records", stuck{n: 8, size: 2, stuckAt: 3, items: true},
+			&paginate.Checkpoint{Stream: "s", Position: paginate.Position{Page: 3}, Items: 4},
+			resumed + "; 2 of the server's 8 records were still to come" + wrong},
+		// A resumed run does not know how many pages its earlier runs
+		// read.
+		{"resumed, clamps past the end, reports pages", stuck{n: 6, size: 2, stuckAt: 3, pages: true},
+			&paginate.Checkpoint{Stream: "s", Position: paginate.Position{Page: 3}, Items: 4}, resumed + noTotals},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			sink := new(paginate.MemorySink[string])
+			if tt.saved != nil {
+				if err := sink.Save(ctx, *tt.saved); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := paginate.Run(ctx, tt.api, sink, paginate.Options[string]{Stream: "s", Retry: fast})
+			var le *paginate.LoopError
+			if !errors.As(err, &le) || !le.Previous || res.Stop != paginate.StopLoopDetected {
+				t.Fatalf("stop %v, err %v; want a *LoopError for a repeat of the page before", res.Stop, err)
+			}
+			if diff := cmp.Diff(tt.want, le.Error()); diff != "" {
+				t.Errorf("message (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -251,39 +251,27 @@ func list(items []string) string {
 	return strings.Join(items[:show], ", ") + fmt.Sprintf(", … (%d in all)", len(items))
 }
 
-// loopHint is what the runner's *paginate.LoopError says of a page that
-// repeated the one before it. The suite says it only where it can be right.
-const loopHint = "; if the server answers past-the-end pages with its last page, set Options.RepeatedPageEnds"
-
 // explainRun adds to a failed run's error what it means for the
 // paginator. tr and got, when known, are the truth and the records
-// delivered so far, and res the run's result, whose total the server
-// reported: they tell a repeat past the end of the data from one before
-// it.
-func (s *kit[T]) explainRun(err error, tr *truth[T], got *table[T], res paginate.Result) string {
+// delivered so far.
+func (s *kit[T]) explainRun(err error, tr *truth[T], got *table[T]) string {
 	var le *paginate.LoopError
 	switch {
 	case errors.As(err, &le) && le.Previous:
-		msg := strings.Replace(err.Error(), loopHint, "", 1)
-		left, of, whose := -1, 0, ""
-		switch {
-		case tr != nil && got != nil && s.NoOracle == "":
-			left, of, whose = 0, len(tr.order), "the API holds"
-			for _, k := range tr.order {
-				if _, ok := got.rows[k]; !ok {
-					left++
-				}
+		// The runner tells a repeat past the end of the data from one
+		// before it by the totals the server reported; the oracle knows
+		// the truth, reported or not.
+		if tr == nil || got == nil || s.NoOracle != "" {
+			return err.Error()
+		}
+		known := *le
+		known.Items, known.TotalItems, known.Pages, known.TotalPages = 0, int64(len(tr.order)), 0, 0
+		for _, k := range tr.order {
+			if _, ok := got.rows[k]; ok {
+				known.Items++
 			}
-		case got != nil && res.TotalItems > 0:
-			left, of, whose = max(0, int(res.TotalItems)-len(got.rows)), int(res.TotalItems), "the server reported"
 		}
-		switch {
-		case left > 0:
-			return fmt.Sprintf("%s\n\tthe page repeated the one before it with %d of the %d records %s still to come, so the server was not answering past the end with its last page, and Options.RepeatedPageEnds would end such a sync early, in silence. Fetch ignored the position it was given (it reads its own counter or cursor, or started over after an error), or pages share state (a cache, a decode buffer or a slice kept across fetches)", msg, left, of, whose)
-		case left == 0:
-			return fmt.Sprintf("%s\n\tevery record had arrived before the repeat: if the server answers a page past the end with its last page, set Options.RepeatedPageEnds to take the repeat for the end of the data", msg)
-		}
-		return fmt.Sprintf("%s\n\tif every record had arrived before the repeat, the server answers past-the-end pages with its last page (set Options.RepeatedPageEnds); if records were still to come, Fetch ignored the position it was given, or pages share state", msg)
+		return strings.Replace(err.Error(), le.Error(), known.Error(), 1)
 	case errors.Is(err, paginate.ErrLoop):
 		return fmt.Sprintf("%v\n\tthe paginator asked for one position twice, or the API served one page for two positions: Fetch must fetch the page that starts at the position it is given and say in Page.Next where the next one starts (a paginator that counts pages itself, starts over after an error, or counts from 0 on an API that serves page 0 as page 1, reads pages twice)", err)
 	case errors.Is(err, paginate.ErrNoNext):

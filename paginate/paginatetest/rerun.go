@@ -91,7 +91,7 @@ func (s *kit[T]) rerunAfter(t testingT, ref fullSync[T], kind string, k int) {
 		api.reset()
 		res, err = s.sync(t.Context(), srv, d.sink(0), store, nil)
 		if err != nil {
-			t.Fatalf("run %d, after a stop by %s after page %d in run 1: %s", i, kind, k, s.explainRun(err, nil, nil, res))
+			t.Fatalf("run %d, after a stop by %s after page %d in run 1: %s", i, kind, k, s.explainRun(err, nil, nil))
 		}
 		if !res.Stop.Complete() {
 			t.Fatalf("run %d, after a stop by %s after page %d in run 1: stop %q, want a complete sync", i, kind, k, res.Stop)

@@ -153,7 +153,7 @@ func (s *kit[T]) full(t testingT) fullSync[T] {
 		t.Fatalf("%v", terr)
 	}
 	if err != nil {
-		t.Fatalf("full sync: %s", s.explainRun(err, tr, tb, res))
+		t.Fatalf("full sync: %s", s.explainRun(err, tr, tb))
 	}
 	if len(tr.order) == 0 {
 		if s.NoOracle != "" {
@@ -205,7 +205,7 @@ func (s *kit[T]) resume(t testingT, ref fullSync[T]) {
 				}
 				res, err = s.sync(t.Context(), srv, tb.sink(), store, nil)
 				if err != nil {
-					t.Fatalf("resumed run: %s", s.explainRun(err, ref.truth, tb, res))
+					t.Fatalf("resumed run: %s", s.explainRun(err, ref.truth, tb))
 				}
 				what := fmt.Sprintf("a crash after page %d, then a resumed run", k)
 				if !res.Resumed || res.Pages != pages-k {
@@ -257,7 +257,7 @@ func (s *kit[T]) faults(t testingT, ref fullSync[T]) {
 					case err != nil && permanentFault(err):
 						t.Fatalf("request %d was %s, a transient fault: the paginator marked %s as permanent; it should be retried (return the error without paginate.Permanent). The sync failed with: %v", n, tf.how, tf.what, err)
 					case err != nil:
-						t.Fatalf("request %d was %s, a transient fault that one retry gets past, but the sync failed: %s", n, tf.how, s.explainRun(err, ref.truth, tb, res))
+						t.Fatalf("request %d was %s, a transient fault that one retry gets past, but the sync failed: %s", n, tf.how, s.explainRun(err, ref.truth, tb))
 					}
 					if res.Retries < 1 {
 						t.Errorf("request %d was %s, but Retries = %d: the paginator did not see the fault", n, tf.how, res.Retries)
@@ -292,7 +292,7 @@ func (s *kit[T]) cancel(t testingT, ref fullSync[T]) {
 				}
 				res, err = s.sync(t.Context(), srv, tb.sink(), store, nil)
 				if err != nil {
-					t.Fatalf("run after the cancel: %s", s.explainRun(err, ref.truth, tb, res))
+					t.Fatalf("run after the cancel: %s", s.explainRun(err, ref.truth, tb))
 				}
 				what := fmt.Sprintf("a sync cancelled at page %d, then another run", k)
 				s.twice(t, what, tb)
