@@ -145,7 +145,7 @@ func TestResume(t *testing.T) {
 			cfg := testConfig(t, v.name, api.URL+v.path)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			api.After(8, cancel)
+			api.CancelOnceCommitted(t, 8, cfg.DB, cancel)
 			var out bytes.Buffer
 			res, err := run(ctx, cfg, &out, &out)
 			if !errors.Is(err, context.Canceled) || res.Checkpoint.Position.Token == "" {

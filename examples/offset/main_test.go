@@ -124,7 +124,7 @@ func TestResume(t *testing.T) {
 	cfg := testConfig(t, api.URL)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	api.After(8, cancel)
+	api.CancelOnceCommitted(t, 8, cfg.DB, cancel)
 	var out bytes.Buffer
 	res, err := run(ctx, cfg, &out, &out)
 	if !errors.Is(err, context.Canceled) {
@@ -134,6 +134,10 @@ func TestResume(t *testing.T) {
 	if rows := exampletest.ReadUsers(t, cfg.DB); offset == 0 || len(rows) != int(offset) {
 		t.Fatalf("cancelled run left %d rows and a checkpoint at offset %d", len(rows), offset)
 	}
+	// The cancelled run's requests on their way are answered before, or
+	// never: the first request logged next is the resumed run's.
+	api.Restart()
+	cfg.URL = api.URL + mockapi.PathOffset
 	api.Requests()
 	res, _ = syncOK(t, cfg)
 	if got := api.Requests()[0].Query.Get("offset"); !res.Resumed || got != strconv.FormatInt(offset, 10) {

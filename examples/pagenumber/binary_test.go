@@ -125,6 +125,10 @@ func TestBinaryInterrupt(t *testing.T) {
 		t.Fatalf("interrupted run does not say it was interrupted and where it resumes:\n%s", out)
 	}
 
+	// The interrupted run's requests on their way are answered before, or
+	// never: the first request logged next is the resumed run's.
+	api.Restart()
+	args[1] = api.URL + mockapi.PathPageNumber
 	api.Requests()
 	cmd, out = command(t, dir, args...)
 	if err := cmd.Run(); err != nil {

@@ -228,7 +228,7 @@ func TestResume(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	api.After(7, cancel)
+	api.CancelOnceCommitted(t, 7, cfg.DB, cancel)
 	var out bytes.Buffer
 	res, err := run(ctx, cfg, &out, &out)
 	if !errors.Is(err, context.Canceled) || res.Stop != paginate.StopCancelled {
@@ -245,6 +245,10 @@ func TestResume(t *testing.T) {
 	if !strings.Contains(out.String(), "resumes at page "+strconv.FormatInt(next, 10)) {
 		t.Errorf("summary does not say where the next run resumes:\n%s", out.String())
 	}
+	// The cancelled run's requests on their way are answered before, or
+	// never: the first request logged next is the resumed run's.
+	api.Restart()
+	cfg.URL = api.URL + mockapi.PathPageNumber
 	api.Requests()
 
 	res, _ = syncOK(t, cfg)

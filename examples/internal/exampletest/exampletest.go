@@ -9,6 +9,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -46,37 +48,70 @@ type API struct {
 	// URL is the base URL; add a path such as mockapi.PathPageNumber.
 	URL string
 
-	mu    sync.Mutex
-	reqs  []Request
-	n     int // requests answered
-	at    int
-	after func()
+	mu   sync.Mutex
+	idle sync.Cond // signalled when a request has been answered
+	srv  *httptest.Server
+	// reqs is the log, in the order the requests arrived; a request is
+	// logged before it is answered, and its status and records filled
+	// in once it has been.
+	reqs     []*Request
+	inflight int // requests being answered
+	n        int // requests answered
+	at       int
+	after    func()
+	holdAt   int // requests arrived, and the one to hold
+	arrived  int
+	hold     func()
 }
 
 // Serve starts the mock API of cfg for the test's duration.
 func Serve(t testing.TB, cfg mockapi.Config) *API {
 	t.Helper()
 	a := &API{Server: mockapi.New(cfg)}
-	srv := httptest.NewServer(http.HandlerFunc(a.serve))
-	t.Cleanup(srv.Close)
-	a.URL = srv.URL
+	a.idle.L = &a.mu
+	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
+	a.URL = a.srv.URL
+	t.Cleanup(func() {
+		a.mu.Lock()
+		srv := a.srv
+		a.mu.Unlock()
+		srv.Close()
+	})
 	return a
 }
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request) {
+	req := &Request{Path: r.URL.Path, Query: r.URL.Query(), RawQ: r.URL.RawQuery}
+	a.mu.Lock()
+	// Logged as it arrives, so that the log's order is the order of the
+	// requests, and a request is in the log before its client has the
+	// answer: a handler that is slow to finish (on a loaded machine)
+	// neither reorders the log nor leaves a request out of it.
+	a.reqs = append(a.reqs, req)
+	a.inflight++
+	a.arrived++
+	var hold func()
+	if a.hold != nil && a.arrived >= a.holdAt {
+		hold, a.hold = a.hold, nil
+	}
+	a.mu.Unlock()
+	if hold != nil {
+		hold()
+	}
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	a.Server.ServeHTTP(rec, r)
-	req := Request{Path: r.URL.Path, Query: r.URL.Query(), RawQ: r.URL.RawQuery, Status: rec.status}
+	a.mu.Lock()
+	req.Status = rec.status
 	if rec.status == http.StatusOK {
 		req.IDs = ids(rec.body.Bytes())
 	}
-	a.mu.Lock()
-	a.reqs = append(a.reqs, req)
+	a.inflight--
 	a.n++
 	var f func()
 	if a.after != nil && a.n >= a.at {
 		f, a.after = a.after, nil
 	}
+	a.idle.Broadcast()
 	a.mu.Unlock()
 	if f != nil {
 		f()
@@ -91,13 +126,83 @@ func (a *API) After(n int, f func()) {
 	a.at, a.after = a.n+n, f
 }
 
-// Requests returns the requests answered so far and forgets them.
+// Hold calls f once, when the n-th next request arrives, before it is
+// answered: that request waits for f to return, and so does every later
+// page of a sync that fetches in order.
+func (a *API) Hold(n int, f func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.holdAt, a.hold = a.arrived+n, f
+}
+
+// Requests returns the requests answered so far, in the order they
+// arrived, and forgets them. It waits for the requests being answered, so
+// that each has its status and records.
 func (a *API) Requests() []Request {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	r := a.reqs
+	for a.inflight > 0 {
+		a.idle.Wait()
+	}
+	out := make([]Request, len(a.reqs))
+	for i, r := range a.reqs {
+		out[i] = *r
+	}
 	a.reqs = nil
-	return r
+	return out
+}
+
+// Restart stops serving once every request being answered has been, and
+// serves the same records again at a new URL. A run that was cancelled may
+// leave requests on their way to the server, which it would answer, and
+// log, at any time later; after Restart none of them is answered. A
+// checkpoint names no host, so a sync resumes at the new URL.
+func (a *API) Restart() {
+	a.mu.Lock()
+	old := a.srv
+	a.mu.Unlock()
+	old.Close() // waits for the handlers of the requests it read
+	srv := httptest.NewServer(http.HandlerFunc(a.serve))
+	a.mu.Lock()
+	a.srv, a.URL = srv, srv.URL
+	a.mu.Unlock()
+}
+
+// CancelOnceCommitted holds the n-th next request until the "user" table
+// of the SQLite file at path has a row, then calls cancel: a run cancelled
+// part way has committed a page, however slow the machine, and it cannot
+// complete first, since it waits for that request's page.
+func (a *API) CancelOnceCommitted(t testing.TB, n int, path string, cancel func()) {
+	a.Hold(n, func() {
+		ctx, stop := context.WithTimeout(context.Background(), time.Minute)
+		defer stop()
+		if err := WaitRows(ctx, path, 1); err != nil {
+			t.Errorf("no page committed before request %d: %v", n, err)
+		}
+		cancel()
+	})
+}
+
+// WaitRows waits until the "user" table of the SQLite file at path holds
+// at least n rows, or ctx is done.
+func WaitRows(ctx context.Context, path string, n int) error {
+	db, err := sqlite.Open(path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for {
+		var rows int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM "user"`).Scan(&rows)
+		if err == nil && rows >= n {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d rows in %s, want %d: %w", rows, path, n, errors.Join(ctx.Err(), err))
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
 
 // ServedIDs returns the ids of the records served by the requests, sorted,
