@@ -37,6 +37,8 @@ usage:
   pagekit schema          print the spec's JSON Schema, for editors
   pagekit serve airbyte|singer|fivetran SPEC [ARGS]
         run the spec as an Airbyte source, a Singer tap or a Fivetran connector
+  pagekit work SPEC -postgres DSN [-every 1h] [-enqueue]
+        sync the spec as River jobs, on as many workers as run this command
 
 Run 'pagekit COMMAND -h' for a command's flags; docs/cli.md walks through them.
 `
@@ -64,6 +66,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return schemaCmd(rest, stdout, stderr)
 	case "serve":
 		return serveCmd(ctx, rest, stdout, stderr)
+	case "work":
+		return workCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

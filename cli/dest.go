@@ -161,7 +161,8 @@ func (d *sqliteDest) Open(ctx context.Context, m *schema.Mapping[spec.Record]) (
 // postgresDest is a PostgreSQL database.
 type postgresDest struct {
 	sqlDest
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	schema string // PostgreSQL schema of the tables; empty: the search path's
 }
 
 func openPostgres(ctx context.Context, dsn string) (Dest, error) {
@@ -176,7 +177,7 @@ func openPostgres(ctx context.Context, dsn string) (Dest, error) {
 
 func (d *postgresDest) Open(ctx context.Context, m *schema.Mapping[spec.Record]) (dynamic.Sink, error) {
 	// Wait: a worker waits for a stream another one is syncing.
-	return postgres.New(ctx, d.pool, m, postgres.Config[spec.Record]{Wait: true})
+	return postgres.New(ctx, d.pool, m, postgres.Config[spec.Record]{Wait: true, Schema: d.schema})
 }
 
 // jsonlDest is a directory of JSON Lines files, one a table.
