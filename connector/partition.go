@@ -39,7 +39,10 @@ func (p Partition) Checkpoint() string { return checkpointName(p.Stream, p.Key) 
 // goes on, when called again, from the first batch whose add did not
 // return, and may give that batch again. As in Run, the list holds every
 // parent, or only those changed since the last list that completed (see
-// ChildOf.Every). An error from add stops the list and is returned.
+// ChildOf.Every), and a list that drifted (parents that changed shifted
+// its pages) keeps its starting mark, so that the next list gives again
+// the parents from there. An error from add stops the list and is
+// returned.
 func (c *Connector) Partitions(ctx context.Context, stream string, add func(context.Context, []Partition) error) (paginate.Result, error) {
 	return c.alone(stream, stream, func(x *execution, s *Stream) (paginate.Result, error) {
 		return s.impl.partitions(ctx, x, s, add)
