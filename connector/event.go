@@ -47,3 +47,14 @@ type Event struct {
 	// Result is the stream's outcome (EventStreamDone).
 	Result *StreamResult
 }
+
+// A StreamObserver is a destination that follows the run of its stream.
+// StreamObserver may be implemented by a stream's destination, such as the
+// sinks of the platform protocols, which report each stream's status as it
+// starts and as it ends while the others run on: [Connector.Run] calls
+// ObserveStream with the stream's EventStreamStarted before its first
+// request, and with its EventStreamDone after its last commit. The calls
+// of different streams may come at once.
+type StreamObserver interface {
+	ObserveStream(Event)
+}

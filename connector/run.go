@@ -52,7 +52,7 @@ func (c *Connector) Run(ctx context.Context, streams ...string) (Result, error) 
 		go func() {
 			defer wg.Done()
 			defer x.recover()
-			x.emit(Event{Kind: EventStreamStarted, Stream: s.name})
+			x.emitStream(s, Event{Kind: EventStreamStarted, Stream: s.name})
 			started := time.Now()
 			r := s.impl.sync(ctx, x, s)
 			r.Stream = s.name
@@ -69,7 +69,7 @@ func (c *Connector) Run(ctx context.Context, streams ...string) (Result, error) 
 				x.failed()
 			}
 			x.logStream(ctx, &r)
-			x.emit(Event{Kind: EventStreamDone, Stream: s.name, Result: &r})
+			x.emitStream(s, Event{Kind: EventStreamDone, Stream: s.name, Result: &r})
 		}()
 	}
 	wg.Wait()
@@ -224,6 +224,15 @@ func (x *execution) emit(e Event) {
 	x.obsMu.Lock()
 	defer x.obsMu.Unlock()
 	x.c.cfg.Observe(e)
+}
+
+// emitStream sends an event of the stream s to Config.Observe, and to the
+// stream's destination when it is a StreamObserver.
+func (x *execution) emitStream(s *Stream, e Event) {
+	x.emit(e)
+	if o, ok := s.impl.dest().(StreamObserver); ok {
+		o.ObserveStream(e)
+	}
 }
 
 // logStream logs a stream's outcome.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pagekit/pagekit/connector"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/schema"
 )
@@ -30,6 +31,19 @@ type Writer interface {
 type GlobalWriter interface {
 	Writer
 	GlobalState() bool
+}
+
+// A StatusWriter is a Writer that reports each stream's status as the
+// stream starts and ends, as Airbyte's stream statuses do. StatusWriter
+// may be implemented by a Writer: the Output calls StreamStarted when the
+// stream starts, before any commit of it, and StreamDone as soon as it
+// ends, after its last commit and the state that covers it, while other
+// streams may still run. err is the stream's error, nil when it
+// completed. Calls never overlap with each other or with Commit.
+type StatusWriter interface {
+	Writer
+	StreamStarted(stream string) error
+	StreamDone(stream string, err error) error
 }
 
 // A state is written after every commit while it is small; a larger one,
@@ -101,6 +115,7 @@ var ErrDescribeOnly = errors.New("protocol: the connector was built to be descri
 // without a Writer serves to describe a connector.
 type Output struct {
 	w      Writer
+	status StatusWriter // w, when it is one
 	global bool
 	log    *slog.Logger
 	now    func() time.Time
@@ -127,6 +142,7 @@ func NewOutput(w Writer, state *State, log *slog.Logger) *Output {
 	if g, ok := w.(GlobalWriter); ok {
 		o.global = g.GlobalState()
 	}
+	o.status, _ = w.(StatusWriter)
 	return o
 }
 
@@ -200,11 +216,55 @@ func (o *Output) Flush() error {
 		return o.failed
 	}
 	for _, key := range slices.Sorted(maps.Keys(o.pending)) {
-		delete(o.pending, key)
-		o.written[key] = o.now()
-		if err := o.writeLocked(&Commit{Stream: key, State: o.state}); err != nil {
+		if err := o.flushLocked(key); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// flushLocked writes the state of key (a stream's name, or "" for every
+// stream's) as a Commit without records.
+func (o *Output) flushLocked(key string) error {
+	delete(o.pending, key)
+	o.written[key] = o.now()
+	return o.writeLocked(&Commit{Stream: key, State: o.state})
+}
+
+// observe hands a stream's start and end to the StatusWriter, the end
+// after the stream's state: held back by the pacing, or not yet written
+// in this run at all, so that each stream that ends writes its state.
+func (o *Output) observe(e connector.Event) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.w == nil || o.failed != nil {
+		return
+	}
+	switch e.Kind {
+	case connector.EventStreamStarted:
+		if o.status != nil {
+			if err := o.status.StreamStarted(e.Stream); err != nil {
+				o.failed = fmt.Errorf("protocol: write the output: %w", err)
+			}
+		}
+	case connector.EventStreamDone:
+		key := e.Stream
+		if o.global {
+			key = ""
+		}
+		if o.pending[key] || o.written[key].IsZero() && o.state.size(key) > 0 {
+			if o.flushLocked(key) != nil {
+				return
+			}
+		}
+		var err error
+		if e.Result != nil {
+			err = e.Result.Err
+		}
+		if o.status != nil {
+			if werr := o.status.StreamDone(e.Stream, err); werr != nil {
+				o.failed = fmt.Errorf("protocol: write the output: %w", werr)
+			}
+		}
+	}
 }

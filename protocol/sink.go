@@ -122,6 +122,14 @@ func (s *Sink[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
 	return s.Commit(ctx, nil, cp)
 }
 
+// ObserveStream tells the Output when the sink's stream starts and ends
+// (see [StatusWriter]); connector.Run calls it.
+func (s *Sink[T]) ObserveStream(e connector.Event) {
+	if s.out != nil {
+		s.out.observe(e)
+	}
+}
+
 func (s *Sink[T]) describe() (Stream, error) {
 	return Stream{Table: s.Table(), Cursor: s.cfg.Cursor, Deletes: s.cfg.Op != nil}, s.err
 }

@@ -17,9 +17,11 @@
 // stream's pagekit checkpoints, as package protocol describes them, and
 // sourceStats.recordCount the records since the stream's previous STATE),
 // so a STATE always follows every record it covers. TRACE messages give
-// each stream's status (STARTED, RUNNING, COMPLETE, INCOMPLETE) and each
-// failure (ERROR, with its failure_type: config_error, transient_error or
-// system_error); the connector's log lines are LOG messages.
+// each stream's status as it runs (STARTED when it starts, RUNNING before
+// its first record, COMPLETE or INCOMPLETE as soon as it ends, while the
+// others run on) and each stream's failure (ERROR, with its failure_type:
+// config_error, transient_error or system_error); the connector's log
+// lines are LOG messages.
 package airbyte
 
 import (

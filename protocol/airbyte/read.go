@@ -21,16 +21,11 @@ func read(ctx context.Context, src protocol.Runnable, e *emitter, cmd command) e
 		e.fail(err, "")
 		return err
 	}
-	for _, name := range sel.names {
-		if err := e.streamStatus(name, statusStarted); err != nil {
-			return err
-		}
-	}
-	res, runErr := c.Run(ctx, sel.names...)
+	_, runErr := c.Run(ctx, sel.names...)
 	if err := out.Flush(); err != nil {
 		return err // the output is gone: nothing more can be said
 	}
-	return w.finish(sel.names, res, runErr, out)
+	return w.finish(sel.names, runErr)
 }
 
 // prepareRead reads the files of a read and builds its connector.
@@ -53,7 +48,7 @@ func prepareRead(ctx context.Context, src protocol.Runnable, e *emitter, cmd com
 			return selection{}, nil, nil, nil, err
 		}
 	}
-	w := &writer{e: e, running: make(map[string]bool), counts: make(map[string]int64), stated: make(map[string]bool)}
+	w := &writer{e: e, running: make(map[string]bool), counts: make(map[string]int64), done: make(map[string]bool)}
 	out := protocol.NewOutput(w, st, e.logger())
 	c, err := src.Connect(ctx, cfg, out)
 	if err != nil {
@@ -78,27 +73,46 @@ func prepareRead(ctx context.Context, src protocol.Runnable, e *emitter, cmd com
 }
 
 // writer writes a read's commits: the RECORD messages of a page, then the
-// STATE of its stream.
+// STATE of its stream; and each stream's statuses as it starts and ends.
 type writer struct {
 	e       *emitter
 	running map[string]bool  // streams whose RUNNING status is out
 	counts  map[string]int64 // records since the stream's last STATE
-	stated  map[string]bool  // streams that wrote a STATE
+	done    map[string]bool  // streams whose COMPLETE or INCOMPLETE is out
+	errs    []error          // of the streams that failed
 	stream  []byte           // scratch: the stream's name as JSON
 }
 
-// Commit writes c's records and the state of its stream.
+// StreamStarted writes the stream's STARTED status.
+func (w *writer) StreamStarted(name string) error {
+	return w.e.streamStatus(name, statusStarted)
+}
+
+// StreamDone writes the stream's COMPLETE status, or its TRACE ERROR and
+// INCOMPLETE status.
+func (w *writer) StreamDone(name string, err error) error {
+	w.done[name] = true
+	if err == nil {
+		return w.e.streamStatus(name, statusComplete)
+	}
+	w.errs = append(w.errs, err)
+	w.e.fail(fmt.Errorf("stream %q: %w", name, err), name)
+	return w.e.streamStatus(name, statusIncomplete)
+}
+
+// Commit writes c's records and the state of its stream: the stream's
+// RUNNING status first, before its first record.
 func (w *writer) Commit(c *protocol.Commit) error {
 	e := w.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !w.running[c.Stream] {
-		w.running[c.Stream] = true
-		if err := e.sendLocked(statusMessage(e.millis(), c.Stream, statusRunning)); err != nil {
-			return err
-		}
-	}
 	if c.N > 0 {
+		if !w.running[c.Stream] {
+			w.running[c.Stream] = true
+			if err := e.sendLocked(statusMessage(e.millis(), c.Stream, statusRunning)); err != nil {
+				return err
+			}
+		}
 		if err := w.records(c); err != nil {
 			return err
 		}
@@ -151,7 +165,6 @@ func (w *writer) records(c *protocol.Commit) error {
 func (w *writer) stateLocked(name string, state json.RawMessage) error {
 	n := w.counts[name]
 	w.counts[name] = 0
-	w.stated[name] = true
 	return w.e.sendLocked(&message{Type: "STATE", State: &stateMessage{
 		Type:        "STREAM",
 		Stream:      &streamState{StreamDescriptor: streamDescriptor{Name: name}, StreamState: state},
@@ -159,46 +172,28 @@ func (w *writer) stateLocked(name string, state json.RawMessage) error {
 	}})
 }
 
-// finish ends a read: the state of each stream that wrote none (so that
-// the platform keeps it), each stream's status, and a TRACE ERROR for each
-// that failed.
-func (w *writer) finish(names []string, res connector.Result, runErr error, out *protocol.Output) error {
+// finish ends a read once the connector's run returned: each stream that
+// did not end (it never ran) is INCOMPLETE, and the read's error joins
+// those of every stream that failed.
+func (w *writer) finish(names []string, runErr error) error {
 	e := w.e
-	var errs []error
 	for _, name := range names {
-		var state json.RawMessage
-		out.WithState(func(st *protocol.State) { state = st.Stream(name) })
-		e.mu.Lock()
-		err := e.err
-		if !w.stated[name] && state != nil {
-			err = w.stateLocked(name, state)
-		}
-		e.mu.Unlock()
-		if err != nil {
-			return err
-		}
-		r, ran := res.Stream(name)
-		switch {
-		case !ran:
-			err = fmt.Errorf("stream %q did not run: %w", name, runErr)
-		case r.Err != nil:
-			err = r.Err
-		}
-		if err != nil {
-			e.fail(fmt.Errorf("stream %q: %w", name, err), name)
-			errs = append(errs, err)
-			if err := e.streamStatus(name, statusIncomplete); err != nil {
-				return err
-			}
+		if w.done[name] {
 			continue
 		}
-		if err := e.streamStatus(name, statusComplete); err != nil {
+		err := fmt.Errorf("stream %q did not run", name)
+		if runErr != nil {
+			err = fmt.Errorf("stream %q did not run: %w", name, runErr)
+		}
+		w.errs = append(w.errs, err)
+		e.fail(err, name)
+		if err := e.streamStatus(name, statusIncomplete); err != nil {
 			return err
 		}
 	}
-	if len(errs) == 0 && runErr != nil {
-		errs = append(errs, runErr)
+	if len(w.errs) == 0 && runErr != nil {
+		w.errs = append(w.errs, runErr)
 		e.fail(runErr, "")
 	}
-	return errors.Join(errs...)
+	return errors.Join(w.errs...)
 }

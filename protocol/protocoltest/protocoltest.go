@@ -141,6 +141,8 @@ type Output struct {
 	// Partial is set when the output ended within a line, as a killed
 	// process leaves it; that line is not parsed.
 	Partial bool
+
+	statusLine int // of the last status
 }
 
 func newOutput() *Output {
@@ -161,17 +163,62 @@ func lines(out []byte, o *Output) [][]byte {
 
 // ParseAirbyte validates and parses an Airbyte source's output: each line
 // an AirbyteMessage that validates against airbyte_protocol.yaml's
-// definition and holds the field its type names.
+// definition and holds the field its type names. In a read, each stream's
+// messages must come in the order of its statuses: STARTED first, RUNNING
+// before its first RECORD, and nothing after its COMPLETE or INCOMPLETE.
 func ParseAirbyte(out []byte) (*Output, error) {
 	o := newOutput()
 	var errs []error
+	st := make(statuses)
 	for i, line := range lines(out, o) {
 		n := i + 1
-		if err := o.airbyteLine(n, line); err != nil {
+		err := o.airbyteLine(n, line)
+		if err == nil {
+			err = st.check(o, n)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("line %d: %w: %s", n, err, clip(line)))
 		}
 	}
 	return o, errors.Join(errs...)
+}
+
+// statuses is the last status of each stream of a read.
+type statuses map[string]string
+
+// check checks the order of the message that o parsed last, at line n.
+func (st statuses) check(o *Output, n int) error {
+	if len(o.Statuses) == 0 {
+		return nil // not a read
+	}
+	var name, what string
+	switch {
+	case len(o.Records) > 0 && o.Records[len(o.Records)-1].Line == n:
+		name, what = o.Records[len(o.Records)-1].Stream, "RECORD"
+	case len(o.States) > 0 && o.States[len(o.States)-1].Line == n:
+		for name = range o.States[len(o.States)-1].Streams {
+		}
+		what = "STATE"
+	case o.statusLine == n:
+		name, what, _ = strings.Cut(o.Statuses[len(o.Statuses)-1], " ")
+	default:
+		return nil
+	}
+	last := st[name]
+	switch {
+	case last == "" && what != "STARTED":
+		return fmt.Errorf("a %s of stream %q before its STARTED status", what, name)
+	case last == "COMPLETE" || last == "INCOMPLETE":
+		return fmt.Errorf("a %s of stream %q after its %s status", what, name, last)
+	case what == "RECORD" && last != "RUNNING":
+		return fmt.Errorf("a RECORD of stream %q before its RUNNING status", name)
+	case what == "STARTED" && last != "" || what == "RUNNING" && last != "STARTED":
+		return fmt.Errorf("stream %q: a %s status after %s", name, what, last)
+	case what == "RECORD" || what == "STATE":
+		return nil
+	}
+	st[name] = what
+	return nil
 }
 
 type airbyteMsg struct {
@@ -250,6 +297,7 @@ func (o *Output) airbyteLine(n int, line []byte) error {
 		switch t := m.Trace; {
 		case t.Type == "STREAM_STATUS" && t.StreamStatus != nil:
 			o.Statuses = append(o.Statuses, t.StreamStatus.StreamDescriptor.Name+" "+t.StreamStatus.Status)
+			o.statusLine = n
 		case t.Type == "ERROR" && t.Error != nil:
 			o.Errors = append(o.Errors, t.Error.FailureType+": "+t.Error.Message)
 		default:
