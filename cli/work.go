@@ -135,7 +135,11 @@ func work(ctx context.Context, file string, f workFlags, stderr io.Writer) error
 		return err
 	}
 	done, _ := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
-	status.Print(fmt.Sprintf("pagekit work: %s: %d streams, %d partitions at once; a sync every %v", name, len(b.Streams()), f.Jobs, f.Every))
+	schedule := "no scheduled sync (-every)"
+	if f.Every > 0 {
+		schedule = fmt.Sprintf("a sync every %v", f.Every)
+	}
+	status.Print(fmt.Sprintf("pagekit work: %s: %d streams, %d partitions at once; %s", name, len(b.Streams()), f.Jobs, schedule))
 	if f.Enqueue {
 		res, err := jobs.Enqueue(ctx, client, name)
 		if err != nil {
