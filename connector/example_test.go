@@ -39,9 +39,11 @@ func Example() {
 		HighWater: func(u mockapi.User) string { return mark(u.UpdatedAt) },
 		// Page numbers shift when users change: drift detection, for the
 		// users stream and the orders' read of the users' list.
-		Key:       func(u mockapi.User) string { return u.ID },
-		TrackKeys: true,
-		Order:     func(a, b mockapi.User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		Key: func(u mockapi.User) string { return u.ID },
+		Checks: paginate.Checks[mockapi.User]{
+			TrackKeys: true,
+			Order:     func(a, b mockapi.User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		},
 	})
 
 	orderSink := memory.New(schema.Must(schema.Derive[mockapi.Order]("orders", "id")), memory.Config[mockapi.Order]{})

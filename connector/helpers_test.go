@@ -168,8 +168,8 @@ func (e *env) streams(o streamOpts) (users, orders, events *connector.Stream) {
 	}
 	if o.drift {
 		userOpts.Key = func(u mockapi.User) string { return u.ID }
-		userOpts.TrackKeys = true
-		userOpts.Order = func(a, b mockapi.User) int {
+		userOpts.Checks.TrackKeys = true
+		userOpts.Checks.Order = func(a, b mockapi.User) int {
 			return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), cmp.Compare(a.ID, b.ID))
 		}
 	}

@@ -214,11 +214,13 @@ func (c *child[P, C]) listOptions(x *execution, name string, st paginate.Store) 
 		// its starting mark by the next run and no parent is skipped.
 		// The key is the parent stream's, or its sink's, as its own run
 		// takes it; paginate.Run turns on what the paginator needs.
-		Key:       key,
-		Order:     po.Order,
-		TrackKeys: po.TrackKeys,
-		Retry:     po.Retry,
-		Prefetch:  po.Prefetch,
+		Key: key,
+		Checks: paginate.Checks[P]{
+			Order:     po.Checks.Order,
+			TrackKeys: po.Checks.TrackKeys,
+		},
+		Retry:    po.Retry,
+		Prefetch: po.Prefetch,
 		// One page of parents at a time: the list must not run ahead of
 		// the partitions, and its position advances page by page.
 		Group:       paginate.Group{Pages: 1},

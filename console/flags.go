@@ -35,7 +35,7 @@ type Flags struct {
 	// (-timeout), for strategies.Timeouts' Header and Idle.
 	Timeout time.Duration
 	// Limit stops the sync after this many records (-limit), for
-	// paginate.Options.MaxItems; the next run goes on from there. Zero
+	// paginate.Options.Limits.MaxItems; the next run goes on from there. Zero
 	// means no limit.
 	Limit int64
 	// Reset forgets the saved checkpoints and syncs everything again

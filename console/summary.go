@@ -134,7 +134,7 @@ func plural(n int64, one, many string) string {
 // ExitCode returns the exit status for a run's error: 0 when it is nil,
 // 130 when the run was interrupted (context.Canceled, as by Ctrl-C, the
 // status a shell reports for SIGINT), 1 otherwise, a deadline included. A run that stopped at
-// a limit (Options.MaxPages) returns a nil error, and so 0.
+// a limit (Options.Limits.MaxPages) returns a nil error, and so 0.
 func ExitCode(err error) int {
 	switch {
 	case err == nil:

@@ -68,7 +68,7 @@ func TestReadmeConfigurationLosesNothing(t *testing.T) {
 		// (changing as it runs), then syncs until one runs on a quiet
 		// source.
 		stopped := opts
-		stopped.MaxPages = 4
+		stopped.Limits.MaxPages = 4
 		if _, err := paginate.Run(ctx, p, users, stopped); err != nil {
 			t.Fatal(err)
 		}

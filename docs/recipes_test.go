@@ -63,9 +63,9 @@ func recipeClampRepeat() (*strategies.PageNumber[User], paginate.Options[User]) 
 		Response:  strategies.Shape[User]{ItemsPath: "data"},
 		PageParam: strategies.Query("_page"),
 	}
-	opts := paginate.Options[User]{
+	opts := paginate.Options[User]{Checks: paginate.Checks[User]{
 		RepeatedPageEnds: true, // the last page served again for page N+1 is the end
-	}
+	}}
 	return api, opts
 }
 

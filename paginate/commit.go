@@ -289,9 +289,9 @@ func (c *committer[T]) prepare(ctx context.Context, f *fetched[T]) (Checkpoint, 
 		}
 		next.Drifted, next.LastPage, next.Items = false, 0, 0
 		return next, stop, keys
-	case opts.MaxPages > 0 && c.pages+1 >= opts.MaxPages:
+	case opts.Limits.MaxPages > 0 && c.pages+1 >= opts.Limits.MaxPages:
 		return next, StopMaxPages, keys
-	case opts.MaxItems > 0 && c.items+int64(len(page.Items)) >= opts.MaxItems:
+	case opts.Limits.MaxItems > 0 && c.items+int64(len(page.Items)) >= opts.Limits.MaxItems:
 		return next, StopMaxItems, keys
 	}
 	return next, StopNone, keys
@@ -334,7 +334,7 @@ func (c *committer[T]) report(ctx context.Context, d Drift) {
 		c.hinted = true
 		w := "a page holds a record whose HighWater mark is below the one before it: the API does not serve " +
 			"the records in the order of their marks, which a sync by position needs to see shifts, so every " +
-			"such sync keeps its Since; sort by the mark, or set Options.Order to the API's order"
+			"such sync keeps its Since; sort by the mark, or set Options.Checks.Order to the API's order"
 		c.res.Warnings = append(c.res.Warnings, w)
 		if log := c.r.log; log != nil {
 			log.LogAttrs(ctx, slog.LevelWarn, "paginate: warning", slog.String("stream", c.r.stream), slog.String("warning", w))

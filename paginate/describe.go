@@ -24,7 +24,7 @@ type Description struct {
 //
 //   - when the paginator reads by position and a key is known
 //     (Options.Key, or the sink's, see [Keyer]), turns on
-//     Options.TrackKeys, and, when Options.Order is nil and the paginator
+//     Options.Checks.TrackKeys, and, when Options.Checks.Order is nil and the paginator
 //     sends Since, takes the HighWater marks for the order the records
 //     must come in, so that a page whose records go back in it is drift;
 //   - says, in a warning logged before the first request and in

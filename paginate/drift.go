@@ -8,7 +8,7 @@ type DriftKind int
 // The kinds of drift the runner detects.
 const (
 	// DriftOutOfOrder: a page's first item sorts before the previous page's
-	// last item under Options.Order (records were inserted or moved behind
+	// last item under Options.Checks.Order (records were inserted or moved behind
 	// the pages already read).
 	DriftOutOfOrder DriftKind = iota + 1
 	// DriftDuplicate: a key committed earlier in the run came again
@@ -20,7 +20,7 @@ const (
 	// (they moved, or more records shifted than it re-reads), so records
 	// may have been skipped. Paginators report it in Page.Drift.
 	DriftOverlap
-	// DriftResume: a sync with Options.TrackKeys resumed without the keys
+	// DriftResume: a sync with Options.Checks.TrackKeys resumed without the keys
 	// its earlier runs committed (the store is not a [KeyStore], or it
 	// holds fewer keys than the checkpoint's Items), so that a record
 	// shifted past a page boundary before or after the stop could not be
@@ -77,7 +77,7 @@ type driftGuard[T any] struct {
 // newDriftGuard returns the guard of a run with opts; keys are the key
 // hashes that the runs before it committed in the same sync.
 func newDriftGuard[T any](opts *Options[T], keys []uint64, within bool) *driftGuard[T] {
-	g := &driftGuard[T]{key: opts.Key, order: opts.Order, track: opts.TrackKeys && opts.Key != nil, within: within}
+	g := &driftGuard[T]{key: opts.Key, order: opts.Checks.Order, track: opts.Checks.TrackKeys && opts.Key != nil, within: within}
 	if g.track {
 		g.seen = newKeySet()
 		for _, h := range keys {

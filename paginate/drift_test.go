@@ -38,13 +38,13 @@ func TestDrift(t *testing.T) {
 		{
 			name:  "no drift advances Since to the high-water mark",
 			steps: pages([]string{"b", "c"}, []string{"d", "e"}),
-			opts:  paginate.Options[string]{TrackKeys: true},
+			opts:  paginate.Options[string]{Checks: paginate.Checks[string]{TrackKeys: true}},
 			want:  want{Next: paginate.Checkpoint{Stream: "default", Position: paginate.Position{Since: "e"}, HighWater: "e"}},
 		},
 		{
 			name:  "a record seen twice keeps Since for a re-read",
 			steps: pages([]string{"b", "c"}, []string{"d", "e"}, []string{"f", "c"}),
-			opts:  paginate.Options[string]{TrackKeys: true},
+			opts:  paginate.Options[string]{Checks: paginate.Checks[string]{TrackKeys: true}},
 			want: want{
 				Drifts: []paginate.Drift{{Kind: paginate.DriftDuplicate, Position: p(3), Key: "c"}},
 				Next:   paginate.Checkpoint{Stream: "default", Position: paginate.Position{Since: "a"}, HighWater: "f"},
@@ -53,7 +53,7 @@ func TestDrift(t *testing.T) {
 		{
 			name:  "a page that starts before the last one ended",
 			steps: pages([]string{"b", "d"}, []string{"c", "e"}),
-			opts:  paginate.Options[string]{Order: strings.Compare},
+			opts:  paginate.Options[string]{Checks: paginate.Checks[string]{Order: strings.Compare}},
 			want: want{
 				Drifts: []paginate.Drift{{Kind: paginate.DriftOutOfOrder, Position: p(2), Key: "c"}},
 				Next:   paginate.Checkpoint{Stream: "default", Position: paginate.Position{Since: "a"}, HighWater: "e"},
@@ -104,11 +104,11 @@ func TestDriftSurvivesResume(t *testing.T) {
 		{Page: 3}: {items: []string{"e"}},
 	}
 	sink := new(paginate.MemorySink[string])
-	opts := paginate.Options[string]{Key: func(s string) string { return s }, HighWater: func(s string) string { return s }, TrackKeys: true, MaxPages: 2}
+	opts := paginate.Options[string]{Key: func(s string) string { return s }, HighWater: func(s string) string { return s }, Checks: paginate.Checks[string]{TrackKeys: true}, Limits: paginate.Limits{MaxPages: 2}}
 	if _, err := paginate.Run(context.Background(), newScript(steps), sink, opts); err != nil {
 		t.Fatal(err)
 	}
-	opts.MaxPages = 0
+	opts.Limits.MaxPages = 0
 	if _, err := paginate.Run(context.Background(), newScript(steps), sink, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestTrackKeysMillion(t *testing.T) {
 		return paginate.Page[int]{Items: items, More: true, Next: paginate.Position{Offset: int64(start + size)}}, nil
 	})
 	res, err := paginate.Run(context.Background(), p, paginate.SinkFunc[int](func(context.Context, []int) error { return nil }),
-		paginate.Options[int]{Key: strconv.Itoa, TrackKeys: true, Concurrency: 1})
+		paginate.Options[int]{Key: strconv.Itoa, Checks: paginate.Checks[int]{TrackKeys: true}, Concurrency: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

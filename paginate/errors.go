@@ -78,7 +78,7 @@ type LoopError struct {
 	SamePage bool
 	// Previous is true when the page repeated is the one just before: the
 	// way servers that clamp past-the-end page numbers say that the data
-	// has ended (see Options.RepeatedPageEnds).
+	// has ended (see Options.Checks.RepeatedPageEnds).
 	Previous bool
 	// Items is, for a repeat of the page just before (Previous), how many
 	// records the sync had delivered before the repeat, over all its runs,
@@ -113,11 +113,11 @@ func (e *LoopError) Error() string {
 }
 
 // hint says what a repeat of the page just before means. Suggesting
-// Options.RepeatedPageEnds where records are still to come would turn a
+// Options.Checks.RepeatedPageEnds where records are still to come would turn a
 // loud failure into a sync that ends early, in silence.
 func (e *LoopError) hint() string {
 	const (
-		ends  = ": if the server answers past-the-end pages with its last page, set Options.RepeatedPageEnds"
+		ends  = ": if the server answers past-the-end pages with its last page, set Options.Checks.RepeatedPageEnds"
 		wrong = ", so this is not the end of the data: Fetch ignored the position it was given (it reads its own counter or cursor, or started over after an error), or pages share state (a cache, a decode buffer or a slice kept across fetches)"
 	)
 	got, total, what := e.Items, e.TotalItems, "records"
@@ -126,7 +126,7 @@ func (e *LoopError) hint() string {
 	}
 	switch {
 	case total <= 0:
-		return "; the server reported no total: if every record had arrived, the server answers past-the-end pages with its last page (set Options.RepeatedPageEnds); if not, Fetch ignored the position it was given, or pages share state"
+		return "; the server reported no total: if every record had arrived, the server answers past-the-end pages with its last page (set Options.Checks.RepeatedPageEnds); if not, Fetch ignored the position it was given, or pages share state"
 	case got < total:
 		return fmt.Sprintf("; %d of the server's %d %s were still to come", total-got, total, what) + wrong
 	}

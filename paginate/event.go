@@ -92,7 +92,7 @@ type Result struct {
 	// items above count both parts.
 	Expired *FetchError
 	// Drifts lists the first 100 signs that the source changed during the
-	// run (see Options.Order and Options.TrackKeys); DriftCount counts all.
+	// run (see Options.Checks.Order and Options.Checks.TrackKeys); DriftCount counts all.
 	Drifts     []Drift
 	DriftCount int
 	// Warnings say what the run could not protect against a source that

@@ -34,12 +34,12 @@ func Example() {
 	ctx := context.Background()
 	sink := new(paginate.MemorySink[string])
 	store := new(paginate.MemoryStore)
-	opts := paginate.Options[string]{Stream: "letters", Store: store, MaxPages: 2}
+	opts := paginate.Options[string]{Stream: "letters", Store: store, Limits: paginate.Limits{MaxPages: 2}}
 
 	res, err := paginate.Run(ctx, api, sink, opts)
 	fmt.Println(sink.Items(), res.Stop, "- checkpoint:", res.Checkpoint.Position, err)
 
-	opts.MaxPages = 0
+	opts.Limits.MaxPages = 0
 	res, err = paginate.Run(ctx, api, sink, opts)
 	fmt.Println(sink.Items(), res.Stop, "- resumed:", res.Resumed, err)
 	// Output:

@@ -71,11 +71,11 @@ func ExampleRun_resume() {
 	ctx := context.Background()
 	store := new(paginate.MemoryStore)
 	sink := new(paginate.MemorySink[int])
-	opts := paginate.Options[int]{Stream: "numbers", Store: store, MaxPages: 2}
+	opts := paginate.Options[int]{Stream: "numbers", Store: store, Limits: paginate.Limits{MaxPages: 2}}
 	res, _ := paginate.Run(ctx, numbers(8), sink, opts)
 	fmt.Println("first run:", res.Stop, "- next:", res.Checkpoint.Position)
 
-	opts.MaxPages = 0
+	opts.Limits.MaxPages = 0
 	res, _ = paginate.Run(ctx, numbers(8), sink, opts)
 	fmt.Println("second run:", res.Stop, "- resumed:", res.Resumed, "- pages:", res.Pages)
 	fmt.Println(sink.Items())

@@ -16,7 +16,7 @@ type fetched[T any] struct {
 	// repeat marks a page that repeated the one before it and so ended
 	// the data: it is not committed again, and the sync's checkpoint is
 	// saved as complete, whether err holds the *LoopError that reports it
-	// (without Options.RepeatedPageEnds) or not.
+	// (without Options.Checks.RepeatedPageEnds) or not.
 	repeat bool
 }
 
@@ -87,7 +87,9 @@ func (r *runner[T]) fetchPages(ctx context.Context, cp Checkpoint, ch chan<- fet
 	}
 }
 
-func (r *runner[T]) maxPages(n int) bool { return r.opts.MaxPages > 0 && n >= r.opts.MaxPages }
+func (r *runner[T]) maxPages(n int) bool {
+	return r.opts.Limits.MaxPages > 0 && n >= r.opts.Limits.MaxPages
+}
 
 // fetchSequential fetches the n-th page of the run, at pos, with loop checks.
 func (r *runner[T]) fetchSequential(ctx context.Context, pos Position, n int, lp *loopGuard[T]) fetched[T] {

@@ -88,13 +88,13 @@ func TestPageHighWater(t *testing.T) {
 			if err := sink.Save(ctx, cp("a", "a")); err != nil {
 				t.Fatal(err)
 			}
-			opts := paginate.Options[string]{MaxPages: tt.maxPages}
+			opts := paginate.Options[string]{Limits: paginate.Limits{MaxPages: tt.maxPages}}
 			if tt.marks {
 				opts.HighWater = func(s string) string { return s }
 			}
 			if tt.key {
 				opts.Key = func(s string) string { return s }
-				opts.TrackKeys = true
+				opts.Checks.TrackKeys = true
 			}
 			res, err := paginate.Run(ctx, newScript(tt.steps), sink, opts)
 			if err != nil {

@@ -4,7 +4,7 @@ import (
 	"math/bits"
 )
 
-// keySet is the set of keys Options.TrackKeys remembers, in memory that
+// keySet is the set of keys Options.Checks.TrackKeys remembers, in memory that
 // stops growing: exact 64-bit hashes of the first exactKeys keys, then a
 // blocked Bloom filter of keySetBytes that takes them over.
 //

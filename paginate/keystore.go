@@ -7,7 +7,7 @@ import (
 
 // A KeyStore is a [Store] that also keeps the keys of the records that the
 // sync in progress of each stream has committed, so that drift detection
-// (Options.TrackKeys) spans every run of a sync, not only the last one.
+// (Options.Checks.TrackKeys) spans every run of a sync, not only the last one.
 //
 // A sync by position that stops (a crash, a cancellation, a limit, an
 // error) and resumes later can skip a record the source shifted across a

@@ -35,7 +35,7 @@ type loopGuard[T any] struct {
 
 func newLoopGuard[T any](opts *Options[T], resumed Checkpoint) *loopGuard[T] {
 	g := &loopGuard[T]{
-		key: opts.Key, mark: opts.HighWater, repeatEnds: opts.RepeatedPageEnds,
+		key: opts.Key, mark: opts.HighWater, repeatEnds: opts.Checks.RepeatedPageEnds,
 		seed: maphash.MakeSeed(), positions: make(map[uint64]int), prints: make(map[uint64]int),
 	}
 	if !resumed.Position.IsStart() {
@@ -61,7 +61,7 @@ func (g *loopGuard[T]) position(pos Position, n int) error {
 // page checks the n-th page, at pos, against the pages before it, and
 // sets its Fingerprint. It reports end == true for a page that repeats the
 // page before it: the end of the data, with no error when
-// Options.RepeatedPageEnds says so, or else with a *LoopError.
+// Options.Checks.RepeatedPageEnds says so, or else with a *LoopError.
 // A server stuck on one page serves the same records again; a source that
 // changes during the run can serve a page with the same keys as an earlier
 // one, but not the same bytes, nor the same keys at the same marks, since a

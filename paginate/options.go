@@ -10,114 +10,60 @@ import (
 // sink is one), the default [Retry] policy, one page fetched ahead (up to a
 // group's worth for [Run], see [Group]), no limits, no logging.
 type Options[T any] struct {
-	// Stream is the key the checkpoint is stored under. Use one per
+	// Stream is the key the checkpoint is stored under; use one per
 	// endpoint and filter. Empty means the name of the sink's destination
-	// (its table, or file; see [Identifier]), or "default" for a sink
-	// that names none.
+	// (see [Identifier]), or "default".
 	Stream string
 
-	// Identity adds parts to the identity a checkpoint is saved with (see
-	// [Identity]), such as the endpoint and page size of a hand-written
-	// paginator that does not describe itself. Its parts replace the
-	// paginator's and the sink's of the same name.
-	Identity Identity
-
-	// Restart, when the stream's checkpoint was saved by other settings
-	// (see [Identity]), starts the stream over from its last completed
-	// sync's mark instead of failing with ErrCheckpointMismatch. The
-	// Result's Restarted field then says what changed.
-	Restart bool
-
-	// Store keeps the checkpoint. When nil and the sink implements Store,
-	// the sink is the store, and if it also implements Committer each
-	// page's items and checkpoint are committed together. When both are
-	// absent the run keeps no checkpoint and always starts from the start.
+	// Store keeps the checkpoint. Nil means the sink, when it is a
+	// [Store] (and then a [Committer] commits each page with its
+	// checkpoint); without either, every run starts from the start.
 	Store Store
 
+	// Identity adds parts to the identity a checkpoint is saved with,
+	// replacing the paginator's and the sink's of the same name (see
+	// [Identity]).
+	Identity Identity
+
+	// Restart starts a stream whose checkpoint was saved by other
+	// settings over from its last completed sync's mark, instead of
+	// failing with ErrCheckpointMismatch; Result.Restarted says what
+	// changed.
+	Restart bool
+
 	// HighWater returns an item's incremental mark, such as its updatedAt
-	// in RFC 3339. Marks are compared as strings, so they must sort as
-	// they order: use a fixed-width form (UTC, same precision). The
-	// largest mark committed is saved in the checkpoint, and a completed
-	// sync hands it to the next one as Position.Since. It saves requests
-	// only when the paginator sends Since (such as SinceParam); Run warns
-	// when a paginator that describes itself does not (see [Describer]).
+	// in fixed-width RFC 3339, compared as a string. The largest committed
+	// is the next sync's Position.Since (see "Incremental syncs").
 	HighWater func(T) string
 
-	// Key returns an item's identity, such as its primary key. Nil means
-	// the sink's, when it is a [Keyer] (the database sinks give their
-	// table's primary key). The runner uses it for drift detection
-	// (Order, TrackKeys), and to
-	// fingerprint pages whose paginator gives no Page.Fingerprint: by their
-	// keys, and their HighWater marks when set, so that a record updated
-	// and served again is not taken for a repeated page. Without either,
-	// pages are fingerprinted by their items' JSON encoding. Two positions
-	// served the same page stop the run with ErrLoop.
+	// Key returns an item's identity, such as its primary key, for drift
+	// detection and page fingerprints. Nil means the sink's, when it is a
+	// [Keyer].
 	Key func(T) string
 
-	// RepeatedPageEnds takes a page that repeats the page before it for the
-	// end of the data: the run stops with StopRepeatedPage, a complete
-	// sync, without committing the repeated page again. Servers that
-	// answer a page number past the end with their last page (json-server,
-	// some WordPress and Shopify-era APIs) need it. Without it such a run
-	// fails with a *LoopError that says so, but saves the same checkpoint,
-	// since every page before the repeat was read: later runs go on as
-	// after any complete sync, missing nothing, and an incremental one
-	// (whose requests send Since) reads only from the mark. A repeat of
-	// any earlier page is a loop either way.
-	RepeatedPageEnds bool
-
-	// Order, when set, compares two items in the order the API promises
-	// (for example by updatedAt, then id). The runner then reports as
-	// drift a page whose first item sorts before the previous page's last.
-	// Nil means no order, unless the paginator reads by position and
-	// sends Since (see [Describer]): then HighWater's marks are the order,
-	// checked within each page too.
-	Order func(a, b T) int
-
-	// TrackKeys, with Key, makes the runner remember every key committed
-	// in the run and report a key seen twice as drift. It keeps 64-bit
-	// hashes of the first 65,536 keys, then a fixed 16 MiB probabilistic
-	// set that never misses a key seen before but may, rarely, take a new
-	// key for one: that reports a drift that did not happen, so the next
-	// sync re-reads from the same mark; nothing is skipped. Such false
-	// drift stays below 1 in 100,000 syncs up to about a million records
-	// and becomes likely past about four million. Off by default, but
-	// turned on for an incremental sync by a paginator that reads by
-	// position when a key is known (see [Describer]). A [KeyStore] keeps
-	// the keys across the runs of a sync that stops and resumes; with
-	// another store, a resumed run counts as drifted (DriftResume).
-	TrackKeys bool
+	// Checks are what the runner checks pages against besides their
+	// fingerprints: the API's order, the keys committed before, and a
+	// page that repeats the one before it (see [Checks]).
+	Checks Checks[T]
 
 	// Retry is the policy for failed fetches.
 	Retry Retry
 
-	// Prefetch is how many pages may be fetched ahead of the page the
-	// sink is writing. Zero means 1: page N+1 is fetched while page N is
-	// written. [Run] lets the fetch side run up to Group.Pages ahead when
-	// that is more, so that a group can form (see [Group]).
-	Prefetch int
-
-	// Group bounds group commit in [Run]: the pages that wait for the sink
-	// are committed together. The zero value groups up to 64 pages and
-	// 10,000 items, without waiting for pages that have not arrived.
-	Group Group
-
 	// Concurrency is how many pages may be fetched at once when the
-	// paginator is a Planner and its first page lets it plan. Pages still
-	// reach the sink in order, and the checkpoint only advances over the
-	// committed prefix. Zero means 4; 1 fetches one page at a time.
+	// paginator is a [Planner]; they still reach the sink in order. Zero
+	// means 4; 1 fetches one page at a time.
 	Concurrency int
 
-	// MaxPages stops the run after this many pages, with StopMaxPages;
-	// the checkpoint then points at the next page, so a later run goes on
-	// from there. Zero means no limit.
-	MaxPages int
+	// Prefetch is how many pages may be fetched ahead of the page the
+	// sink is writing. Zero means 1; [Run] goes up to Group.Pages ahead.
+	Prefetch int
 
-	// MaxItems stops the run after the page that brings the number of
-	// items to at least MaxItems, with StopMaxItems. Whole pages are
-	// always written, so that the checkpoint stays on a page boundary.
-	// Zero means no limit.
-	MaxItems int64
+	// Group bounds group commit in [Run]: the pages waiting for the sink
+	// are committed together (see [Group]).
+	Group Group
+
+	// Limits stop the run early, with the checkpoint at the next page.
+	Limits Limits
 
 	// Logger receives one structured line per committed page and one per
 	// retry. Nil means silence.
@@ -126,6 +72,42 @@ type Options[T any] struct {
 	// Observe, when set, is called for every Event: page fetched, page
 	// committed, retry scheduled, run done. Calls never overlap.
 	Observe func(Event)
+}
+
+// Checks say what the runner checks pages against, beyond the fingerprint
+// that catches a loop, to see a source that changes during a sync (see
+// "Drift" in the package documentation and docs/consistency.md). The zero
+// value checks the order and keys only where the paginator asks for it
+// (see [Describer]), and takes a repeated page for a loop.
+type Checks[T any] struct {
+	// Order, when set, compares two items in the order the API promises,
+	// such as by updatedAt, then id: a page whose first item sorts before
+	// the previous page's last is drift. Nil means none, or HighWater's
+	// marks for a paginator that reads by position (see [Describer]).
+	Order func(a, b T) int
+
+	// TrackKeys, with Key, remembers every key committed in the sync, in
+	// bounded memory, and reports a key seen twice as drift. It is on for
+	// an incremental sync by position whose key is known.
+	TrackKeys bool
+
+	// RepeatedPageEnds takes a page that repeats the page before it for
+	// the end of the data (StopRepeatedPage), as servers that answer a
+	// page past the end with their last page need; without it, such a
+	// run fails with a *LoopError but saves the same checkpoint.
+	RepeatedPageEnds bool
+}
+
+// Limits stop a run early on a page boundary, with the checkpoint at the
+// next page, so that a later run goes on from there. The zero value has no
+// limits.
+type Limits struct {
+	// MaxPages stops the run after this many pages, with StopMaxPages.
+	MaxPages int
+
+	// MaxItems stops the run after the page that brings the items to at
+	// least MaxItems, with StopMaxItems; whole pages are always written.
+	MaxItems int64
 }
 
 // stream returns the stream's name: Options.Stream, or the name the sink

@@ -41,8 +41,8 @@ func (r *runner[T]) fetchPlanned(ctx context.Context, plan iter.Seq[Position], e
 	var failed atomic.Int64
 	failed.Store(1<<62 - 1)
 	limit := -1
-	if r.opts.MaxPages > 0 {
-		limit = r.opts.MaxPages - *n
+	if r.opts.Limits.MaxPages > 0 {
+		limit = r.opts.Limits.MaxPages - *n
 	}
 	var launchPanic *panicError // set before order is closed
 	g.Go(func() error {

@@ -173,7 +173,7 @@ func TestParallel(t *testing.T) {
 		{
 			name: "max pages",
 			p:    &planned{total: 200, size: 10, latency: time.Second},
-			opts: paginate.Options[int]{MaxPages: 5},
+			opts: paginate.Options[int]{Limits: paginate.Limits{MaxPages: 5}},
 			want: want{Items: seq(0, 50), Stop: paginate.StopMaxPages, Checkpoint: paginate.Position{Offset: 50}, MaxInflight: 4},
 		},
 	}

@@ -35,15 +35,15 @@ func protect[T any](opts *Options[T], p Paginator[T], sink any) (orderFromMarks 
 			"skipped unseen, and the next sync starts past it; set Options.Key")
 		return false, warnings
 	}
-	opts.TrackKeys = true
-	if opts.Order == nil && opts.HighWater != nil && d.SendsSince {
+	opts.Checks.TrackKeys = true
+	if opts.Checks.Order == nil && opts.HighWater != nil && d.SendsSince {
 		// A sync by position that advances Since needs the records in
 		// the order of their marks: a record updated behind the position
 		// must move past it, where the sync reads it again and sees the
 		// shift. A page whose marks go back says the API orders
 		// otherwise, and the sync keeps its Since.
 		mark := opts.HighWater
-		opts.Order = func(a, b T) int { return strings.Compare(mark(a), mark(b)) }
+		opts.Checks.Order = func(a, b T) int { return strings.Compare(mark(a), mark(b)) }
 		orderFromMarks = true
 	}
 	return orderFromMarks, warnings
@@ -61,7 +61,7 @@ func (r *runner[T]) warn(ctx context.Context, res *Result) {
 }
 
 // tracks reports whether the run tracks keys.
-func (r *runner[T]) tracks() bool { return r.opts.TrackKeys && r.opts.Key != nil }
+func (r *runner[T]) tracks() bool { return r.opts.Checks.TrackKeys && r.opts.Key != nil }
 
 // loadKeys returns the key hashes that the earlier runs of the sync that
 // cp continues committed, and whether they are all there. A sync that

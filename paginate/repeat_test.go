@@ -101,7 +101,7 @@ func TestRepeatedLastPage(t *testing.T) {
 				api := &clamped{size: 5}
 				api.add(23)
 				sink := new(countSink)
-				opts := paginate.Options[string]{Stream: "s", RepeatedPageEnds: ends, Retry: fast, HighWater: mark}
+				opts := paginate.Options[string]{Stream: "s", Checks: paginate.Checks[string]{RepeatedPageEnds: ends}, Retry: fast, HighWater: mark}
 				if withKey {
 					opts.Key = func(r string) string { return r[:strings.IndexByte(r, '@')] }
 				}
@@ -143,7 +143,7 @@ func TestRepeatedPageAfterResume(t *testing.T) {
 			api := &clamped{size: 5}
 			api.add(10)
 			sink := new(countSink)
-			opts := paginate.Options[string]{Stream: "s", Retry: fast, HighWater: mark, MaxPages: 2}
+			opts := paginate.Options[string]{Stream: "s", Retry: fast, HighWater: mark, Limits: paginate.Limits{MaxPages: 2}}
 			if res, err := paginate.Run(ctx, api, sink, opts); err != nil || res.Stop != paginate.StopMaxPages {
 				t.Fatalf("first run: stop %v, err %v; want max pages", res.Stop, err)
 			}
@@ -151,7 +151,7 @@ func TestRepeatedPageAfterResume(t *testing.T) {
 			if cp.LastPage == 0 || cp.Position != (paginate.Position{Page: 3}) {
 				t.Fatalf("checkpoint after max pages: %+v, want page 3 with the last page's fingerprint", cp)
 			}
-			opts.MaxPages, opts.RepeatedPageEnds = 0, ends
+			opts.Limits.MaxPages, opts.Checks.RepeatedPageEnds = 0, ends
 			res, err := paginate.Run(ctx, api, sink, opts)
 			wantStop := paginate.StopLoopDetected
 			if ends {
@@ -232,7 +232,7 @@ func (s stuck) Fetch(_ context.Context, pos paginate.Position) (paginate.Page[st
 }
 
 // TestLoopErrorHint: the error of a page that repeats the one before it
-// suggests Options.RepeatedPageEnds only where it can be right: once every
+// suggests Options.Checks.RepeatedPageEnds only where it can be right: once every
 // record (or page) the server reported has arrived, or, hedged, when the
 // server reported no total. A repeat with records still to come says what
 // is likely wrong instead, since RepeatedPageEnds would end that sync
@@ -242,9 +242,9 @@ func TestLoopErrorHint(t *testing.T) {
 		base     = "pagination loop: page 4 returned the same page as page 3 (page 3 of this run)"
 		early    = "pagination loop: page 2 returned the same page as start (page 1 of this run)"
 		resumed  = "pagination loop: page 4 returned the same page as page 3 (page 1 of this run)"
-		suggest  = ": if the server answers past-the-end pages with its last page, set Options.RepeatedPageEnds"
+		suggest  = ": if the server answers past-the-end pages with its last page, set Options.Checks.RepeatedPageEnds"
 		wrong    = ", so this is not the end of the data: Fetch ignored the position it was given (it reads its own counter or cursor, or started over after an error), or pages share state (a cache, a decode buffer or a slice kept across fetches)"
-		noTotals = "; the server reported no total: if every record had arrived, the server answers past-the-end pages with its last page (set Options.RepeatedPageEnds); if not, Fetch ignored the position it was given, or pages share state"
+		noTotals = "; the server reported no total: if every record had arrived, the server answers past-the-end pages with its last page (set Options.Checks.RepeatedPageEnds); if not, Fetch ignored the position it was given, or pages share state"
 	)
 	tests := []struct {
 		name  string

@@ -76,12 +76,12 @@ func TestResumeKeepsTheKeys(t *testing.T) {
 			if err := store.Save(ctx, paginate.Checkpoint{Stream: "default", Position: paginate.Position{Since: "a"}, HighWater: "a"}); err != nil {
 				t.Fatal(err)
 			}
-			opts := paginate.Options[string]{Store: store, Key: mark, HighWater: mark, TrackKeys: true, MaxPages: 2}
+			opts := paginate.Options[string]{Store: store, Key: mark, HighWater: mark, Checks: paginate.Checks[string]{TrackKeys: true}, Limits: paginate.Limits{MaxPages: 2}}
 			sink := new(paginate.MemorySink[string])
 			if _, err := paginate.Run(ctx, newScript(before), paginate.SinkFunc[string](sink.Write), opts); err != nil {
 				t.Fatal(err)
 			}
-			opts.MaxPages = 0
+			opts.Limits.MaxPages = 0
 			res, err := paginate.Run(ctx, newScript(after), paginate.SinkFunc[string](sink.Write), opts)
 			if err != nil {
 				t.Fatal(err)
@@ -115,7 +115,7 @@ func TestResumeKeysOfCommittedPagesOnly(t *testing.T) {
 		return nil
 	})
 	key := func(s string) string { return s }
-	opts := paginate.Options[string]{Store: store, Key: key, TrackKeys: true, Group: paginate.Group{Pages: 1}, Concurrency: 1}
+	opts := paginate.Options[string]{Store: store, Key: key, Checks: paginate.Checks[string]{TrackKeys: true}, Group: paginate.Group{Pages: 1}, Concurrency: 1}
 	if _, err := paginate.Run(ctx, newScript(steps), sink, opts); !errors.Is(err, errDisk) {
 		t.Fatalf("first run: %v, want %v", err, errDisk)
 	}
@@ -153,7 +153,7 @@ func TestResumeKeyStoreErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sink := new(paginate.MemorySink[string])
 			res, err := paginate.Run(ctx, newScript(linear(2, 2)), paginate.SinkFunc[string](sink.Write),
-				paginate.Options[string]{Store: tt.store, Key: key, TrackKeys: true})
+				paginate.Options[string]{Store: tt.store, Key: key, Checks: paginate.Checks[string]{TrackKeys: true}})
 			if !errors.Is(err, errKeys) || res.Stop != paginate.StopError || res.Pages != tt.pages || len(sink.Items()) != 0 {
 				t.Errorf("Run: %v, stop %v, %d pages, %d items written; want %v, an error stop, nothing committed",
 					err, res.Stop, res.Pages, len(sink.Items()), errKeys)
@@ -226,7 +226,7 @@ func TestSafeDefaults(t *testing.T) {
 		{
 			name: "an order of the user's own is not checked within a page",
 			d:    &paginate.Description{ByPosition: true, SendsSince: true}, keyed: true, steps: unordered,
-			opts: paginate.Options[string]{HighWater: mark, Order: func(a, b string) int { return strings.Compare(mark(a), mark(b)) }},
+			opts: paginate.Options[string]{HighWater: mark, Checks: paginate.Checks[string]{Order: func(a, b string) int { return strings.Compare(mark(a), mark(b)) }}},
 		},
 		{
 			name: "not by position: nothing turned on",

@@ -102,7 +102,7 @@ type runner[T any] struct {
 	log      *slog.Logger
 	retry    retrier
 	// warnings say what the run cannot protect (see protect);
-	// orderFromMarks says Options.Order compares HighWater marks
+	// orderFromMarks says Options.Checks.Order compares HighWater marks
 	// because the options left it out.
 	warnings       []string
 	orderFromMarks bool

@@ -164,7 +164,7 @@ func TestRun(t *testing.T) {
 				items: []string{"a", "b", "c", "d"}, stop: paginate.StopLoopDetected, pages: 2,
 				cp:        paginate.Checkpoint{Stream: "default", Position: paginate.Position{Since: "d"}, HighWater: "d"},
 				requested: []paginate.Position{{}, p(2), p(3)},
-				errIs:     paginate.ErrLoop, errText: "page 3 returned the same page as page 2 (page 2 of this run); the server reported no total: if every record had arrived, the server answers past-the-end pages with its last page (set Options.RepeatedPageEnds)",
+				errIs:     paginate.ErrLoop, errText: "page 3 returned the same page as page 2 (page 2 of this run); the server reported no total: if every record had arrived, the server answers past-the-end pages with its last page (set Options.Checks.RepeatedPageEnds)",
 			},
 		},
 		{

@@ -28,10 +28,10 @@ const (
 	// StopShortPage means a page held fewer items than asked for and the
 	// paginator was told that short pages end the data.
 	StopShortPage
-	// StopMaxPages means Options.MaxPages was reached. The checkpoint
+	// StopMaxPages means Options.Limits.MaxPages was reached. The checkpoint
 	// points at the next page, so the next run goes on from there.
 	StopMaxPages
-	// StopMaxItems means Options.MaxItems was reached, with the same
+	// StopMaxItems means Options.Limits.MaxItems was reached, with the same
 	// checkpoint as StopMaxPages.
 	StopMaxItems
 	// StopCancelled means the context was cancelled or its deadline passed.
@@ -43,7 +43,7 @@ const (
 	StopError
 	// StopRepeatedPage means the server answered the position after the
 	// last new page with that page again, as servers that clamp
-	// past-the-end page numbers do, and Options.RepeatedPageEnds took it
+	// past-the-end page numbers do, and Options.Checks.RepeatedPageEnds took it
 	// for the end of the data. It counts as complete.
 	StopRepeatedPage
 	// StopDepthLimit means the paginator stopped at a limit of its own

@@ -51,7 +51,7 @@ func TestCompletingKeepsTheIdentity(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
-	opts := paginate.Options[row]{Stream: "rows", MaxPages: 1}
+	opts := paginate.Options[row]{Stream: "rows", Limits: paginate.Limits{MaxPages: 1}}
 	a := sink("rows_a")
 	res, err := paginate.Run(ctx, paginate.Paginator[row](rows{pages: 3}), riverjob.Completing[row, *sql.Tx](a), opts)
 	if err != nil || res.Stop != paginate.StopMaxPages {
@@ -104,11 +104,11 @@ func TestCompletingKeepsTheKeys(t *testing.T) {
 		{"a record comes again", shifted{rows{pages: 3}}, []paginate.DriftKind{paginate.DriftDuplicate}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := paginate.Options[row]{Stream: tc.name, TrackKeys: true, MaxPages: 1}
+			opts := paginate.Options[row]{Stream: tc.name, Checks: paginate.Checks[row]{TrackKeys: true}, Limits: paginate.Limits{MaxPages: 1}}
 			if _, err := paginate.Run(ctx, tc.p, sink, opts); err != nil {
 				t.Fatal(err)
 			}
-			opts.MaxPages = 0
+			opts.Limits.MaxPages = 0
 			res, err := paginate.Run(ctx, tc.p, sink, opts)
 			if err != nil || !res.Resumed {
 				t.Fatalf("resumed run: %v, resumed %v", err, res.Resumed)

@@ -238,13 +238,13 @@ func TestConformance(t *testing.T) {
 			name: "page-number-clamped",
 			cfg:  mockapi.Config{Records: 93, Seed: 10, ClampPages: true, NoTotals: true},
 			new:  confPageNumberNoTotals(10),
-			opts: paginate.Options[mockapi.User]{Concurrency: 1, RepeatedPageEnds: true},
+			opts: paginate.Options[mockapi.User]{Concurrency: 1, Checks: paginate.Checks[mockapi.User]{RepeatedPageEnds: true}},
 		},
 		{
 			name: "offset-clamped",
 			cfg:  mockapi.Config{Records: 87, Seed: 11, ClampPages: true, NoTotals: true},
 			new:  confOffsetNoTotals(10),
-			opts: paginate.Options[mockapi.User]{RepeatedPageEnds: true},
+			opts: paginate.Options[mockapi.User]{Checks: paginate.Checks[mockapi.User]{RepeatedPageEnds: true}},
 		},
 	}
 	for _, tc := range tests {

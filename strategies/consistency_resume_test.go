@@ -17,7 +17,7 @@ import (
 
 // This file checks the guarantee of consistency_test.go across stops and
 // resumes: a sync of a position-based strategy is stopped at a random page
-// (by a failed request, a cancellation or Options.MaxPages, each of which
+// (by a failed request, a cancellation or Options.Limits.MaxPages, each of which
 // leaves a checkpoint in the middle of the sync), the source changes, the
 // sync resumes, maybe stops and resumes again, and completes; then a sync
 // runs on a quiet source. The source changes during every run too. After
@@ -155,13 +155,19 @@ func resumeRun(t *testing.T, st consStrategy, seed uint64) (out resumeOutcome) {
 		fromMark(t, srv, tb, store)
 	}
 	base := paginate.Options[mockapi.User]{
-		Stream: "users", Store: store,
-		Key: confKey, HighWater: confStamp, Order: consOrder, TrackKeys: true,
+		Stream:    "users",
+		Store:     store,
+		Key:       confKey,
+		HighWater: confStamp,
+		Checks: paginate.Checks[mockapi.User]{
+			Order:     consOrder,
+			TrackKeys: true,
+		},
 		Concurrency: st.conc,
 		Retry:       fast,
 	}
 	if p.defaults {
-		base.Key, base.Order, base.TrackKeys = nil, nil, false
+		base.Key, base.Checks.Order, base.Checks.TrackKeys = nil, nil, false
 	}
 	drifted := false // the sync in progress reported drift
 	// run runs the sync once, stopped as stop says after pages pages, or
@@ -182,7 +188,7 @@ func resumeRun(t *testing.T, st consStrategy, seed uint64) (out resumeOutcome) {
 					}
 				}
 			case stopByMaxPages:
-				opts.MaxPages = pages
+				opts.Limits.MaxPages = pages
 			}
 		}
 		mut.set(mutating)
@@ -273,12 +279,12 @@ func TestResumeCases(t *testing.T) {
 	}{
 		{
 			name: "page number, the flagship's settings", new: confPageNumber(50), size: 50, records: 1000,
-			opts: paginate.Options[mockapi.User]{Key: confKey, TrackKeys: true, Order: byUpdated, HighWater: confStamp},
+			opts: paginate.Options[mockapi.User]{Key: confKey, Checks: paginate.Checks[mockapi.User]{TrackKeys: true, Order: byUpdated}, HighWater: confStamp},
 			runs: []run{{maxPages: 10, update: 10}, quiet, quiet},
 		},
 		{
 			name: "offset with TrackKeys", new: confOffset(10), size: 10, records: 120,
-			opts: paginate.Options[mockapi.User]{Key: confKey, TrackKeys: true, HighWater: confStamp},
+			opts: paginate.Options[mockapi.User]{Key: confKey, Checks: paginate.Checks[mockapi.User]{TrackKeys: true}, HighWater: confStamp},
 			runs: []run{{mutating: true, failAfter: 5}, {mutating: true}, quiet, quiet, quiet, quiet},
 		},
 		{
@@ -299,7 +305,7 @@ func TestResumeCases(t *testing.T) {
 				opts.Store, opts.Retry, opts.Stream = new(paginate.MemoryStore), fast, "users"
 				for i, r := range tt.runs {
 					o := opts
-					o.MaxPages = r.maxPages
+					o.Limits.MaxPages = r.maxPages
 					if r.failAfter > 0 {
 						fl.arm(r.failAfter)
 					}

@@ -65,7 +65,7 @@ type consStrategy struct {
 	conc int
 	// stable says the strategy reads by keyset, after the last record's
 	// (updatedAt, id), so that no change to the source can shift a record
-	// past it: nothing is skipped, no drift is reported (Options.Order is
+	// past it: nothing is skipped, no drift is reported (Options.Checks.Order is
 	// set), nothing is delivered twice at one version.
 	stable bool
 	// start returns the position in the (filtered) updatedAt order of the
@@ -330,9 +330,14 @@ func consistencyRun(t *testing.T, st consStrategy, seed uint64) (out consOutcome
 		mark = fromMark(t, srv, tb, store)
 	}
 	opts := paginate.Options[mockapi.User]{
-		Stream: "users", Store: store,
-		Key: confKey, HighWater: confStamp, Order: consOrder,
-		TrackKeys:   !st.stable && !st.noTrack,
+		Stream:    "users",
+		Store:     store,
+		Key:       confKey,
+		HighWater: confStamp,
+		Checks: paginate.Checks[mockapi.User]{
+			Order:     consOrder,
+			TrackKeys: !st.stable && !st.noTrack,
+		},
 		Concurrency: st.conc,
 		Retry:       fast,
 	}

@@ -245,7 +245,7 @@ func TestCursorResumeInsideTie(t *testing.T) {
 	sink := new(paginate.MemorySink[user])
 	runs := 0
 	for ; runs < 20; runs++ {
-		res, err := paginate.Run(context.Background(), c, sink, paginate.Options[user]{MaxPages: 1, Retry: fast})
+		res, err := paginate.Run(context.Background(), c, sink, paginate.Options[user]{Limits: paginate.Limits{MaxPages: 1}, Retry: fast})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -346,12 +346,12 @@ func TestIntegrityClampedServer(t *testing.T) {
 				t.Fatalf("run %d: %v, stop %v; want ErrLoop", run, err, res.Stop)
 			}
 			if !strings.Contains(err.Error(), "RepeatedPageEnds") {
-				t.Errorf("run %d: error %q does not point at Options.RepeatedPageEnds", run, err)
+				t.Errorf("run %d: error %q does not point at Options.Checks.RepeatedPageEnds", run, err)
 			}
 		})
 	})
 	t.Run("RepeatedPageEnds", func(t *testing.T) {
-		clampedRuns(t, paginate.Options[mockapi.User]{Key: key, RepeatedPageEnds: true}, func(t *testing.T, run int, res paginate.Result, err error) {
+		clampedRuns(t, paginate.Options[mockapi.User]{Key: key, Checks: paginate.Checks[mockapi.User]{RepeatedPageEnds: true}}, func(t *testing.T, run int, res paginate.Result, err error) {
 			if err != nil || res.Stop != paginate.StopRepeatedPage || !res.Stop.Complete() {
 				t.Fatalf("run %d: %v, stop %v; want a complete sync ended by StopRepeatedPage", run, err, res.Stop)
 			}
@@ -379,7 +379,7 @@ func TestIntegrityFingerprintIsRawBytes(t *testing.T) {
 	s := openTable(t, db, "user")
 	s.newRun()
 	p := pageNumberOf(base, 20)
-	res, err := paginate.Run(context.Background(), p, s, paginate.Options[mockapi.User]{MaxPages: 2, Concurrency: 1})
+	res, err := paginate.Run(context.Background(), p, s, paginate.Options[mockapi.User]{Limits: paginate.Limits{MaxPages: 2}, Concurrency: 1})
 	if err != nil || res.Stop != paginate.StopMaxPages {
 		t.Fatalf("Run: %v, stop %v", err, res.Stop)
 	}

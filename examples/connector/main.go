@@ -258,9 +258,11 @@ func streams(base string, client strategies.Doer, dst *tables, cfg config) []*co
 		// again. (The runner would take the same settings from the
 		// table's primary key and the marks; they are spelled out here
 		// to be read.)
-		Key:         func(u User) string { return u.ID },
-		TrackKeys:   true,
-		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		Key: func(u User) string { return u.ID },
+		Checks: paginate.Checks[User]{
+			TrackKeys: true,
+			Order:     func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		},
 		Concurrency: cfg.Concurrency,
 		Restart:     cfg.Restart,
 		Retry:       cfg.Retry,

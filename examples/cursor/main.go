@@ -147,14 +147,19 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	res, err := paginate.Run(ctx, api, users, paginate.Options[User]{
 		Stream:      stream,
 		Concurrency: cfg.Concurrency,
-		MaxItems:    cfg.Limit,
+		Limits:      paginate.Limits{MaxItems: cfg.Limit},
 		Restart:     cfg.Restart,
 		HighWater:   updated,
 		Key:         func(u User) string { return u.ID },
 		// A keyset walk never goes back in updatedAt; a page that does
 		// means the API does not sort as promised. (No TrackKeys: a record
 		// updated during the sync is meant to come again, later.)
-		Order:   func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		Checks: paginate.Checks[User]{
+			// A keyset walk never goes back in updatedAt; a page that does
+			// means the API does not sort as promised. (No TrackKeys: a record
+			// updated during the sync is meant to come again, later.)
+			Order: func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		},
 		Retry:   cfg.Retry,
 		Logger:  prog.Logger,
 		Observe: prog.Observe,

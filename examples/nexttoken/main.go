@@ -189,7 +189,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 	res, err := paginate.Run(ctx, api, users, paginate.Options[User]{
 		Stream:      stream,
 		Concurrency: cfg.Concurrency,
-		MaxItems:    cfg.Limit,
+		Limits:      paginate.Limits{MaxItems: cfg.Limit},
 		Restart:     cfg.Restart,
 		HighWater:   func(u User) string { return u.UpdatedAt.UTC().Format(sinceLayout) },
 		Key:         func(u User) string { return u.ID },
@@ -198,7 +198,14 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		// The token endpoint's tokens continue after the last record,
 		// which a record updated during the sync moves past, to be read
 		// again, by design.
-		Order:   func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		Checks: paginate.Checks[User]{
+			// The runner tracks the keys of the page-numbered variants
+			// (ByPosition), where a key seen twice says records shifted.
+			// The token endpoint's tokens continue after the last record,
+			// which a record updated during the sync moves past, to be read
+			// again, by design.
+			Order: func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		},
 		Retry:   cfg.Retry,
 		Logger:  prog.Logger,
 		Observe: prog.Observe,

@@ -127,11 +127,13 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		// others down an offset: a key seen twice says so, and the next
 		// sync then reads again from the same mark. The SQLite file keeps
 		// the keys of a sync in progress, so this holds across a resume.
-		Key:         func(u User) string { return u.ID },
-		TrackKeys:   true,
-		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		Key: func(u User) string { return u.ID },
+		Checks: paginate.Checks[User]{
+			TrackKeys: true,
+			Order:     func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		},
 		Concurrency: cfg.Concurrency,
-		MaxItems:    cfg.Limit,
+		Limits:      paginate.Limits{MaxItems: cfg.Limit},
 		Restart:     cfg.Restart,
 		Retry:       cfg.Retry,
 		Logger:      prog.Logger,

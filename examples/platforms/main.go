@@ -188,8 +188,13 @@ func open(ctx context.Context, cfg Config, out *protocol.Output) (*connector.Con
 		// Drift detection: a user updated while the sync pages through
 		// the list shifts the pages; the next sync then reads again
 		// from where this one started.
-		TrackKeys:   true,
-		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		Checks: paginate.Checks[User]{
+			// Drift detection: a user updated while the sync pages through
+			// the list shifts the pages; the next sync then reads again
+			// from where this one started.
+			TrackKeys: true,
+			Order:     func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		},
 		Concurrency: cfg.Concurrency,
 	})
 	orders := connector.NewChild("orders", connector.ChildOf[User, Order]{

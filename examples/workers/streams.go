@@ -165,11 +165,13 @@ func shop(base string, dst *tables, cfg config) (*connector.Connector, error) {
 		// again. (The runner would take the same settings from the
 		// table's primary key and the marks; they are spelled out here
 		// to be read.)
-		Key:       func(u User) string { return u.ID },
-		TrackKeys: true,
-		Order:     func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
-		Restart:   cfg.Restart,
-		Retry:     cfg.Retry,
+		Key: func(u User) string { return u.ID },
+		Checks: paginate.Checks[User]{
+			TrackKeys: true,
+			Order:     func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		},
+		Restart: cfg.Restart,
+		Retry:   cfg.Retry,
 	})
 
 	// One partition, and so one job, per user: its own paginator, its

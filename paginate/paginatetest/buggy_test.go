@@ -113,7 +113,7 @@ type handPages[T any] struct {
 	// pages returns how many pages hold total records of size: rounding
 	// down is the bug. Nil reads no total: a page with records says that
 	// more may follow, for a server that answers past the end with its
-	// last page (Options.RepeatedPageEnds).
+	// last page (Options.Checks.RepeatedPageEnds).
 	pages func(total, size int64) int64
 	// permanentDecode marks a body that does not decode as permanent.
 	permanentDecode bool
@@ -379,7 +379,7 @@ func kitCases() []kitCase {
 		u("tokens-incremental", true, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: tokens(false), Key: userKey,
 			Options: paginate.Options[mockapi.User]{HighWater: stamp}}),
 		u("pages-clamped-repeated-ends", true, paginatetest.Suite[mockapi.User]{Handler: mockapi.New(mockapi.Config{Records: 93, Seed: 10, ClampPages: true, NoTotals: true}),
-			New: pagesOf(handPages[mockapi.User]{first: 1}), Key: userKey, Options: paginate.Options[mockapi.User]{RepeatedPageEnds: true}}),
+			New: pagesOf(handPages[mockapi.User]{first: 1}), Key: userKey, Options: paginate.Options[mockapi.User]{Checks: paginate.Checks[mockapi.User]{RepeatedPageEnds: true}}}),
 		// Issue 20: an incremental sync by page number, resumed across a
 		// change, which the runner protects once it knows how the
 		// paginator reads (here, from its Describe).
@@ -414,14 +414,14 @@ func kitCases() []kitCase {
 		// the opt-in that would take them for the end.
 		u("tokens-reset-on-5xx", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: tokens(true), Key: userKey}),
 		u("tokens-reset-on-5xx-repeated-ends", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: tokens(true), Key: userKey,
-			Options: paginate.Options[mockapi.User]{RepeatedPageEnds: true}}),
+			Options: paginate.Options[mockapi.User]{Checks: paginate.Checks[mockapi.User]{RepeatedPageEnds: true}}}),
 		u("pages-ignore-position", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, offsetTypo: true}), Key: userKey}),
 		u("pages-ignore-position-repeated-ends", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, offsetTypo: true}), Key: userKey,
-			Options: paginate.Options[mockapi.User]{RepeatedPageEnds: true}}),
+			Options: paginate.Options[mockapi.User]{Checks: paginate.Checks[mockapi.User]{RepeatedPageEnds: true}}}),
 		u("pages-ignore-position-no-oracle", false, paginatetest.Suite[mockapi.User]{Handler: http.HandlerFunc(mock(95).ServeHTTP), New: pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, offsetTypo: true}), Key: userKey,
 			NoOracle: "the handler is wrapped, for this test: the total the server reports tells the repeat from the end"}),
 		u("pages-shared-cache-repeated-ends", false, paginatetest.Suite[mockapi.User]{Handler: mock(95), New: pagesOf(handPages[mockapi.User]{first: 1, pages: ceilPages, cache: map[string][]byte{}}), Key: userKey,
-			Options: paginate.Options[mockapi.User]{RepeatedPageEnds: true, Concurrency: 1}}),
+			Options: paginate.Options[mockapi.User]{Checks: paginate.Checks[mockapi.User]{RepeatedPageEnds: true}, Concurrency: 1}}),
 		// Issue 21: marks that lose the newest or tied records.
 		u("cursor-exclusive-ties", false, paginatetest.Suite[mockapi.User]{Handler: mockapi.New(mockapi.Config{Records: 90, Seed: 5, TieRate: 0.3}),
 			New: func(base string, c *http.Client) paginate.Paginator[mockapi.User] {

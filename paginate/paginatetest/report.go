@@ -107,7 +107,7 @@ func (tr *truth[T]) missingHint(missing []int, got *table[T], c clues[T]) string
 	case tr.filter != "":
 		return "the full sync's first request filters them out (see above)"
 	case run && last == n && c.stop == paginate.StopRepeatedPage:
-		return fmt.Sprintf("the sync took a page that repeated the one before it for the end of the data (Options.RepeatedPageEnds) with %s still to come: the server was not answering past the end there. Fetch ignored the position it was given (it reads its own counter or cursor, or started over after an error), or pages share state (a cache, a decode buffer or a slice kept across fetches)", records(len(missing)))
+		return fmt.Sprintf("the sync took a page that repeated the one before it for the end of the data (Options.Checks.RepeatedPageEnds) with %s still to come: the server was not answering past the end there. Fetch ignored the position it was given (it reads its own counter or cursor, or started over after an error), or pages share state (a cache, a decode buffer or a slice kept across fetches)", records(len(missing)))
 	}
 	if c.mark != nil {
 		if h := tr.markHint(missing, got, c); h != "" {
@@ -178,7 +178,7 @@ func (tr *truth[T]) markHint(missing []int, got *table[T], c clues[T]) string {
 		k := tr.order[missing[0]-1]
 		return fmt.Sprintf("run %d started from the mark (Since) %q, and record %q has the mark %q, at or after it, yet the API does not list it for that run's first request, %s: the marks are not the API's (a local time written with a literal Z, another zone, another field than the one the API filters by), so each sync hands the next a mark ahead of the records it read, and the records between go unread", lr.n, lr.since, k, marks[0], lr.first)
 	case behind:
-		return fmt.Sprintf("their marks are below the mark (Since) %q that run %d started from: a sync skipped them, then completed and handed the next its newest mark, so no later sync reads them. A sync by page number or offset skips records that shift across a page boundary while it runs or across a resume: a paginator that implements paginate.Describer (ByPosition, SendsSince) has Run turn on the drift detection that catches it, or set Options.TrackKeys and Options.Order", lr.since, lr.n)
+		return fmt.Sprintf("their marks are below the mark (Since) %q that run %d started from: a sync skipped them, then completed and handed the next its newest mark, so no later sync reads them. A sync by page number or offset skips records that shift across a page boundary while it runs or across a resume: a paginator that implements paginate.Describer (ByPosition, SendsSince) has Run turn on the drift detection that catches it, or set Options.Checks.TrackKeys and Options.Checks.Order", lr.since, lr.n)
 	}
 	return ""
 }

@@ -151,7 +151,7 @@ func TestExplainHints(t *testing.T) {
 		{"filter", pick(seq(1, 20)...), "the full sync filters", clues[item]{}, "the full sync's first request filters them out (see above)"},
 		{"repeated page, start missing", pick(seq(1, 10)...), "", clues[item]{stop: paginate.StopRepeatedPage}, "the start of the listing never arrived"},
 		{"repeated page taken for the end", pick(seq(21, 30)...), "", clues[item]{stop: paginate.StopRepeatedPage},
-			"the sync took a page that repeated the one before it for the end of the data (Options.RepeatedPageEnds) with 10 records still to come"},
+			"the sync took a page that repeated the one before it for the end of the data (Options.Checks.RepeatedPageEnds) with 10 records still to come"},
 		{"short page", pick(seq(21, 30)...), "", clues[item]{stop: paginate.StopShortPage}, "the end of the listing never arrived"},
 		{"tie after a delivered record", pick(12, 13), "", clues[item]{mark: mark},
 			`each of them has the mark (Options.HighWater) of a record before it in the listing that did arrive ("m11")`},

@@ -16,8 +16,8 @@ const reruns = 5
 
 // stopKinds are the ways the rerun subtest stops a sync before the end of
 // the data: a server that repeats a page (StopLoopDetected, or
-// StopRepeatedPage with Options.RepeatedPageEnds), a request the server
-// refuses (StopError), a cancel (StopCancelled), Options.MaxPages
+// StopRepeatedPage with Options.Checks.RepeatedPageEnds), a request the server
+// refuses (StopError), a cancel (StopCancelled), Options.Limits.MaxPages
 // (StopMaxPages), and a crash of the process before it writes the next page.
 var stopKinds = []string{"loop", "error", "cancel", "max-pages", "crash"}
 
@@ -150,7 +150,7 @@ func (s *kit[T]) stopAt(ctx context.Context, kind string, k, pages int, srv *htt
 		sw.set(Replay(s.Handler, k+1))
 		opts := s.Options
 		opts.Concurrency = 1
-		opts.MaxPages = 3 * pages // a runner that misses the loop stops, and fails the check
+		opts.Limits.MaxPages = 3 * pages // a runner that misses the loop stops, and fails the check
 		return s.syncOpts(ctx, srv, d.sink(0), store, opts)
 	case "error":
 		refuse := Fault{Status: http.StatusBadRequest, Body: `{"error":"paginatetest: injected"}`}
@@ -165,7 +165,7 @@ func (s *kit[T]) stopAt(ctx context.Context, kind string, k, pages int, srv *htt
 		})
 	case "max-pages":
 		opts := s.Options
-		opts.MaxPages = k
+		opts.Limits.MaxPages = k
 		return s.syncOpts(ctx, srv, d.sink(0), store, opts)
 	case "crash":
 		return s.sync(ctx, srv, d.sink(k), store, nil)

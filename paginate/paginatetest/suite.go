@@ -31,7 +31,7 @@ import (
 // holds no records, or that checks nothing.
 //
 // Its last subtest, "rerun", stops a sync by every reason the runner has (a
-// server that repeats a page, an error, a cancel, Options.MaxPages, a
+// server that repeats a page, an error, a cancel, Options.Limits.MaxPages, a
 // crash), runs five more syncs on the same checkpoint store, and checks
 // that the destination ends equal to the source, with no record delivered
 // twice within one sync unless the API changed it in between (the
@@ -312,7 +312,7 @@ func (s *kit[T]) loop(t testingT, ref fullSync[T]) {
 		// position p+2 gets page p, a repeat of an earlier page, which is
 		// a loop either way.
 		gap := 1
-		if s.Options.RepeatedPageEnds {
+		if s.Options.Checks.RepeatedPageEnds {
 			gap = 2
 		}
 		p := ref.stuckPage(gap)
@@ -321,7 +321,7 @@ func (s *kit[T]) loop(t testingT, ref fullSync[T]) {
 		}
 		tb := newTable(s.Key)
 		opts := s.Options
-		opts.MaxPages = 3 * ref.res.Pages
+		opts.Limits.MaxPages = 3 * ref.res.Pages
 		if gap > 1 {
 			opts.Concurrency = 1 // requests in the order of positions, so that the repeat is of page p
 		}

@@ -43,7 +43,7 @@ func Example() {
 			fmt.Println(err)
 			return
 		}
-		res, err := paginate.Run(ctx, events(5), f, paginate.Options[Event]{Stream: "events", MaxPages: maxPages})
+		res, err := paginate.Run(ctx, events(5), f, paginate.Options[Event]{Stream: "events", Limits: paginate.Limits{MaxPages: maxPages}})
 		f.Close()
 		fmt.Println(res.Stop, res.Items, "events", err)
 	}
@@ -62,14 +62,14 @@ func ExampleFileStore() {
 	defer os.RemoveAll(dir)
 	store := &jsonl.FileStore{Dir: dir}
 	out := jsonl.New[Event](os.Stdout, jsonl.Config{})
-	opts := paginate.Options[Event]{Stream: "events", Store: store, MaxPages: 1}
+	opts := paginate.Options[Event]{Stream: "events", Store: store, Limits: paginate.Limits{MaxPages: 1}}
 
 	ctx := context.Background()
 	paginate.Run(ctx, events(3), out, opts)
 	cp, _, _ := store.Load(ctx, "events")
 	fmt.Println("checkpoint in", filepath.Base(store.Path("events")), "at", cp.Position)
 
-	opts.MaxPages = 0
+	opts.Limits.MaxPages = 0
 	paginate.Run(ctx, events(3), out, opts)
 	// Output:
 	// {"id":1}

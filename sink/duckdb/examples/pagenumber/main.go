@@ -167,11 +167,13 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (paginate.Re
 		// the order the API promises. (The runner would take the same
 		// settings from the table's primary key and the marks; they are
 		// spelled out here to be read.)
-		Key:         func(u User) string { return u.ID },
-		TrackKeys:   true,
-		Order:       func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		Key: func(u User) string { return u.ID },
+		Checks: paginate.Checks[User]{
+			TrackKeys: true,
+			Order:     func(a, b User) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		},
 		Concurrency: cfg.Concurrency,
-		MaxItems:    cfg.Limit,
+		Limits:      paginate.Limits{MaxItems: cfg.Limit},
 		Restart:     cfg.Restart,
 		Retry:       cfg.Retry,
 		Logger:      prog.Logger,
