@@ -80,7 +80,7 @@ func TestExpiredPositionRestarts(t *testing.T) {
 	}
 	api.records = 14
 	stopped := opts
-	stopped.MaxPages = 2
+	stopped.Limits.MaxPages = 2
 	res, err := paginate.Run(ctx, api, sink, stopped)
 	if err != nil || res.Stop != paginate.StopMaxPages || res.Checkpoint.Position.Token == "" {
 		t.Fatalf("stopped run: %v, %+v", err, res)

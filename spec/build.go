@@ -304,12 +304,14 @@ func (c *compiled) key() func(Record) string {
 // options returns the run options the spec gives the stream.
 func (s *Spec) options(st *Stream) paginate.Options[Record] {
 	return paginate.Options[Record]{
-		Stream:           st.Name,
-		HighWater:        s.mark(st),
-		Concurrency:      st.Options.Concurrency,
-		RepeatedPageEnds: st.Options.RepeatedPageEnds,
-		MaxPages:         st.Options.MaxPages,
-		MaxItems:         st.Options.MaxItems,
+		Stream:      st.Name,
+		HighWater:   s.mark(st),
+		Concurrency: st.Options.Concurrency,
+		Checks:      paginate.Checks[Record]{RepeatedPageEnds: st.Options.RepeatedPageEnds},
+		Limits: paginate.Limits{
+			MaxPages: st.Options.MaxPages,
+			MaxItems: st.Options.MaxItems,
+		},
 	}
 }
 

@@ -231,8 +231,8 @@ func (b *Build) options(st *Stream) paginate.Options[Record] {
 		opts.Key = b.comp[st.Name].key()
 	}
 	opts.Restart = b.set.Restart
-	if opts.MaxItems == 0 {
-		opts.MaxItems = b.set.MaxItems
+	if opts.Limits.MaxItems == 0 {
+		opts.Limits.MaxItems = b.set.MaxItems
 	}
 	if b.set.Concurrency > 0 {
 		opts.Concurrency = b.set.Concurrency

@@ -70,7 +70,7 @@ func TestExpiredLocatorRestarts(t *testing.T) {
 	}
 	mock.Update(30)
 	stopped := opts
-	stopped.MaxPages = 1
+	stopped.Limits.MaxPages = 1
 	if res, err := paginate.Run(ctx, salesforce(srv.URL), sink, stopped); err != nil || res.Checkpoint.Position.Token == "" {
 		t.Fatalf("stopped sync: %v, %+v", err, res.Checkpoint)
 	}
