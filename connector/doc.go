@@ -13,7 +13,8 @@
 //	lim := connector.NewLimiter(connector.Limits{InFlight: 16, Rate: 20})
 //	users := connector.NewStream("users", &strategies.PageNumber[User]{
 //		Request: strategies.Request{URL: base + "/users", Client: lim.Client()}, ...
-//	}, userSink, paginate.Options[User]{HighWater: ..., Key: ..., TrackKeys: true, Order: ...})
+//	}, userSink, paginate.Options[User]{HighWater: ..., Key: ...,
+//		Checks: paginate.Checks[User]{TrackKeys: true, Order: ...}})
 //	orders := connector.NewChild("orders", connector.ChildOf[User, Order]{
 //		Parent: users,
 //		Key:    func(u User) string { return u.ID },

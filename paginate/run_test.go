@@ -205,7 +205,7 @@ func TestRun(t *testing.T) {
 		{
 			name:  "max pages",
 			steps: linear(5, 1),
-			opts:  paginate.Options[string]{MaxPages: 2},
+			opts:  paginate.Options[string]{Limits: paginate.Limits{MaxPages: 2}},
 			want: want{
 				items: itemsOf(linear(5, 1), 1, 2), stop: paginate.StopMaxPages, pages: 2,
 				cp:        paginate.Checkpoint{Stream: "default", Position: p(3), Items: 2},
@@ -215,7 +215,7 @@ func TestRun(t *testing.T) {
 		{
 			name:  "max items stops after the page that reaches it",
 			steps: linear(5, 3),
-			opts:  paginate.Options[string]{MaxItems: 4},
+			opts:  paginate.Options[string]{Limits: paginate.Limits{MaxItems: 4}},
 			want: want{
 				items: itemsOf(linear(5, 3), 1, 2), stop: paginate.StopMaxItems, pages: 2,
 				cp: paginate.Checkpoint{Stream: "default", Position: p(3), Items: 6},
