@@ -93,12 +93,7 @@ func TestWorkersPostgres(t *testing.T) {
 	waitJob(t, client, riverjob.KindList, time.Minute)
 	k := &killer{t: t, kills: 3, after: 3, armed: func() bool { return true },
 		start: func(id string) *proc { return startWorker(t, bin, id, args...) }}
-	k.mu.Lock()
-	k.victim = k.start("victim-1")
-	k.mu.Unlock()
-	a.mu.Lock()
-	a.before = k.before
-	a.mu.Unlock()
+	k.attach(a)
 
 	jobs := waitJobs(t, client, len(syncJobs)-1+testData.Records, 2*time.Minute)
 	if n := k.count(); n < k.kills {
@@ -128,12 +123,7 @@ func TestWorkerSQLite(t *testing.T) {
 	var listed atomic.Bool
 	k := &killer{t: t, kills: 3, after: 3, armed: listed.Load,
 		start: func(id string) *proc { return startWorker(t, bin, id, args...) }}
-	k.mu.Lock()
-	k.victim = k.start("victim-1")
-	k.mu.Unlock()
-	a.mu.Lock()
-	a.before = k.before
-	a.mu.Unlock()
+	k.attach(a)
 
 	db, err := sqlite.Open(path)
 	if err != nil {

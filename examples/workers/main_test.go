@@ -69,7 +69,9 @@ type request struct {
 // api is the mock API on 127.0.0.1 for worker processes: it logs each
 // request with the worker that sent it (named in its User-Agent), answers
 // the paths of status with their status, and calls before, when set,
-// before serving a request.
+// before serving a request. A request waits for the channel that hold,
+// when set, returns for its worker, but at most maxHold; one whose client
+// leaves meanwhile is neither served nor logged.
 type api struct {
 	*mockapi.Server
 	URL string
@@ -78,7 +80,13 @@ type api struct {
 	reqs   []request
 	status map[string]int
 	before func(worker, path string)
+	hold   func(worker string) <-chan struct{}
 }
+
+// maxHold is the longest a request waits for hold's channel: well within
+// the workers' -job-timeout, so that a held job never runs out of time
+// before its first page.
+const maxHold = time.Second
 
 func newAPI(t *testing.T, cfg mockapi.Config) *api {
 	a := &api{Server: mockapi.New(cfg), status: make(map[string]int)}
@@ -98,8 +106,18 @@ func (a *api) refuse(path string, status int) {
 func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 	worker, _ := strings.CutPrefix(r.UserAgent(), "pagekit-workers/")
 	a.mu.Lock()
-	before, status := a.before, a.status[r.URL.Path]
+	before, hold, status := a.before, a.hold, a.status[r.URL.Path]
 	a.mu.Unlock()
+	if hold != nil {
+		if ch := hold(worker); ch != nil {
+			select {
+			case <-ch:
+			case <-time.After(maxHold):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}
 	if before != nil {
 		before(worker, r.URL.Path)
 	}
@@ -415,6 +433,12 @@ func waitTables(t *testing.T, exists func() (bool, error)) {
 // killer kills the victim worker in the middle of a page, kills times,
 // each time after the victim has sent `after` requests, and starts a new
 // victim after each kill.
+//
+// Until a victim that is still to be killed sends its first request, the
+// other workers' requests are held (each up to maxHold): a victim that is
+// slow to start, as on a loaded machine, still finds jobs left to run and
+// be killed in, instead of a queue that the others emptied meanwhile, and
+// the kills land whatever the machine's speed.
 type killer struct {
 	t      *testing.T
 	start  func(id string) *proc
@@ -423,8 +447,38 @@ type killer struct {
 	armed  func() bool // kills wait until it returns true
 	mu     sync.Mutex
 	victim *proc
+	due    chan struct{} // closed at the victim's first request; nil when none is awaited
 	seen   int
 	killed int
+}
+
+// attach starts the first victim and makes a's hooks the killer's.
+func (k *killer) attach(a *api) {
+	k.mu.Lock()
+	k.next()
+	k.mu.Unlock()
+	a.mu.Lock()
+	a.before, a.hold = k.before, k.hold
+	a.mu.Unlock()
+}
+
+// next starts the next victim. k.mu is held.
+func (k *killer) next() {
+	k.victim, k.seen = k.start(fmt.Sprintf("victim-%d", k.killed+1)), 0
+	if k.killed < k.kills {
+		k.due = make(chan struct{})
+	}
+}
+
+// hold is the mock's hold: the other workers wait for a victim due to
+// send its first request.
+func (k *killer) hold(worker string) <-chan struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.due == nil || worker == k.victim.id {
+		return nil
+	}
+	return k.due
 }
 
 // before is the mock's hook: it runs in the request's handler, so the
@@ -432,7 +486,14 @@ type killer struct {
 func (k *killer) before(worker, path string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.victim == nil || worker != k.victim.id || k.killed >= k.kills || !k.armed() {
+	if k.victim == nil || worker != k.victim.id {
+		return
+	}
+	if k.due != nil {
+		close(k.due)
+		k.due = nil
+	}
+	if k.killed >= k.kills || !k.armed() {
 		return
 	}
 	if k.seen++; k.seen < k.after {
@@ -441,7 +502,7 @@ func (k *killer) before(worker, path string) {
 	k.victim.kill()
 	k.killed++
 	k.t.Logf("killed worker %s with SIGKILL while it fetched %s", worker, path)
-	k.victim, k.seen = k.start(fmt.Sprintf("victim-%d", k.killed+1)), 0
+	k.next()
 }
 
 func (k *killer) count() int {
