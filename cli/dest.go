@@ -90,8 +90,8 @@ func openDest(ctx context.Context, dest string) (Dest, error) {
 		}
 		return f(ctx, arg)
 	case ok && scheme == "duckdb":
-		return nil, errors.New("-dest duckdb: this pagekit is built without DuckDB, which needs cgo: " +
-			"go install github.com/pagekit/pagekit/sink/duckdb/cmd/pagekit@latest builds one with it")
+		return nil, errors.New("-dest duckdb: this pagekit is built without DuckDB, which needs cgo; " +
+			"the DuckDB module's pagekit has it: in a checkout of pagekit, cd sink/duckdb && go install ./cmd/pagekit (see docs/cli.md)")
 	case ok && len(scheme) > 1:
 		return nil, fmt.Errorf("-dest %s: unknown destination %q; valid: %s, postgres://DSN", dest, scheme+":", strings.Join(names, ", "))
 	}
@@ -139,6 +139,26 @@ func (d *sqlDest) Show(ctx context.Context, w io.Writer, t schema.Table, order s
 	title := fmt.Sprintf("Table %q, first %d rows by %s:", t.Name, n, strings.Trim(by[0], `"`))
 	q := fmt.Sprintf("SELECT %s FROM %s ORDER BY %s LIMIT %d", strings.Join(cols, ", "), d.quote(t.Name), strings.Join(by, ", "), n)
 	return console.Table(ctx, w, d.db, title, q)
+}
+
+// SQLDest returns a Dest in the SQL database db, whose sinks open opens,
+// such as the DuckDB build's duckdb:FILE. It can forget a stream's
+// checkpoints (sync -reset) and print a table's first rows (sync -show)
+// in a database that takes ? parameters and double-quoted names, whose
+// sinks keep their checkpoints in the table _pagekit_state. Closing it
+// closes db.
+func SQLDest(db *sql.DB, open func(context.Context, *schema.Mapping[spec.Record]) (dynamic.Sink, error)) Dest {
+	return &funcDest{sqlDest{db: db, quote: quoteIdent, param: func(int) string { return "?" }, closeAll: db.Close}, open}
+}
+
+// funcDest is the Dest of SQLDest.
+type funcDest struct {
+	sqlDest
+	open func(context.Context, *schema.Mapping[spec.Record]) (dynamic.Sink, error)
+}
+
+func (d *funcDest) Open(ctx context.Context, m *schema.Mapping[spec.Record]) (dynamic.Sink, error) {
+	return d.open(ctx, m)
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -6,9 +6,10 @@
 //	go install github.com/pagekit/pagekit/cmd/pagekit@latest
 //
 // This build is pure Go (CGO_ENABLED=0 builds it); the DuckDB
-// destination needs cgo and lives in its own module:
+// destination needs cgo and lives in its own module, whose pagekit adds
+// duckdb:FILE. From a checkout of pagekit:
 //
-//	go install github.com/pagekit/pagekit/sink/duckdb/cmd/pagekit@latest
+//	cd sink/duckdb && go install ./cmd/pagekit
 package main
 
 import (
