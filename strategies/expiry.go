@@ -10,7 +10,14 @@ import (
 
 // Expiry describes a response by which an API says that a position it
 // issued (a next URL, a token, a scroll id, a query locator) has expired:
-// its status, a text its body holds, or both. See NextToken.Expired.
+// its status, a text its body holds, or both, such as Salesforce's
+// {Status: 400, Body: "INVALID_QUERY_LOCATOR"} or Elasticsearch's
+// {Status: 404, Body: "search_context_missing_exception"}.
+//
+// A request at a position the API issued (every request of a sync but its
+// first) that gets such a response fails with an error that matches
+// paginate.ErrPositionExpired, and paginate.Run restarts the sync from its
+// last completed mark. See NextToken.Expired.
 type Expiry struct {
 	// Status is the response's status, such as 400 or 404. Zero means
 	// any status outside 2xx.

@@ -76,26 +76,19 @@ type NextToken[T any] struct {
 	FirstToken string
 
 	// ByPosition says the tokens or next URLs count records (?page=3,
-	// ?offset=100, as GitHub's Link headers do) rather than go on after
-	// the last record, so that the runner tracks keys to see records
-	// shifted by a change (see paginate.Describer).
+	// ?offset=100) rather than go on after the last record, so that the
+	// runner tracks keys (see paginate.Describer).
 	ByPosition bool
 
 	// Expired lists the responses by which the API says that a token or
-	// next URL it issued has expired, such as Salesforce's
-	// {Status: 400, Body: "INVALID_QUERY_LOCATOR"} or Elasticsearch's
-	// {Status: 404, Body: "search_context_missing_exception"}. A
-	// request at such a position that gets one fails with an error that
-	// matches paginate.ErrPositionExpired, and paginate.Run restarts the
-	// sync from its last completed mark. The first request of a sync
-	// never expires.
+	// next URL it issued has expired; the sync then restarts from its
+	// last completed mark (see [Expiry]).
 	Expired []Expiry
 
-	// ResendParams makes each request to a next URL carry the values the
-	// strategy places (the window's bounds and the page size) too, in
-	// headers and the body, and in the query where the URL lacks them.
-	// By default a next URL goes with Request's headers, credentials,
-	// method and Body only.
+	// ResendParams places the window's bounds and the page size on each
+	// request to a next URL too (in its query only where it lacks them);
+	// by default it carries Request's headers, credentials, method and
+	// Body only.
 	ResendParams bool
 
 	lazy lazy[T]
