@@ -3,10 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -84,4 +87,67 @@ func duplicates(users []mockapi.User) []string {
 		seen[u.ID] = true
 	}
 	return out
+}
+
+// TestDetectAmbiguous runs detect on responses it cannot tell apart: two
+// lists of records, and two tokens that both lead to the next page. It
+// proposes a spec that says so, names the candidates on stderr, and exits
+// 3, so that a script does not take the guess for a finding.
+func TestDetectAmbiguous(t *testing.T) {
+	page := func(r *http.Request) int {
+		for _, k := range []string{"cursor", "next_cursor", "page_token"} {
+			if v := r.URL.Query().Get(k); v != "" {
+				n, _ := strconv.Atoi(strings.TrimPrefix(v, "p"))
+				return n
+			}
+		}
+		return 1
+	}
+	records := func(first int) string {
+		var b strings.Builder
+		for i := range 10 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"id":%d,"name":"n%d"}`, first+i, first+i)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    []string // lines of stderr
+	}{
+		{"two lists", func(w http.ResponseWriter, r *http.Request) {
+			p := page(r)
+			fmt.Fprintf(w, `{"users":[%s],"admins":[%s],"next_cursor":"p%d"}`, records(p*10), records(1000+p*10), p+1)
+		}, []string{"  AMBIGUOUS: records: the response holds several lists of objects: users (10), admins (10); users was taken: set response.items_path"}},
+		{"two tokens", func(w http.ResponseWriter, r *http.Request) {
+			p := page(r)
+			fmt.Fprintf(w, `{"data":[%s],"next_cursor":"p%d","page_token":"p%d"}`, records(p*10), p+1, p+1)
+		}, []string{"  AMBIGUOUS: pagination: a next token (the next page's token at next_cursor, sent back as the query parameter next_cursor) works, " +
+			"and so does a next token (the next page's token at page_token, sent back as the query parameter page_token); " +
+			"the first was taken: keep the one the API documents"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.handler)
+			defer srv.Close()
+			code, y, stderr := run(t, "detect", srv.URL+"/list")
+			if code != exitAmbiguous {
+				t.Errorf("status %d, want %d", code, exitAmbiguous)
+			}
+			if !strings.Contains(stderr, "confidence low") {
+				t.Errorf("stderr does not say the confidence is low:\n%s", stderr)
+			}
+			for _, w := range tt.want {
+				if !slices.Contains(strings.Split(stderr, "\n"), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if !strings.Contains(y, "# AMBIGUOUS: ") || !strings.Contains(y, "streams:") {
+				t.Errorf("the proposed spec does not say it is a guess:\n%s", y)
+			}
+		})
+	}
 }

@@ -66,7 +66,7 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Spec,
 	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
 		return nil, &Error{File: name, Line: 1, Column: 1, Msg: "a spec is one YAML document, with streams"}
@@ -74,7 +74,7 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Spec,
 	d := newDoc(name, f.Docs[0].Body)
 	var v any
 	if err := yaml.NodeToValue(f.Docs[0].Body, &v); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	raw, err := json.Marshal(jsonValue(v))
 	if err != nil {
@@ -109,14 +109,29 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Spec,
 	return &s, nil
 }
 
-// yamlError turns a YAML parser's error into an *Error.
-func yamlError(name string, err error) error {
+// yamlError turns a YAML parser's error into an *Error, with a hint at
+// the likely cause when the line at fault shows one.
+func yamlError(name string, data []byte, err error) error {
 	var ye yaml.Error
-	if errors.As(err, &ye) && ye.GetToken() != nil {
-		p := ye.GetToken().Position
-		return &Error{File: name, Line: p.Line, Column: p.Column, Msg: ye.GetMessage()}
+	if !errors.As(err, &ye) || ye.GetToken() == nil {
+		return &Error{File: name, Line: 1, Column: 1, Msg: err.Error()}
 	}
-	return &Error{File: name, Line: 1, Column: 1, Msg: err.Error()}
+	p := ye.GetToken().Position
+	e := &Error{File: name, Line: p.Line, Column: p.Column, Msg: ye.GetMessage()}
+	lines := strings.Split(string(data), "\n")
+	if p.Line < 1 || p.Line > len(lines) {
+		return e
+	}
+	line := lines[p.Line-1]
+	switch {
+	case strings.Contains(line, "${") && strings.ContainsAny(line, "{["):
+		// In { } and [ ], YAML reads the { of a bare ${NAME} as a
+		// mapping's start.
+		e.Msg += `: inside { } or [ ], quote a value that holds a ${NAME}, such as url: "${API}/users"`
+	case strings.Contains(e.Msg, "not allowed in this context") || strings.Contains(e.Msg, "could not find expected ':'"):
+		e.Msg += ": check this line's indentation against the lines above it"
+	}
+	return e
 }
 
 // jsonValue turns a value decoded from YAML into one encoding/json
@@ -203,7 +218,13 @@ func (d *doc) leafError(ve *validator.ValidationError) *Error {
 		if len(loc) > 0 {
 			what = loc[len(loc)-1]
 		}
-		e.Msg = fmt.Sprintf("unknown %s %s; valid: %s", what, quoteJSON(k.Got), strings.Join(want, ", "))
+		e.Msg = fmt.Sprintf("unknown %s %s", what, quoteJSON(k.Got))
+		if got, ok := k.Got.(string); ok {
+			if m := closest(got, want); m != "" {
+				e.Msg += fmt.Sprintf(" (did you mean %s?)", m)
+			}
+		}
+		e.Msg += "; valid: " + strings.Join(want, ", ")
 		at = d.at(loc, false)
 	case *kind.Type:
 		e.Msg = fmt.Sprintf("want %s, not %s", strings.Join(k.Want, " or "), k.Got)

@@ -297,17 +297,19 @@ func (d *detector) choose(ctx context.Context, cands []*candidate, st *spec.Stre
 		// Another way of the same rank that works too cannot be told
 		// apart from this one.
 		var also []string
+		groups := map[string]bool{c.group: true}
 		for _, o := range cands[i+1:] {
-			if o.rank != c.rank || o.group == c.group {
+			if o.rank != c.rank || groups[o.group] {
 				continue
 			}
 			if r := d.verify(ctx, o); r.ok && r.confidence == High {
 				also = append(also, o.style+" ("+o.found+")")
+				groups[o.group] = true
 			}
 		}
 		if len(also) > 0 {
-			rep.Ambiguous = append(rep.Ambiguous, fmt.Sprintf("pagination: %s works, and so does %s; %s was taken",
-				c.style, strings.Join(also, " and "), c.style))
+			rep.Ambiguous = append(rep.Ambiguous, fmt.Sprintf("pagination: %s (%s) works, and so does %s; the first was taken: "+
+				"keep the one the API documents", c.style, c.found, strings.Join(also, " and ")))
 		}
 		if len(rep.Ambiguous) > 0 {
 			rep.Confidence = Low

@@ -118,7 +118,8 @@ func TestAmbiguous(t *testing.T) {
 		{"two tokens", func(w http.ResponseWriter, r *http.Request) {
 			p := pageOf(r)
 			fmt.Fprintf(w, `{"data":[%s],"next_cursor":"p%d","page_token":"p%d"}`, jsonRecords(p*10, 10), p+1, p+1)
-		}, "pagination: a next token works, and so does a next token"},
+		}, "pagination: a next token (the next page's token at next_cursor, sent back as the query parameter next_cursor) works, " +
+			"and so does a next token (the next page's token at page_token, sent back as the query parameter page_token); the first was taken"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
