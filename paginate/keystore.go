@@ -20,8 +20,8 @@ import (
 // reads again what this one read.
 //
 // Keys are 64-bit hashes, the same in every process. [MemoryStore] and
-// [MemorySink] implement KeyStore, and so do the database sinks of package
-// sink.
+// [MemorySink] implement KeyStore, and so do the sinks of package sink
+// that keep checkpoints (sink/jsonl's File and FileStore among them).
 type KeyStore interface {
 	Store
 	// SaveKeys keeps keys, the key hashes of the records of one page that

@@ -16,6 +16,10 @@
 //   - [FileStore] is a [paginate.Store] that keeps one checkpoint file per
 //     stream in a directory, for any sink.
 //
+// File and FileStore are also [paginate.KeyStore]s: they keep the keys of a
+// sync in progress in a file beside the checkpoint, so that a sync that
+// stops and resumes still sees the records the source moved meanwhile.
+//
 // Every checkpoint file is written atomically: to a temporary file in the
 // same directory, synced, renamed over the old one, and the directory
 // synced, so a crash leaves either the old checkpoint or the new one.

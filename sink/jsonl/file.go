@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/internal/keypage"
 )
 
 // ErrDataChanged reports a data file that is shorter than its checkpoint
@@ -19,12 +20,15 @@ import (
 // to start over.
 var ErrDataChanged = errors.New("jsonl: data file is shorter than its checkpoint says")
 
+var errClosed = errors.New("jsonl: file is closed")
+
 // File appends pages of records of type T to a JSON Lines file and keeps
 // the checkpoints of its streams in a checkpoint file beside it (the data
 // file's path with ".checkpoint.json" added). It is a [paginate.Sink], a
-// [paginate.Committer] and a [paginate.Store], so [paginate.Run] commits
+// [paginate.Committer] and a [paginate.KeyStore], so [paginate.Run] commits
 // each page and its checkpoint together when the File is passed without a
-// separate Options.Store.
+// separate Options.Store, and a sync with Options.Checks.TrackKeys that
+// resumes still knows the keys its earlier runs committed.
 //
 // The checkpoint file also records the length of the data file after the
 // last page written. Open cuts the data file back to that length, so the
@@ -32,13 +36,19 @@ var ErrDataChanged = errors.New("jsonl: data file is shorter than its checkpoint
 // and the next run writes the page again: every page is in the file
 // exactly once. Only one File at a time may use a path.
 //
+// The keys of a stream's sync in progress are in a file beside the data
+// file (the data file's path with ".", the stream's name as [FileStore]
+// writes it, and ".keys" added), written and synced before the checkpoint
+// that covers them, and removed when the sync completes.
+//
 // It is safe for concurrent use.
 type File[T any] struct {
-	mu    sync.Mutex
-	f     *os.File
-	path  string
-	state state
-	enc   encoder[T]
+	mu      sync.Mutex
+	f       *os.File
+	path    string
+	state   state
+	enc     encoder[T]
+	pending keypage.Pending
 }
 
 // state is the content of a checkpoint file.
@@ -159,7 +169,7 @@ func (fl *File[T]) commit(items []T, cp *paginate.Checkpoint) error {
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
 	if fl.f == nil {
-		return errors.New("jsonl: file is closed")
+		return errClosed
 	}
 	b, err := fl.enc.encode(items)
 	if err != nil {
@@ -169,10 +179,12 @@ func (fl *File[T]) commit(items []T, cp *paginate.Checkpoint) error {
 		return nil
 	}
 	next := state{Size: fl.state.Size + int64(len(b)), Streams: maps.Clone(fl.state.Streams)}
+	var stream string
 	if cp != nil {
 		next.Streams[cp.Stream] = *cp
+		stream = cp.Stream
 	}
-	if err := fl.append(b, next); err != nil {
+	if err := fl.append(b, stream, next); err != nil {
 		// Leave the file as the checkpoint file describes it.
 		if terr := fl.f.Truncate(fl.state.Size); terr != nil {
 			err = errors.Join(err, terr)
@@ -186,9 +198,10 @@ func (fl *File[T]) commit(items []T, cp *paginate.Checkpoint) error {
 	return nil
 }
 
-// append writes b at the end of the data file, syncs it, then saves the
-// state that covers it.
-func (fl *File[T]) append(b []byte, next state) error {
+// append writes b at the end of the data file and syncs it, writes the
+// keys waiting for the checkpoint of stream, if any, then saves the state
+// that covers them.
+func (fl *File[T]) append(b []byte, stream string, next state) error {
 	if len(b) > 0 {
 		if _, err := fl.f.Write(b); err != nil {
 			return err
@@ -197,10 +210,54 @@ func (fl *File[T]) append(b []byte, next state) error {
 			return err
 		}
 	}
+	if keys := fl.pending.Of(stream); len(keys) > 0 {
+		if err := appendKeys(fl.keysPath(stream), keys); err != nil {
+			return fmt.Errorf("save the keys of %q: %w", stream, err)
+		}
+		// Written: a checkpoint saved later covers them, whether or not
+		// this one is saved.
+		fl.pending.Drop(stream)
+	}
 	return writeFileAtomic(StatePath(fl.path), mustJSON(next))
+}
+
+// SaveKeys keeps the key hashes of a page of the stream's sync in
+// progress, to be written with the stream's next checkpoint.
+func (fl *File[T]) SaveKeys(_ context.Context, stream string, items int64, keys []uint64) error {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	if fl.f == nil {
+		return errClosed
+	}
+	fl.pending.Add(stream, items, keys)
+	return nil
+}
+
+// LoadKeys returns the key hashes of the stream's sync saved with items of
+// at most upTo, and forgets the others.
+func (fl *File[T]) LoadKeys(_ context.Context, stream string, upTo int64) ([]uint64, error) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	if fl.f == nil {
+		return nil, errClosed
+	}
+	// Pages still waiting belong to commits that did not complete.
+	fl.pending.Drop(stream)
+	keys, err := loadKeys(fl.keysPath(stream), upTo)
+	if err != nil {
+		return nil, fmt.Errorf("jsonl: %s: load the keys of %q: %w", fl.path, stream, err)
+	}
+	return keys, nil
+}
+
+// keysPath returns the path of the file of the keys of stream's sync in
+// progress.
+func (fl *File[T]) keysPath(stream string) string {
+	return fl.path + "." + fileName(stream) + ".keys"
 }
 
 var (
 	_ paginate.Committer[int] = (*File[int])(nil)
-	_ paginate.Store          = (*File[int])(nil)
+	_ paginate.KeyStore       = (*File[int])(nil)
+	_ paginate.KeyStore       = (*FileStore)(nil)
 )
