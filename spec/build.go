@@ -307,10 +307,13 @@ func (s *Spec) options(st *Stream) paginate.Options[Record] {
 		Stream:      st.Name,
 		HighWater:   s.mark(st),
 		Concurrency: st.Options.Concurrency,
-		Checks:      paginate.Checks[Record]{RepeatedPageEnds: st.Options.RepeatedPageEnds},
+		Checks: paginate.Checks[Record]{
+			TrackKeys:        st.Options.Checks.TrackKeys,
+			RepeatedPageEnds: st.Options.Checks.RepeatedPageEnds,
+		},
 		Limits: paginate.Limits{
-			MaxPages: st.Options.MaxPages,
-			MaxItems: st.Options.MaxItems,
+			MaxPages: st.Options.Limits.MaxPages,
+			MaxItems: st.Options.Limits.MaxItems,
 		},
 	}
 }

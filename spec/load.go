@@ -200,6 +200,8 @@ func (d *doc) leafError(ve *validator.ValidationError) *Error {
 		e.Msg = fmt.Sprintf("unknown field %q", field)
 		if m := closest(field, valid); m != "" {
 			e.Msg += fmt.Sprintf(" (did you mean %s?)", m)
+		} else if p := nestedIn(ve.SchemaURL, field); p != "" {
+			e.Msg += fmt.Sprintf(" (it goes under %s: {%s: ...})", p, field)
 		}
 		if len(valid) > 0 {
 			e.Msg += "; valid: " + strings.Join(valid, ", ")
@@ -274,34 +276,62 @@ func quoteJSON(v any) string {
 	return string(b)
 }
 
-// schemaDefs holds the properties of each object of the schema, by the
-// schema's URL fragment, such as "#/$defs/Response".
-var schemaDefs = func() map[string][]string {
+// schemaDef is an object of the schema: its properties, and the object
+// each property's value is, by its URL fragment, when it is one.
+type schemaDef struct {
+	props []string
+	refs  map[string]string
+}
+
+// schemaDefs holds the objects of the schema by the schema's URL
+// fragment, such as "#/$defs/Response".
+var schemaDefs = func() map[string]schemaDef {
 	var s struct {
 		Defs map[string]struct {
-			Properties map[string]json.RawMessage `json:"properties"`
+			Properties map[string]struct {
+				Ref string `json:"$ref"`
+			} `json:"properties"`
 		} `json:"$defs"`
 	}
-	out := make(map[string][]string)
+	out := make(map[string]schemaDef)
 	if json.Unmarshal(schemaJSON, &s) != nil {
 		return out
 	}
 	for name, def := range s.Defs {
-		var props []string
-		for p := range def.Properties {
-			props = append(props, p)
+		d := schemaDef{refs: make(map[string]string)}
+		for p, v := range def.Properties {
+			d.props = append(d.props, p)
+			if v.Ref != "" {
+				d.refs[p] = v.Ref
+			}
 		}
-		slices.Sort(props)
-		out["#/$defs/"+name] = props
+		slices.Sort(d.props)
+		out["#/$defs/"+name] = d
 	}
 	return out
 }()
 
 // propertyNames returns the properties of the schema object at url.
 func propertyNames(url string) []string {
+	return schemaDefs[defOf(url)].props
+}
+
+func defOf(url string) string {
 	_, frag, _ := strings.Cut(url, "#")
-	frag = strings.TrimSuffix(frag, "/additionalProperties")
-	return schemaDefs["#"+frag]
+	return "#" + strings.TrimSuffix(frag, "/additionalProperties")
+}
+
+// nestedIn returns the property of the schema object at url under
+// which field goes, when it is a field of one of its objects, such as
+// "checks" for repeated_page_ends in options.
+func nestedIn(url, field string) string {
+	d := schemaDefs[defOf(url)]
+	for _, p := range d.props {
+		if slices.Contains(schemaDefs[d.refs[p]].props, field) {
+			return p
+		}
+	}
+	return ""
 }
 
 // closest returns the name in valid nearest to name, when it is a likely

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pagekit/pagekit/paginate"
 )
 
 // env is the environment the tests' specs read.
@@ -77,5 +79,31 @@ func TestFlagshipSpec(t *testing.T) {
 	st := s.Streams[0]
 	if st.Paging.Strategy != PageNumber || st.Paging.Size != 50 || st.Response.ItemsPath != "data" || st.Options.HighWater != "updatedAt" {
 		t.Errorf("parsed %+v", st)
+	}
+}
+
+// TestOptions checks that a stream's options reach its runs'
+// paginate.Options, group for group.
+func TestOptions(t *testing.T) {
+	y := `streams:
+  - name: user
+    table: {primary_key: [id]}
+    request: {url: "http://127.0.0.1:5001/pagination/page_number"}
+    paging: {strategy: page_number}
+    options:
+      high_water: updatedAt
+      concurrency: 2
+      checks: {track_keys: true, repeated_page_ends: true}
+      limits: {max_pages: 3, max_items: 100}
+`
+	s, err := Parse("options.yaml", []byte(y), testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := s.options(&s.Streams[0])
+	got := []any{o.Stream, o.Concurrency, o.Checks.TrackKeys, o.Checks.RepeatedPageEnds, o.Limits, o.HighWater != nil}
+	want := []any{"user", 2, true, true, paginate.Limits{MaxPages: 3, MaxItems: 100}, true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("options (-want +got):\n%s", diff)
 	}
 }

@@ -371,10 +371,29 @@ type Options struct {
 	// Concurrency is how many pages are fetched at once once the first
 	// page tells the total. Zero means 4.
 	Concurrency int `json:"concurrency,omitempty" jsonschema:"minimum=0"`
+	// Checks are what the runner checks pages against besides their
+	// fingerprints (paginate.Checks).
+	Checks Checks `json:"checks,omitzero"`
+	// Limits stop each run early, with the checkpoint at the next page
+	// (paginate.Limits).
+	Limits RunLimits `json:"limits,omitzero"`
+}
+
+// Checks say what the runner checks pages against (paginate.Checks).
+type Checks struct {
+	// TrackKeys remembers every key committed in a sync and reports a
+	// key seen twice as drift, so that the next sync reads again from
+	// the same mark. It is on for an incremental sync by page number or
+	// offset.
+	TrackKeys bool `json:"track_keys,omitempty"`
 	// RepeatedPageEnds takes a page that repeats the page before it for
 	// the end of the data, as servers that answer past the end with
 	// their last page need.
 	RepeatedPageEnds bool `json:"repeated_page_ends,omitempty"`
+}
+
+// RunLimits stop a run early (paginate.Limits).
+type RunLimits struct {
 	// MaxPages stops each run after this many pages.
 	MaxPages int `json:"max_pages,omitempty" jsonschema:"minimum=0"`
 	// MaxItems stops each run after the page that brings the records to
