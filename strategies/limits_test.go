@@ -58,6 +58,11 @@ type wide struct {
 	ID, Name, Email, Address, Company, Job, CreatedAt, UpdatedAt string
 }
 
+// nested is a record with a list of records, as an order has its lines.
+type nested struct {
+	Items []wide `json:"items"`
+}
+
 // huge is a record of a kilobyte, as a struct of many fields is.
 type huge struct {
 	ID   string
@@ -79,6 +84,7 @@ var memoryCases = []struct {
 	{"4 MiB of empty records into 128-byte records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "wide", 16 * 4 << 20},
 	{"4 MiB of empty records into 1 KiB records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "huge", 16 * 4 << 20},
 	{"4 MiB of empty records into maps", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "map", 16 * 4 << 20},
+	{"4 MiB of empty records nested in one record's list", hostileBody{`{"data":[{"items":[{}`, `,{}`, `]}]}`, 4 << 20}, nil, "nested", 16 * 4 << 20},
 	{"4 MiB of one-field records into maps", hostileBody{`{"data":[{"a":1}`, `,{"a":1}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "map", 16 * 4 << 20},
 
 	{"4 MiB of empty records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "", 0},
@@ -203,6 +209,8 @@ func memoryChild(t *testing.T, name string) {
 		fetchMemory[huge](t, tc.body, srv.URL, tc.want)
 	case "map":
 		fetchMemory[map[string]any](t, tc.body, srv.URL, tc.want)
+	case "nested":
+		fetchMemory[nested](t, tc.body, srv.URL, tc.want)
 	default:
 		fetchMemory[tiny](t, tc.body, srv.URL, tc.want)
 	}
