@@ -3,16 +3,19 @@ package strategies
 import (
 	"fmt"
 	"reflect"
+	"strings"
 )
 
 // A page's memory. MaxBody bounds the bytes of a body and MaxItems the
 // records of a page, but a record's decoded form may take far more than
 // its text: "{}" is 3 bytes of a body and a whole T in the page's slice,
-// 128 bytes for a record of eight strings, a kilobyte for a wide struct.
-// A budget bounds the room of that slice, in proportion to the bytes of
-// the body read so far or to Limits.MaxDecoded, so that a legal page of
-// empty records cannot take hundreds of times its size; what the records'
-// strings point to is bounded by the body itself.
+// 128 bytes for a record of eight strings, a kilobyte for a wide struct;
+// and the same "{}" in a record's own list is a whole element of that
+// list. A budget bounds both, in proportion to the bytes of the body read
+// so far or to Limits.MaxDecoded, so that a legal page cannot take
+// hundreds of times its size: the room of the page's slice of records,
+// and what the values nested in the records may take (see nested.go).
+// What strings point to is bounded by the body itself.
 
 // decodedRatio is how many times the bytes of its body read so far a
 // page's records may take decoded when Limits.MaxDecoded is zero; minDecoded
@@ -27,20 +30,34 @@ const (
 // its members: the map's header.
 const mapCost = 48
 
-// budget bounds the room of a page's slice of records. The zero budget
-// has no bound.
+// budget bounds what a page's records take decoded: the room of the
+// page's slices of records, and the values nested in the records, which
+// the page's spaceReader counts as the body is read, before the decoder
+// builds them. A nil budget has no bound.
 type budget struct {
 	br    *bodyReader // the body being decoded, for its bytes read so far
 	fixed int64       // Limits.MaxDecoded when positive; negative: no bound
 	cost  int64       // the bytes a record takes in the slice, and beyond
+	typ   reflect.Type
+
+	// nest is what each value nested in a record may take; counted is
+	// nil when that is nothing (records of strings and numbers) or when
+	// there is no bound.
+	nest    nestCost
+	counted *valueCounter
+	room    int64 // the records the page's slices have room for
 }
 
 // newBudget returns the budget of a page of records of type T read
 // through br.
-func newBudget[T any](br *bodyReader) budget {
-	b := budget{br: br, cost: recordCost(reflect.TypeFor[T]())}
+func newBudget[T any](br *bodyReader) *budget {
+	t := reflect.TypeFor[T]()
+	b := &budget{br: br, cost: recordCost(t), typ: t}
 	if br != nil && br.ex != nil {
 		b.fixed = br.ex.c.maxDecoded
+	}
+	if b.nest = nestedCost(t); !b.nest.zero() && b.fixed >= 0 {
+		b.counted = new(valueCounter)
 	}
 	return b
 }
@@ -62,44 +79,92 @@ func recordCost(t reflect.Type) int64 {
 
 // bytes returns the room the page's records may take now, and false when
 // there is no bound.
-func (b budget) bytes() (int64, bool) {
+func (b *budget) bytes() (int64, bool) {
 	switch {
-	case b.fixed < 0 || b.cost == 0:
+	case b == nil || b.fixed < 0 || b.cost == 0:
 		return 0, false
 	case b.fixed > 0:
 		return b.fixed, true
 	}
-	var read int64
-	if b.br != nil {
-		read = b.br.n
-	}
-	return max(decodedRatio*read, minDecoded), true
+	return max(decodedRatio*b.read(), minDecoded), true
 }
 
-// records returns how many records the page's slice may hold now, and
+// nested returns what the values nested in the records read so far may
+// take.
+func (b *budget) nested() int64 {
+	if b == nil || b.counted == nil {
+		return 0
+	}
+	c := b.counted
+	return c.lists*(b.nest.list+b.nest.value) + c.members*(b.nest.member+b.nest.value)
+}
+
+// recordsFit returns how many records the page's slices may hold now, and
 // false when there is no bound.
-func (b budget) records() (int, bool) {
+func (b *budget) recordsFit() (int, bool) {
 	n, ok := b.bytes()
 	if !ok {
 		return 0, false
 	}
-	return int(min(n/b.cost, 1<<40)), true
+	return int(min(max(n-b.nested(), 0)/b.cost, 1<<40)), true
+}
+
+// charge records that the page's slices have room for room records.
+func (b *budget) charge(room int) {
+	if b != nil {
+		b.room = int64(room)
+	}
+}
+
+// check fails when the records' room and the values nested in them take
+// more than the budget: the reader calls it after each read, so that the
+// decoder never builds the values of a text that went over.
+func (b *budget) check() error {
+	lim, ok := b.bytes()
+	if !ok || b.nested()+b.room*b.cost <= lim {
+		return nil
+	}
+	return b.nestedExceeded()
 }
 
 // exceeded is the error for a page whose records need more room than the
 // budget gives.
-func (b budget) exceeded(n int) error {
-	lim, _ := b.bytes()
-	if b.fixed > 0 {
-		return fmt.Errorf("%w: more than %d records of %d bytes would take more than %d bytes decoded (Limits.MaxDecoded)",
-			ErrTooManyItems, n, b.cost, lim)
+func (b *budget) exceeded(n int) error {
+	what := fmt.Sprintf("more than %d records of %d bytes", n, b.cost)
+	if nest := b.nested(); nest > 0 {
+		what += fmt.Sprintf(", beside %d bytes of values nested in them,", nest)
 	}
-	return fmt.Errorf("%w: more than %d records of %d bytes would take more than %d bytes decoded, %d times the %d bytes of "+
-		"body they came from (set Limits.MaxDecoded to allow more)", ErrTooManyItems, n, b.cost, lim, decodedRatio, b.read())
+	return b.over(what)
 }
 
-func (b budget) read() int64 {
-	if b.br == nil {
+// nestedExceeded is the error for a page whose records' nested values,
+// beside the records, need more room than the budget gives.
+func (b *budget) nestedExceeded() error {
+	c := b.counted
+	var parts []string
+	if c.lists > 0 && b.nest.list+b.nest.value > 0 {
+		parts = append(parts, fmt.Sprintf("%d list elements of up to %d bytes", c.lists, b.nest.list+b.nest.value))
+	}
+	if c.members > 0 && b.nest.member+b.nest.value > 0 {
+		parts = append(parts, fmt.Sprintf("%d object members of up to %d bytes", c.members, b.nest.member+b.nest.value))
+	}
+	return b.over(fmt.Sprintf("%s nested in the records (decoded into %v), with room for %d records of %d bytes,",
+		strings.Join(parts, " and "), b.typ, b.room, b.cost))
+}
+
+// over is the error for what, decoded into the page's type, taking more
+// than the budget: it names the budget and how to raise it.
+func (b *budget) over(what string) error {
+	lim, _ := b.bytes()
+	if b.fixed > 0 {
+		return fmt.Errorf("%w: %s would take more than %d bytes decoded (Limits.MaxDecoded)", ErrTooManyItems, what, lim)
+	}
+	return fmt.Errorf("%w: %s would take more than %d bytes decoded, %d times the %d bytes of "+
+		"body they came from (set Limits.MaxDecoded to allow more)", ErrTooManyItems, what, lim, decodedRatio, b.read())
+}
+
+func (b *budget) read() int64 {
+	if b == nil || b.br == nil {
 		return 0
 	}
 	return b.br.n
@@ -112,12 +177,12 @@ func (b budget) read() int64 {
 // the end, so that no slice is copied into a larger one on the way: the
 // records take their room once, within the budget, and twice only while
 // a page of several chunks is joined.
-func chunk[T any](n, room, maxItems int, b budget) ([]T, error) {
+func chunk[T any](n, room, maxItems int, b *budget) ([]T, error) {
 	want := max(room, 16)
 	if maxItems > 0 {
 		want = min(want, maxItems-n)
 	}
-	if lim, ok := b.records(); ok && room+want > lim {
+	if lim, ok := b.recordsFit(); ok && room+want > lim {
 		if lim <= room {
 			return nil, b.exceeded(n)
 		}

@@ -48,8 +48,9 @@ var (
 	// cursor (see Cursor.Params) or a larger page.
 	ErrTieTooLarge = errors.New("too many records share one cursor value")
 	// ErrTooManyItems reports a page with more records than
-	// Limits.MaxItems, or than fit in Limits.MaxDecoded's budget. The
-	// records past the limit are not decoded.
+	// Limits.MaxItems, or whose records, with the lists, maps and
+	// pointers nested in them, do not fit in Limits.MaxDecoded's budget.
+	// What is past the limit is not decoded.
 	ErrTooManyItems = errors.New("too many records in one page")
 	// ErrTimeout reports a request that waited longer than one of its
 	// Limits.Timeouts: for a connection, for the response headers, or for

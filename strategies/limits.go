@@ -25,9 +25,11 @@ type Limits struct {
 	MaxItems int
 
 	// MaxDecoded caps the memory, in bytes, a page's records take once
-	// decoded, which a page of tiny records such as "{}" could otherwise
-	// make hundreds of times its body (see docs/security.md). Zero means
-	// 16 times the body read so far, at least 16 MiB; negative, no limit.
+	// decoded, the lists, maps and pointers nested in them included,
+	// which a page of tiny values such as "{}" could otherwise make
+	// hundreds of times its body (see docs/security.md); a page that needs
+	// more fails with ErrTooManyItems before it is built. Zero means 16
+	// times the body read so far, at least 16 MiB; negative, no limit.
 	MaxDecoded int64
 
 	// Timeouts bound each attempt's waits: connecting, the response

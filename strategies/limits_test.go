@@ -84,7 +84,7 @@ var memoryCases = []struct {
 	{"4 MiB of empty records into 128-byte records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "wide", 16 * 4 << 20},
 	{"4 MiB of empty records into 1 KiB records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "huge", 16 * 4 << 20},
 	{"4 MiB of empty records into maps", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "map", 16 * 4 << 20},
-	{"4 MiB of empty records nested in one record's list", hostileBody{`{"data":[{"items":[{}`, `,{}`, `]}]}`, 4 << 20}, nil, "nested", 16 * 4 << 20},
+	{"4 MiB of empty records nested in one record's list", hostileBody{`{"data":[{"items":[{}`, `,{}`, `]}]}`, 4 << 20}, strategies.ErrTooManyItems, "nested", 16 * 4 << 20},
 	{"4 MiB of one-field records into maps", hostileBody{`{"data":[{"a":1}`, `,{"a":1}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "map", 16 * 4 << 20},
 
 	{"4 MiB of empty records", hostileBody{`{"data":[{}`, `,{}`, `]}`, 4 << 20}, strategies.ErrTooManyItems, "", 0},
@@ -336,10 +336,11 @@ func TestItemLimit(t *testing.T) {
 }
 
 // TestMaxDecoded checks Limits.MaxDecoded: a fixed budget holds the records
-// that fit in it and fails the page past them; by default a page may take
-// 16 times its body, and at least 16 MiB, so that ordinary pages of wide
-// records are read and a page of empty ones into wide records is not; a
-// negative value reads any page.
+// and the values nested in them that fit in it and fails the page past
+// them; by default a page may take 16 times its body, and at least 16 MiB,
+// so that ordinary pages of wide records, or of records with lists, are
+// read and a page of empty ones into wide records, or into a record's
+// list, is not; a negative value reads any page.
 func TestMaxDecoded(t *testing.T) {
 	records := func(n int, rec string) string {
 		return `{"data":[` + strings.TrimSuffix(strings.Repeat(rec+",", n), ",") + `]}`
@@ -361,6 +362,13 @@ func TestMaxDecoded(t *testing.T) {
 		page, err := (&strategies.PageNumber[wide]{Request: r, Limits: l, Response: strategies.Shape[wide]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
 		return len(page.Items), err
 	}
+	readNested := func(r strategies.Request, l strategies.Limits) (int, error) {
+		page, err := (&strategies.PageNumber[nested]{Request: r, Limits: l, Response: strategies.Shape[nested]{ItemsPath: "data"}}).Fetch(context.Background(), paginate.Position{Page: 3})
+		return len(page.Items), err
+	}
+	lines := func(n int, line string) string {
+		return `{"items":[` + strings.TrimSuffix(strings.Repeat(line+",", n), ",") + `]}`
+	}
 	const mock = `{"ID":"0b6d4c6e-3d7f-4c2b-9a8e-2f1f6d2b9c01","Name":"Ada Lovelace","Email":"ada@example.com","Address":"12 Example Street","Company":"Acme","Job":"Engineer","CreatedAt":"2024-01-01T00:00:00Z","UpdatedAt":"2024-06-01T00:00:00Z"}`
 	for _, tc := range []struct {
 		name       string
@@ -376,6 +384,15 @@ func TestMaxDecoded(t *testing.T) {
 		{"default, 16,000 empty records of a kilobyte", records(16_000, `{}`), 0, readHuge, 16_000, ""},
 		{"default, 20,000 empty records of a kilobyte", records(20_000, `{}`), 0, readHuge, 0, "times the"},
 		{"no limit, 20,000 empty records of a kilobyte", records(20_000, `{}`), -1, readHuge, 20_000, ""},
+
+		// What the records' own lists take counts too: each element of a
+		// []wide takes 256 bytes (twice its size, for the list's growth).
+		{"fixed budget, nested lists that fit", records(1, lines(3, `{}`)), 24 + 3*256, readNested, 1, ""},
+		{"fixed budget, one nested element more", records(1, lines(4, `{}`)), 24 + 3*256, readNested, 0,
+			"4 list elements of up to 256 bytes nested in the records (decoded into strategies_test.nested), with room for 0 records of 24 bytes, would take more than 792 bytes decoded (Limits.MaxDecoded)"},
+		{"default, 30,000 records of three lines of the mock API's size", records(30_000, lines(3, mock)), 0, readNested, 30_000, ""},
+		{"default, 100,000 empty lines in one record", records(1, lines(100_000, `{}`)), 0, readNested, 0, "list elements of up to 256 bytes nested in the records"},
+		{"no limit, 100,000 empty lines in one record", records(1, lines(100_000, `{}`)), -1, readNested, 1, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n, err := fetch(t, tc.body, tc.maxDecoded, tc.read)

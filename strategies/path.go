@@ -195,6 +195,7 @@ type envelope struct {
 	root        *node
 	itemsAtRoot bool
 	itemsPath   string
+	itemsDepth  int // how many arrays and objects hold the items array
 	paths       [numSlots]string
 }
 
@@ -217,6 +218,9 @@ func compileEnvelope(paths [numSlots]string) (*envelope, error) {
 			}
 			e.itemsAtRoot = true
 			continue
+		}
+		if s == slotItems {
+			e.itemsDepth = len(steps)
 		}
 		n := e.root
 		for i, st := range steps {
@@ -509,8 +513,8 @@ func excerpt(raw []byte) string {
 // records past it are built.
 type itemList[T any] struct {
 	items  *[]T
-	max    int // zero or less: no limit
-	budget budget
+	max    int     // zero or less: no limit
+	budget *budget // nil: no bound
 }
 
 func (l itemList[T]) decodeItems(dec *json.Decoder, path string) error {
@@ -534,6 +538,7 @@ func (l itemList[T]) decodeItems(dec *json.Decoder, path string) error {
 	var full [][]T // the chunks filled before s
 	done := 0      // the records in full
 	room := cap(s) // the room of full and s
+	l.budget.charge(room)
 	for dec.More() {
 		n := done + len(s)
 		if l.max > 0 && n >= l.max {
@@ -549,6 +554,7 @@ func (l itemList[T]) decodeItems(dec *json.Decoder, path string) error {
 				done += len(s)
 			}
 			s, room = next, room+cap(next)
+			l.budget.charge(room)
 		}
 		s = s[:len(s)+1] // room past the length is zeroed
 		if err := dec.Decode(&s[len(s)-1]); err != nil {
@@ -575,17 +581,45 @@ const maxSpaceRun = 64
 // looks for the next token: a body of 64 MiB of spaces would cost minutes
 // of CPU and its size in memory. What the tokenizer sees means the same
 // JSON, and a malformed body stays malformed.
+//
+// With a budget, it also counts the values it passes on into the
+// budget's counter, and fails a read that takes the budget over, so that
+// the decoder never builds them.
 type spaceReader struct {
 	r        io.Reader
+	budget   *budget // nil, or one whose counter is nil: nothing to count
+	count    *valueCounter
+	err      error
 	inString bool
 	escaped  bool // in a string, the last byte was an unescaped backslash
 	run      int  // white space bytes kept in the current run
 }
 
+// newSpaceReader returns a spaceReader of r that counts the values it
+// passes on against b, when b counts them, but for the elements of the
+// arrays inside itemsDepth arrays and objects: the records, which take
+// their room in the page's slices, or values the envelope skips.
+func newSpaceReader(r io.Reader, b *budget, itemsDepth int) *spaceReader {
+	s := &spaceReader{r: r}
+	if b != nil && b.counted != nil {
+		s.budget, s.count = b, b.counted
+		s.count.itemsDepth = itemsDepth
+	}
+	return s
+}
+
 func (s *spaceReader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
 	for {
 		n, err := s.r.Read(p)
 		n = s.compact(p[:n])
+		if s.count != nil {
+			if s.err = s.budget.check(); s.err != nil {
+				return 0, s.err
+			}
+		}
 		if n > 0 || err != nil || len(p) == 0 {
 			return n, err
 		}
@@ -617,8 +651,19 @@ func (s *spaceReader) compact(p []byte) int {
 		case '"':
 			s.inString = true
 			s.run = 0
-		default:
+			if s.count != nil {
+				s.count.token(c)
+			}
+		case '[', ']', '{', '}', ',':
 			s.run = 0
+			if s.count != nil {
+				s.count.token(c)
+			}
+		default: // a number's or a literal's
+			s.run = 0
+			if s.count != nil && s.count.open {
+				s.count.token(c)
+			}
 		}
 		p[w] = c
 		w++

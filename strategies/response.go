@@ -148,13 +148,13 @@ func (s *source[T]) readBody(br *bodyReader, sizeHint, maxItems int) (Response[T
 		// A hint, not a promise: a page may hold fewer records, and a
 		// size of millions must not reserve room for them up front.
 		n := min(sizeHint, 10000)
-		if lim, ok := b.records(); ok {
+		if lim, ok := b.recordsFit(); ok {
 			n = min(n, lim)
 		}
 		r.Items = make([]T, 0, n)
 	}
 	var v values
-	if err := s.env.decode(&spaceReader{r: br}, itemList[T]{&r.Items, maxItems, b}, &v); err != nil {
+	if err := s.env.decode(newSpaceReader(br, b, s.env.itemsDepth), itemList[T]{&r.Items, maxItems, b}, &v); err != nil {
 		return r, err
 	}
 	if !v.seen[slotItems] {
