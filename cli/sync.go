@@ -26,6 +26,7 @@ func (f *syncFlags) register(fs *flag.FlagSet) {
 		console.FlagLimit|console.FlagReset|console.FlagRestart|console.FlagVerbose|console.FlagShow)
 	fs.StringVar(&f.Dest, "dest", "", "where the tables go: sqlite:`DEST`, postgres://..., jsonl:DIR, parquet:DIR, duckdb:FILE (default: sqlite:SPEC's name.db)")
 	fs.Lookup("concurrency").Usage = "pages of one stream fetched at once (default: the spec's, or 4)"
+	fs.Lookup("restart").Usage = "when a stream's settings in the spec changed since its checkpoint (another page size, URL...), start it over from its last completed sync instead of stopping"
 	fs.Lookup("timeout").Usage = "the longest a request waits for its response's headers or more of its body (default: the spec's, or 1m0s)"
 }
 

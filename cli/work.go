@@ -41,6 +41,7 @@ func workCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	f := workFlags{Jobs: 8, JobTimeout: 10 * time.Minute, RescueAfter: 11 * time.Minute}
 	f.Register(fs, console.FlagPostgres|console.FlagTimeout|console.FlagRestart|console.FlagVerbose)
+	fs.Lookup("restart").Usage = "when a stream's settings in the spec changed since its checkpoint (another page size, URL...), start it over from its last completed sync instead of stopping"
 	fs.Lookup("postgres").Usage = "PostgreSQL `DSN` of the database every worker shares: River's jobs and the tables (required)"
 	fs.StringVar(&f.Schema, "schema", "", "PostgreSQL `schema` of River's tables and the synced tables (default: the first of the search path)")
 	fs.DurationVar(&f.Every, "every", 0, "insert a sync of every stream each `interval`, such as 1h (the worker elected leader does); 0: none")
