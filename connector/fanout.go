@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/pagekit/pagekit/internal/forward"
 	"github.com/pagekit/pagekit/paginate"
 )
 
@@ -177,14 +178,17 @@ func (s listStore[P, C]) Save(_ context.Context, cp paginate.Checkpoint) error {
 // store, when it keeps keys (see paginate.KeyStore): the store writes
 // them at the latest with the child's state that covers the page, so a
 // list resumed after a crash knows the parents read before it and tells
-// a parent that a shift brought back from a new one.
+// a parent that a shift brought back from a new one. A store that keeps
+// no keys leaves a resumed list without them, and the runner then takes
+// the list for drifted (paginate.DriftResume): the next run reads it again
+// from its starting mark.
 func (s listStore[P, C]) SaveKeys(ctx context.Context, stream string, items int64, keys []uint64) error {
-	return saveKeys(ctx, s.f.store, stream, items, keys)
+	return forward.SaveKeys(ctx, s.f.store, stream, items, keys)
 }
 
 // LoadKeys returns the key hashes of the list's pages up to upTo records.
 func (s listStore[P, C]) LoadKeys(ctx context.Context, stream string, upTo int64) ([]uint64, error) {
-	return loadKeys(ctx, s.f.store, stream, upTo)
+	return forward.LoadKeys(ctx, s.f.store, stream, upTo)
 }
 
 // room waits until fewer than window partitions are started past the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/pagekit/pagekit/internal/forward"
 	"github.com/pagekit/pagekit/paginate"
 )
 
@@ -153,12 +154,12 @@ func (e *enumeration[P, C]) Save(ctx context.Context, cp paginate.Checkpoint) er
 // SaveKeys keeps the key hashes of a page of the list in the child's
 // store, written at the latest with the state saved after the page.
 func (e *enumeration[P, C]) SaveKeys(ctx context.Context, stream string, items int64, keys []uint64) error {
-	return saveKeys(ctx, e.store, stream, items, keys)
+	return forward.SaveKeys(ctx, e.store, stream, items, keys)
 }
 
 // LoadKeys returns the key hashes of the list's pages up to upTo records.
 func (e *enumeration[P, C]) LoadKeys(ctx context.Context, stream string, upTo int64) ([]uint64, error) {
-	return loadKeys(ctx, e.store, stream, upTo)
+	return forward.LoadKeys(ctx, e.store, stream, upTo)
 }
 
 func (c *child[P, C]) runPartition(ctx context.Context, x *execution, s *Stream, p Partition) (paginate.Result, error) {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/pagekit/pagekit/internal/forward"
 	"github.com/pagekit/pagekit/paginate"
 )
 
@@ -149,25 +150,15 @@ func (x *execution) repanic() {
 }
 
 // limit wraps p so that each fetch takes a slot of the in-flight budget.
-// The wrapper keeps what paginate.Run asks of p besides Fetch: its
-// Identity, its Validate, its Plan (parallel fetches) and its Describe
-// (the drift detection Run turns on by itself).
+// The wrapper keeps what paginate.Run asks of p besides Fetch (see package
+// forward): its Identity, its Validate, its Plan (parallel fetches) and
+// its Describe (the drift detection Run turns on by itself).
 func limit[T any](x *execution, p paginate.Paginator[T], stream string) paginate.Paginator[T] {
-	l := limited[T]{p: p, l: x.c.lim}
+	l := &limited[T]{p: p, l: x.c.lim}
 	if x.c.lim.rated() {
 		l.bypass = func() { x.warnBypass(stream) }
 	}
-	pl, plans := p.(paginate.Planner)
-	d, describes := p.(paginate.Describer)
-	switch {
-	case plans && describes:
-		return &limitedPlannerDescriber[T]{limitedPlanner: limitedPlanner[T]{limited: l, pl: pl}, d: d}
-	case plans:
-		return &limitedPlanner[T]{limited: l, pl: pl}
-	case describes:
-		return &limitedDescriber[T]{limited: l, d: d}
-	}
-	return &l
+	return forward.Paginator(p, l.Fetch)
 }
 
 // warnBypass logs, once a stream, that its requests do not go through the

@@ -82,22 +82,3 @@ func saveState(ctx context.Context, st paginate.Store, name string, s childState
 	}
 	return nil
 }
-
-// saveKeys keeps the keys of a page of a child's list in st, when st keeps
-// keys. A store that does not leaves a resumed list without them, and the
-// runner then takes the list for drifted (paginate.DriftResume): the next
-// run reads it again from its starting mark.
-func saveKeys(ctx context.Context, st paginate.Store, stream string, items int64, keys []uint64) error {
-	if ks, ok := st.(paginate.KeyStore); ok {
-		return ks.SaveKeys(ctx, stream, items, keys)
-	}
-	return nil
-}
-
-// loadKeys returns the keys of a child's list that st keeps, if any.
-func loadKeys(ctx context.Context, st paginate.Store, stream string, upTo int64) ([]uint64, error) {
-	if ks, ok := st.(paginate.KeyStore); ok {
-		return ks.LoadKeys(ctx, stream, upTo)
-	}
-	return nil, nil
-}

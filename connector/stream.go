@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"reflect"
 	"strings"
 
@@ -297,49 +296,3 @@ func (f *limited[T]) Fetch(ctx context.Context, pos paginate.Position) (paginate
 	}
 	return page, err
 }
-
-// Identity is the wrapped paginator's, so that checkpoints carry it.
-func (f *limited[T]) Identity() paginate.Identity {
-	if id, ok := f.p.(paginate.Identifier); ok {
-		return id.Identity()
-	}
-	return nil
-}
-
-// Validate is the wrapped paginator's, so that paginate.Run still checks
-// the configuration before the checkpoint and the first request.
-func (f *limited[T]) Validate() error {
-	if v, ok := f.p.(paginate.Validator); ok {
-		return v.Validate()
-	}
-	return nil
-}
-
-// limitedPlanner is limited for a paginator that plans, which must stay a
-// Planner for the runner to fetch its pages in parallel.
-type limitedPlanner[T any] struct {
-	limited[T]
-	pl paginate.Planner
-}
-
-func (f *limitedPlanner[T]) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
-	return f.pl.Plan(pos, first)
-}
-
-// limitedDescriber is limited for a paginator that describes how it
-// reads, which must stay a Describer for the runner to protect it.
-type limitedDescriber[T any] struct {
-	limited[T]
-	d paginate.Describer
-}
-
-func (f *limitedDescriber[T]) Describe() paginate.Description { return f.d.Describe() }
-
-// limitedPlannerDescriber is limited for a paginator that plans and
-// describes how it reads.
-type limitedPlannerDescriber[T any] struct {
-	limitedPlanner[T]
-	d paginate.Describer
-}
-
-func (f *limitedPlannerDescriber[T]) Describe() paginate.Description { return f.d.Describe() }

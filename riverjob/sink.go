@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
-	"github.com/pagekit/pagekit/connector"
+	"github.com/pagekit/pagekit/internal/forward"
 	"github.com/pagekit/pagekit/paginate"
-	"github.com/pagekit/pagekit/sink/schema"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
@@ -46,49 +45,13 @@ type TxCommitter[T, TTx any] interface {
 // (paginate.Keyer), the keys of a sync in progress (paginate.KeyStore),
 // its identity and its stream locks.
 func Completing[T, TTx any](s TxCommitter[T, TTx]) paginate.Sink[T] {
-	c := &completing[T, TTx]{s: s}
-	t, table := s.(connector.Tabler)
-	k, keyer := s.(paginate.Keyer[T])
-	switch {
-	case table && keyer:
-		return &completingTableKeyer[T, TTx]{completingTable: completingTable[T, TTx]{completing: c, t: t}, k: k}
-	case table:
-		return &completingTable[T, TTx]{completing: c, t: t}
-	case keyer:
-		return &completingKeyer[T, TTx]{completing: c, k: k}
-	}
-	return c
+	return forward.Sink[T](&completing[T, TTx]{s: s}, s)
 }
 
 // completing is the sink Completing returns.
 type completing[T, TTx any] struct {
 	s TxCommitter[T, TTx]
 }
-
-// completingTable is completing for a sink that tells its table.
-type completingTable[T, TTx any] struct {
-	*completing[T, TTx]
-	t connector.Tabler
-}
-
-func (c *completingTable[T, TTx]) Table() schema.Table { return c.t.Table() }
-
-// completingKeyer is completing for a sink that knows its records' keys.
-type completingKeyer[T, TTx any] struct {
-	*completing[T, TTx]
-	k paginate.Keyer[T]
-}
-
-func (c *completingKeyer[T, TTx]) Key(item T) string { return c.k.Key(item) }
-
-// completingTableKeyer is completing for a sink that tells its table and
-// knows its records' keys, as the SQLite and PostgreSQL sinks do.
-type completingTableKeyer[T, TTx any] struct {
-	completingTable[T, TTx]
-	k paginate.Keyer[T]
-}
-
-func (c *completingTableKeyer[T, TTx]) Key(item T) string { return c.k.Key(item) }
 
 // jobRun is the partition job a run of a partition belongs to, carried in
 // the run's context.
@@ -122,39 +85,25 @@ func (c *completing[T, TTx]) Save(ctx context.Context, cp paginate.Checkpoint) e
 // keys (see paginate.KeyStore). Without them, a resumed run counts as
 // drifted, and the next sync reads again what this one read.
 func (c *completing[T, TTx]) SaveKeys(ctx context.Context, stream string, items int64, keys []uint64) error {
-	if ks, ok := c.s.(paginate.KeyStore); ok {
-		return ks.SaveKeys(ctx, stream, items, keys)
-	}
-	return nil
+	return forward.SaveKeys(ctx, c.s, stream, items, keys)
 }
 
 // LoadKeys returns the keys of stream's sync that s keeps, if it keeps
 // keys.
 func (c *completing[T, TTx]) LoadKeys(ctx context.Context, stream string, upTo int64) ([]uint64, error) {
-	if ks, ok := c.s.(paginate.KeyStore); ok {
-		return ks.LoadKeys(ctx, stream, upTo)
-	}
-	return nil, nil
+	return forward.LoadKeys(ctx, c.s, stream, upTo)
 }
 
 // Identity is s's, so that checkpoints name the destination as they would
 // without Completing, and a stream moved to another table is refused
 // instead of resumed there (see paginate.Identity).
-func (c *completing[T, TTx]) Identity() paginate.Identity {
-	if id, ok := c.s.(paginate.Identifier); ok {
-		return id.Identity()
-	}
-	return nil
-}
+func (c *completing[T, TTx]) Identity() paginate.Identity { return forward.Identity(c.s) }
 
 // Unlock releases the stream's lock when s is a sink that locks streams
 // (the PostgreSQL sink), so that the connector still releases each
 // partition's lock when its run ends.
 func (c *completing[T, TTx]) Unlock(ctx context.Context, stream string) error {
-	if u, ok := c.s.(connector.Unlocker); ok {
-		return u.Unlock(ctx, stream)
-	}
-	return nil
+	return forward.Unlock(ctx, c.s, stream)
 }
 
 // Commit commits items and cp as s does; when cp ends the sync of the
@@ -207,9 +156,4 @@ func completeJob[TTx any](ctx context.Context, tx TTx, job *river.Job[PartitionA
 	return nil
 }
 
-var (
-	_ paginate.Committer[int] = (*completing[int, any])(nil)
-	_ paginate.Store          = (*completing[int, any])(nil)
-	_ paginate.Identifier     = (*completing[int, any])(nil)
-	_ connector.Tabler        = (*completingTable[int, any])(nil)
-)
+var _ forward.Destination[int] = (*completing[int, any])(nil)

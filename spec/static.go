@@ -3,10 +3,10 @@ package spec
 import (
 	"context"
 	"fmt"
-	"iter"
 	"log/slog"
 	"sync"
 
+	"github.com/pagekit/pagekit/internal/forward"
 	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/sink/schema"
 )
@@ -84,43 +84,9 @@ func (p *watched) Fetch(ctx context.Context, pos paginate.Position) (paginate.Pa
 	return page, err
 }
 
-// Validate, Identity and Describe are the wrapped paginator's.
-func (p *watched) Validate() error {
-	if v, ok := p.p.(interface{ Validate() error }); ok {
-		return v.Validate()
-	}
-	return nil
-}
-
-func (p *watched) Identity() paginate.Identity {
-	if id, ok := p.p.(paginate.Identifier); ok {
-		return id.Identity()
-	}
-	return nil
-}
-
-func (p *watched) Describe() paginate.Description {
-	if d, ok := p.p.(paginate.Describer); ok {
-		return d.Describe()
-	}
-	return paginate.Description{}
-}
-
-// watchedPlanner is watched for a paginator that plans.
-type watchedPlanner struct {
-	watched
-	pl paginate.Planner
-}
-
-func (p *watchedPlanner) Plan(pos paginate.Position, first paginate.PageInfo) iter.Seq[paginate.Position] {
-	return p.pl.Plan(pos, first)
-}
-
-// watch wraps p in a paginator that warns of fields w does not know.
+// watch wraps p in a paginator that warns of fields w does not know, and
+// keeps what the runner asks of p besides Fetch (see package forward).
 func watch(p paginate.Paginator[Record], w *fieldWatch, stream string) paginate.Paginator[Record] {
-	wp := watched{p: p, w: w, stream: stream}
-	if pl, ok := p.(paginate.Planner); ok {
-		return &watchedPlanner{watched: wp, pl: pl}
-	}
-	return &wp
+	wp := &watched{p: p, w: w, stream: stream}
+	return forward.Paginator(p, wp.Fetch)
 }

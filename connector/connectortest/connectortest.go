@@ -9,11 +9,13 @@
 // exactly what was durable at that moment, as after a real kill.
 //
 //	connectortest.EveryCommit(t, func(t *testing.T, crash *connectortest.Crash) connectortest.Run {
-//		users := connectortest.Wrap(crash, memory.New(userMapping, memory.Config[User]{}))
-//		orders := connectortest.Wrap(crash, memory.New(orderMapping, memory.Config[Order]{}))
+//		users := memory.New(userMapping, memory.Config[User]{})
+//		orders := memory.New(orderMapping, memory.Config[Order]{})
 //		return connectortest.Run{
-//			Connector: func(t *testing.T) *connector.Connector { return myConnector(t, users, orders) },
-//			Check:     func(t *testing.T) { compare(t, api, users.Rows(), orders.Rows()) },
+//			Connector: func(t *testing.T) *connector.Connector {
+//				return myConnector(t, connectortest.Wrap(crash, users), connectortest.Wrap(crash, orders))
+//			},
+//			Check: func(t *testing.T) { compare(t, api, users.Rows(), orders.Rows()) },
 //		}
 //	})
 package connectortest
@@ -26,6 +28,7 @@ import (
 	"testing"
 
 	"github.com/pagekit/pagekit/connector"
+	"github.com/pagekit/pagekit/internal/forward"
 	"github.com/pagekit/pagekit/paginate"
 )
 
@@ -91,23 +94,34 @@ type Destination[T any] interface {
 	paginate.Store
 }
 
-// Crashing is a Destination behind a Crash. Its Unwrap returns the
-// destination.
-type Crashing[T any] struct {
+// Crashing is a Destination behind a Crash, as [Wrap] returns it. It keeps
+// what the destination offers the runner and the connector besides
+// committing, as the destination would without it: the keys of a sync in
+// progress (paginate.KeyStore), its identity and its stream locks, and,
+// when the destination has them, its records' key (paginate.Keyer) and its
+// table (connector.Tabler), so that a run behind a Crash has the drift
+// detection it has without one.
+type Crashing[T any] interface {
+	Destination[T]
+	paginate.KeyStore
+	paginate.Identifier
+	connector.Unlocker
+}
+
+// crashing is the Crashing that Wrap returns, with the destination's Key
+// and Table added by package forward when it has them.
+type crashing[T any] struct {
 	dst   Destination[T]
 	crash *Crash
 }
 
 // Wrap returns dst behind crash.
-func Wrap[T any](crash *Crash, dst Destination[T]) *Crashing[T] {
-	return &Crashing[T]{dst: dst, crash: crash}
+func Wrap[T any](crash *Crash, dst Destination[T]) Crashing[T] {
+	return forward.Sink[T](&crashing[T]{dst: dst, crash: crash}, dst)
 }
 
-// Unwrap returns the wrapped destination.
-func (c *Crashing[T]) Unwrap() Destination[T] { return c.dst }
-
 // Write writes items unless the crash happened.
-func (c *Crashing[T]) Write(ctx context.Context, items []T) error {
+func (c *crashing[T]) Write(ctx context.Context, items []T) error {
 	if err := c.crash.land(); err != nil {
 		return err
 	}
@@ -115,7 +129,7 @@ func (c *Crashing[T]) Write(ctx context.Context, items []T) error {
 }
 
 // Commit commits items and cp unless the crash happened.
-func (c *Crashing[T]) Commit(ctx context.Context, items []T, cp paginate.Checkpoint) error {
+func (c *crashing[T]) Commit(ctx context.Context, items []T, cp paginate.Checkpoint) error {
 	if err := c.crash.land(); err != nil {
 		return err
 	}
@@ -123,7 +137,7 @@ func (c *Crashing[T]) Commit(ctx context.Context, items []T, cp paginate.Checkpo
 }
 
 // Save saves cp unless the crash happened.
-func (c *Crashing[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
+func (c *crashing[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
 	if err := c.crash.land(); err != nil {
 		return err
 	}
@@ -132,7 +146,7 @@ func (c *Crashing[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {
 
 // SaveKeys keeps the keys of a page of stream's sync in the destination,
 // when it keeps keys (see paginate.KeyStore), unless the crash happened.
-func (c *Crashing[T]) SaveKeys(ctx context.Context, stream string, items int64, keys []uint64) error {
+func (c *crashing[T]) SaveKeys(ctx context.Context, stream string, items int64, keys []uint64) error {
 	ks, ok := c.dst.(paginate.KeyStore)
 	if !ok {
 		return nil
@@ -145,33 +159,22 @@ func (c *Crashing[T]) SaveKeys(ctx context.Context, stream string, items int64, 
 
 // LoadKeys returns the keys of stream's sync that the destination keeps,
 // if it keeps keys.
-func (c *Crashing[T]) LoadKeys(ctx context.Context, stream string, upTo int64) ([]uint64, error) {
-	if ks, ok := c.dst.(paginate.KeyStore); ok {
-		return ks.LoadKeys(ctx, stream, upTo)
-	}
-	return nil, nil
+func (c *crashing[T]) LoadKeys(ctx context.Context, stream string, upTo int64) ([]uint64, error) {
+	return forward.LoadKeys(ctx, c.dst, stream, upTo)
 }
 
 // Load loads the checkpoint of stream.
-func (c *Crashing[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint, bool, error) {
+func (c *crashing[T]) Load(ctx context.Context, stream string) (paginate.Checkpoint, bool, error) {
 	return c.dst.Load(ctx, stream)
 }
 
 // Unlock releases the destination's lock of stream, when it locks streams.
-func (c *Crashing[T]) Unlock(ctx context.Context, stream string) error {
-	if u, ok := c.dst.(connector.Unlocker); ok {
-		return u.Unlock(ctx, stream)
-	}
-	return nil
+func (c *crashing[T]) Unlock(ctx context.Context, stream string) error {
+	return forward.Unlock(ctx, c.dst, stream)
 }
 
 // Identity is the destination's, so that checkpoints carry it.
-func (c *Crashing[T]) Identity() paginate.Identity {
-	if id, ok := c.dst.(paginate.Identifier); ok {
-		return id.Identity()
-	}
-	return nil
-}
+func (c *crashing[T]) Identity() paginate.Identity { return forward.Identity(c.dst) }
 
 // Run is one scenario of EveryCommit: fresh, empty destinations behind a
 // Crash, a connector over them, and the check of what they hold.
