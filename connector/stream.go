@@ -249,7 +249,7 @@ func runOne[T any](ctx context.Context, x *execution, name, key string, p pagina
 // An Unlocker is a destination that locks each stream it writes, so that
 // two processes never write one stream at once, and releases a stream's
 // lock when told. Unlocker may be implemented by a stream's destination,
-// such as the PostgreSQL sink: [Connector.Run] then releases the lock of
+// such as the SQLite, DuckDB and PostgreSQL sinks: [Connector.Run] then releases the lock of
 // every stream and partition when its run ends, so that a child stream of
 // many partitions does not hold one lock a partition until the sink
 // closes. A destination that wraps another forwards Unlock to it.

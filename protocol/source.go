@@ -46,6 +46,15 @@ type Spec struct {
 	Config *jsonschema.Schema
 }
 
+// A Validator is a configuration that checks what its JSON Schema cannot
+// say, such as two fields that exclude each other. Validator may be
+// implemented by a [Source]'s configuration type C, or by *C: a
+// configuration whose Validate fails is refused with a *[ConfigError]
+// before Open or Check sees it.
+type Validator interface {
+	Validate() error
+}
+
 // Source is a connector with a configuration of type C, a struct decoded
 // from JSON by its json tags. The JSON Schema that platforms show people
 // and check configurations against is generated from C by
@@ -53,7 +62,8 @@ type Spec struct {
 // title, a description, an enum, bounds, and "required"; a field tagged
 // jsonschema:"writeOnly" holds a secret (a password field in forms, never
 // shown again). A field the configuration leaves out keeps its value in
-// Defaults.
+// Defaults. A configuration type may check itself beyond its schema (see
+// [Validator]).
 //
 // Build it once and pass it by pointer: *Source is a [Runnable].
 type Source[C any] struct {
@@ -248,7 +258,7 @@ func (s *Source[C]) decode(config []byte) (C, []string, error) {
 	if err := json.Unmarshal(config, &cfg); err != nil {
 		return cfg, nil, &ConfigError{Err: fmt.Errorf("decode the configuration: %w", err)}
 	}
-	if v, ok := any(&cfg).(interface{ Validate() error }); ok {
+	if v, ok := any(&cfg).(Validator); ok {
 		if err := v.Validate(); err != nil {
 			return cfg, nil, &ConfigError{Err: err}
 		}

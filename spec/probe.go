@@ -73,7 +73,7 @@ func first(ctx context.Context, c *compiled, pathValues map[string]string) (pagi
 	if err != nil {
 		return paginate.Page[Record]{}, err
 	}
-	if v, ok := p.(interface{ Validate() error }); ok {
+	if v, ok := p.(paginate.Validator); ok {
 		if err := v.Validate(); err != nil {
 			return paginate.Page[Record]{}, fmt.Errorf("stream %q: %w", c.st.Name, err)
 		}

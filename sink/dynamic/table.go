@@ -24,13 +24,28 @@ type Opener interface {
 
 // Sink is the sink of one table that an Opener opens: it commits a page's records with its
 // checkpoint, and keeps the checkpoints, as the sinks of package sink
-// do. It may also be a paginate.KeyStore, and take stream locks
-// (Lock(ctx, stream) and Unlock), which Table passes on.
+// do. It may also be a paginate.KeyStore, a [Locker] and an [Unlocker],
+// which Table passes on.
 type Sink interface {
 	paginate.Sink[Record]
 	paginate.Committer[Record]
 	paginate.Store
 	Close() error
+}
+
+// A Locker is a sink that locks the streams it writes, so that two
+// processes never write one stream at once, as the database and Parquet
+// sinks do. Locker may be implemented by a [Sink]: when the table grows, [Table]
+// takes again on the sink it opens the locks that the one before held.
+type Locker interface {
+	Lock(ctx context.Context, stream string) error
+}
+
+// An Unlocker is a sink that releases a stream's lock when told, as the
+// SQLite, DuckDB and PostgreSQL sinks do. Unlocker may be implemented by a
+// [Sink]: [Table.Unlock] passes the call on.
+type Unlocker interface {
+	Unlock(ctx context.Context, stream string) error
 }
 
 // Table is the sink of a stream's table, whose columns grow with the
@@ -153,9 +168,7 @@ func (t *Table) reopen(ctx context.Context) error {
 		streams = append(streams, st)
 	}
 	t.kmu.Unlock()
-	if l, ok := s.(interface {
-		Lock(context.Context, string) error
-	}); ok {
+	if l, ok := s.(Locker); ok {
 		for _, st := range streams {
 			if err := l.Lock(ctx, st); err != nil {
 				return err
@@ -237,13 +250,8 @@ func (t *Table) Unlock(ctx context.Context, stream string) error {
 	t.kmu.Unlock()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	switch u := any(t.s).(type) {
-	case interface {
-		Unlock(context.Context, string) error
-	}:
+	if u, ok := t.s.(Unlocker); ok {
 		return u.Unlock(ctx, stream)
-	case interface{ Unlock(string) error }:
-		return u.Unlock(stream)
 	}
 	return nil
 }

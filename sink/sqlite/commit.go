@@ -75,8 +75,10 @@ func (s *Sink[T]) Lock(ctx context.Context, stream string) error {
 	return s.locks.lock(ctx, stream)
 }
 
-// Unlock releases the lock of stream, if the sink holds it.
-func (s *Sink[T]) Unlock(stream string) error {
+// Unlock releases the lock of stream, if the sink holds it. It makes the
+// sink a connector.Unlocker: a connector run releases each stream's and
+// partition's lock when its run ends. It does not wait, and ignores ctx.
+func (s *Sink[T]) Unlock(_ context.Context, stream string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

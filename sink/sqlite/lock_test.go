@@ -166,7 +166,7 @@ func TestTwoSinksOfOneProcess(t *testing.T) {
 	if err := b.Lock(ctx, "orders"); err != nil {
 		t.Errorf("another stream: %v", err)
 	}
-	if err := a.Unlock("users"); err != nil {
+	if err := a.Unlock(ctx, "users"); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Lock(ctx, "users"); err != nil {
