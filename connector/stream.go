@@ -68,14 +68,10 @@ type ChildOf[P, C any] struct {
 	// a strategies.PageNumber whose URL holds the parent's id.
 	Paginator func(P) (paginate.Paginator[C], error)
 	// Keep returns the part of a parent record that Key and Paginator
-	// read, such as func(u User) User { return User{ID: u.ID} }. A
-	// partition carries only that, as JSON without its zero fields,
-	// wherever it goes: the arguments of its job in a queue
-	// (Connector.Partitions, riverjob), which keep a copy for as long as
-	// the queue keeps the job, and the state of a failed partition kept
-	// for a retry. Paginator gets the kept part in every run, in process
-	// too, so that a Keep that drops a field Paginator needs shows in the
-	// first test. Nil keeps the whole record.
+	// read, such as func(u User) User { return User{ID: u.ID} }: all a
+	// partition carries, to a job queue and a failed partition's state,
+	// and all Paginator gets, in process too (see [NewChild]). Nil keeps
+	// the whole record.
 	Keep func(P) P
 	// Every makes each sync visit every parent. By default a sync visits
 	// only the parents changed since the last sync that completed: those
@@ -98,6 +94,14 @@ type ChildOf[P, C any] struct {
 // costs the parent's list pages once more. The list is streamed: parents
 // are turned into partitions as their pages arrive, and only the
 // partitions in progress are held in memory.
+//
+// A partition carries only what of.Keep keeps of its parent, as JSON
+// without its zero fields, wherever it goes: the arguments of its job in
+// a queue (Connector.Partitions, riverjob), which keep a copy for as long
+// as the queue keeps the job, and the state of a failed partition kept for
+// a retry. of.Paginator gets the kept part in every run, in process too,
+// so that a Keep that drops a field Paginator needs shows in the first
+// test.
 func NewChild[P, C any](name string, of ChildOf[P, C], dst paginate.Sink[C], opts paginate.Options[C]) *Stream {
 	s := &Stream{name: name, parent: of.Parent}
 	c := &child[P, C]{of: of, dst: dst, opts: opts}

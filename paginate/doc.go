@@ -27,13 +27,26 @@
 // requests only when the paginator sends Since; Run warns when a
 // paginator that describes itself does not (see [Describer]).
 //
+// A paginator may vouch for a mark itself with Page.HighWater: every
+// record below it that the sync's filter selects has been read, on this
+// page or the pages before it. The runner takes it into the checkpoint's
+// mark as it takes a record's (the largest wins), with or without
+// Options.HighWater, so it must have the same fixed-width form. A
+// paginator that reads a closed window sets it on the last page to the
+// window's end, so that the next sync starts exactly there. A sync that
+// drifted or ended at a depth limit keeps its Since, whatever the marks.
+//
 // # Loops and repeated pages
 //
 // Every page is fingerprinted: by Page.Fingerprint when the paginator
 // gives one, else by the items' keys (Options.Key) and their HighWater
 // marks when set, so that a record updated and served again is not taken
 // for a repeated page, else by the items' JSON encoding. Two positions
-// served the same page stop the run with ErrLoop. A page that repeats the
+// served the same page stop the run with ErrLoop. The last committed
+// page's fingerprint is saved in the checkpoint, so that a resumed run
+// recognises that page if the server serves it again. A paginator's own
+// fingerprint must not depend on the process: use a fixed hash such as
+// [Fingerprint], never one with a random seed. A page that repeats the
 // page just before it is how servers that clamp past-the-end page numbers
 // (json-server, some WordPress and Shopify-era APIs) end their data:
 // Checks.RepeatedPageEnds takes it for the end, StopRepeatedPage, without

@@ -60,28 +60,14 @@ type Page[T any] struct {
 	// does not advance Since when it completes.
 	Drift DriftKind
 	// Fingerprint, when not zero, identifies the page's records, such as a
-	// hash of their raw bytes in the response (see [Fingerprint]). The
-	// runner takes two positions served the same fingerprint for a loop,
-	// and saves the last committed page's in the checkpoint, so that a
-	// resumed run recognises that page if the server serves it again.
-	// When it is zero, the runner fingerprints the page itself from
-	// Options.Key or, without a key, from the items' JSON encoding.
-	// It must be the same whenever the same records are served, in
-	// every process: use a fixed hash such as [Fingerprint], never one
-	// with a random seed.
+	// hash of their raw bytes (see [Fingerprint]); it must be the same
+	// whenever the same records are served, in every process. Zero has the
+	// runner fingerprint the page (see "Loops and repeated pages").
 	Fingerprint uint64
 	// HighWater, when not empty, is a mark the paginator vouches for:
-	// every record below it that the sync's filter selects has been read,
-	// on this page or the pages before it. The runner takes it into the
-	// checkpoint's high-water mark as it takes a record's mark (the
-	// largest wins, compared as strings), so a completed sync hands it to
-	// the next one as Position.Since; a sync that drifted or ended at a
-	// depth limit keeps its Since, as it does for records' marks. A
-	// paginator that reads a closed window sets it on the last page to the
-	// window's end, so that the next sync starts exactly there. It must
-	// have the form of Options.HighWater's marks (the same fixed-width
-	// layout), or the two do not compare. It counts without
-	// Options.HighWater too: then it alone advances Since.
+	// every record below it that the sync's filter selects has been read.
+	// The runner takes it as a record's mark, so it must have the form of
+	// Options.HighWater's marks (see "Incremental syncs").
 	HighWater string
 }
 
