@@ -50,6 +50,9 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer, disc
 			fmt.Fprintf(stdout, "%s: FAILED: %v\n", n, err)
 			continue
 		}
+		for _, w := range pr.Warnings {
+			fmt.Fprintf(stdout, "%s: warning: %s\n", n, w)
+		}
 		if discover {
 			describe(stdout, sp.Stream(n), pr)
 			continue

@@ -105,7 +105,7 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Spec,
 	if err := c.check(&s); err != nil {
 		return nil, err
 	}
-	s.lookup = lookup
+	s.lookup, s.doc = lookup, d
 	return &s, nil
 }
 

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -30,6 +31,8 @@ func TestBadSpecs(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatal("no bad specs", err)
 	}
+	jsonFiles, _ := filepath.Glob("testdata/bad/*.json")
+	files = append(files, jsonFiles...)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			b, err := os.ReadFile(f)
@@ -45,7 +48,7 @@ func TestBadSpecs(t *testing.T) {
 			if strings.Contains(got, "sk_live_123456789") || strings.Contains(got, "tok-secret") {
 				t.Errorf("the error shows a credential: %s", got)
 			}
-			golden := strings.TrimSuffix(f, ".yaml") + ".err"
+			golden := strings.TrimSuffix(strings.TrimSuffix(f, ".yaml"), ".json") + ".err"
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
@@ -105,5 +108,29 @@ func TestOptions(t *testing.T) {
 	want := []any{"user", 2, true, true, paginate.Limits{MaxPages: 3, MaxItems: 100}, true}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("options (-want +got):\n%s", diff)
+	}
+}
+
+// TestJSONSpec checks that a spec written in JSON reads as the same spec
+// written in YAML.
+func TestJSONSpec(t *testing.T) {
+	b, err := os.ReadFile("testdata/flagship.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := Parse("flagship.yaml", b, testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := json.Marshal(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromJSON, err := Parse("flagship.json", j, testEnv)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, j)
+	}
+	if diff := cmp.Diff(y.Streams, fromJSON.Streams); diff != "" {
+		t.Errorf("streams (-yaml +json):\n%s", diff)
 	}
 }

@@ -23,6 +23,10 @@ type Probe struct {
 	// Table is the stream's table: the declared columns and those the
 	// first page's records make.
 	Table schema.Table
+	// Warnings say what in the spec the first page suggests is not what
+	// was meant, such as a total_items_path it did not have, each with
+	// the file, line and column.
+	Warnings []string
 }
 
 // Probe checks the stream name's configuration and fetches its first
@@ -40,13 +44,15 @@ func (s *Spec) Probe(ctx context.Context, name string) (*Probe, error) {
 	pr := &Probe{Stream: name}
 	var page paginate.Page[Record]
 	if st.Parent == nil {
-		if page, err = first(ctx, c, nil); err != nil {
-			return nil, err
-		}
+		page, err = first(ctx, c, nil)
 	} else {
-		if page, pr.Parent, err = s.firstChild(ctx, st, c); err != nil {
-			return nil, err
-		}
+		page, pr.Parent, err = s.firstChild(ctx, st, c)
+	}
+	if err != nil {
+		return nil, s.firstPageError(st, err)
+	}
+	if pr.Warnings, err = s.checkPage(st, page); err != nil {
+		return nil, err
 	}
 	pr.Records, pr.TotalItems = len(page.Items), page.TotalItems
 	tbl, err := st.table()

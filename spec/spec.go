@@ -20,6 +20,7 @@ type Spec struct {
 	Streams []Stream `json:"streams" jsonschema:"required,minItems=1"`
 
 	lookup func(string) (string, bool) // the environment
+	doc    *doc                        // the file it was read from, for positions; nil when built in Go
 }
 
 // Shared are the limits every stream and partition of the connector

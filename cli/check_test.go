@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pagekit/pagekit/mockapi"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestCheck runs check on a spec whose streams' first pages each show a
+// mistake (an items_path, a URL, a primary key, a high-water field,
+// credentials the API refuses, a total's path): each is reported at its
+// file, line and column, with what the page holds instead, against the
+// golden testdata/check.golden (-update rewrites it).
+func TestCheck(t *testing.T) {
+	a := serve(t, mockapi.Config{Records: 60, Seed: 4})
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":"invalid token"}`, http.StatusUnauthorized)
+	}))
+	defer refuse.Close()
+	t.Setenv("API", a.URL)
+	t.Setenv("AUTH_API", refuse.URL)
+	t.Setenv("TOKEN", "tok-refused-123")
+	code, stdout, stderr := run(t, "check", "testdata/check.yaml")
+	got := strings.NewReplacer(a.URL, "http://API", refuse.URL, "http://AUTH_API").Replace(stdout + stderr)
+	if code != 1 {
+		t.Errorf("status %d, want 1", code)
+	}
+	if strings.Contains(got, "tok-refused-123") {
+		t.Errorf("the output shows the token:\n%s", got)
+	}
+	const golden = "testdata/check.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("check (-want +got):\n%s", diff)
+	}
+}
