@@ -222,3 +222,70 @@ func TestFileRunKeepsTheKeys(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkLoadKeys is what a resume costs a File: loading the keys of a
+// sync stopped after 50,000 records in pages of 50.
+func BenchmarkLoadKeys(b *testing.B) {
+	ctx := b.Context()
+	f, err := jsonl.Open[usertest.User](filepath.Join(b.TempDir(), "users.jsonl"), jsonl.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	const pages, size = 1000, 50
+	keys := make([]uint64, size)
+	for p := 1; p <= pages; p++ {
+		for i := range keys {
+			keys[i] = uint64(p*size + i)
+		}
+		if err := f.SaveKeys(ctx, "user", int64(p*size), keys); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Save(ctx, paginate.Checkpoint{Stream: "user", Position: paginate.Position{Page: int64(p + 1)}, Items: int64(p * size)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		got, err := f.LoadKeys(ctx, "user", pages*size)
+		if err != nil || len(got) != pages*size {
+			b.Fatalf("LoadKeys: %d keys, %v", len(got), err)
+		}
+	}
+}
+
+// BenchmarkCommit is a File's commit of a page of 50 records, with the
+// page's keys (a sync with TrackKeys) and without.
+func BenchmarkCommit(b *testing.B) {
+	users := usertest.Generate(50, 1)
+	keys := make([]uint64, len(users))
+	for i := range keys {
+		keys[i] = uint64(i)
+	}
+	for _, withKeys := range []bool{false, true} {
+		name := "plain"
+		if withKeys {
+			name = "keys"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := b.Context()
+			f, err := jsonl.Open[usertest.User](filepath.Join(b.TempDir(), "users.jsonl"), jsonl.Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			n := int64(0)
+			for b.Loop() {
+				n += int64(len(users))
+				if withKeys {
+					if err := f.SaveKeys(ctx, "user", n, keys); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := f.Commit(ctx, users, paginate.Checkpoint{Stream: "user", Position: paginate.Position{Page: n}, Items: n}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
