@@ -29,17 +29,17 @@ func run(t *testing.T, args ...string) (int, string, string) {
 }
 
 // TestDetectThenSync detects every pagination style of the mock API and
-// syncs the endpoint with the proposed spec: every record of the mock,
-// once each.
+// syncs the endpoint with the proposed spec, after the source changed
+// since detect read it, then again after it changed again: every record
+// of the mock, once each, each time.
 func TestDetectThenSync(t *testing.T) {
-	mock := mockapi.New(mockapi.Config{Records: 95, Seed: 3})
-	srv := httptest.NewServer(mock)
-	defer srv.Close()
-	want := byID(mock.Records())
 	for _, path := range []string{mockapi.PathPageNumber, mockapi.PathOffset, mockapi.PathNextPageURL, mockapi.PathNextToken,
 		mockapi.PathLinkHeader, mockapi.PathLinkRelative, mockapi.PathStartingAfter, mockapi.PathJSONServer + "?_page=1",
 		mockapi.PathJSONServer, mockapi.PathJSONServerV1 + "?_page=1", mockapi.PathSearch} {
 		t.Run(path, func(t *testing.T) {
+			mock := mockapi.New(mockapi.Config{Records: 95, Seed: 3})
+			srv := httptest.NewServer(mock)
+			defer srv.Close()
 			dir := t.TempDir()
 			code, y, stderr := run(t, "detect", srv.URL+path)
 			if code != 0 {
@@ -49,23 +49,41 @@ func TestDetectThenSync(t *testing.T) {
 			if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, out, stderr := run(t, "sync", file, "-dest", "jsonl:"+dir)
-			if code != 0 {
-				t.Fatalf("sync: status %d\n%s%s\nspec:\n%s", code, out, stderr, y)
-			}
-			files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-			if len(files) != 1 {
-				t.Fatalf("files %q, want one table", files)
-			}
-			got, err := jsonl.ReadFile[mockapi.User](files[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if dups := duplicates(got); len(dups) > 0 {
-				t.Errorf("records delivered more than once: %q", dups)
-			}
-			if diff := cmp.Diff(want, byID(got)); diff != "" {
-				t.Errorf("records (-mock +synced):\n%s", diff)
+			db := filepath.Join(dir, "api.db")
+			for round := range 2 {
+				mock.Update(7)
+				mock.Insert(4)
+				code, out, stderr := run(t, "sync", file, "-dest", "sqlite:"+db)
+				if code != 0 {
+					t.Fatalf("sync %d: status %d\n%s%s\nspec:\n%s", round+1, code, out, stderr, y)
+				}
+				names := tables(t, db)
+				if len(names) != 1 {
+					t.Fatalf("tables %q, want one", names)
+				}
+				if diff := cmp.Diff(byID(mock.Records()), readUsers(t, db, names[0])); diff != "" {
+					t.Errorf("sync %d: table (-mock +synced):\n%s", round+1, diff)
+				}
+				// Into JSON Lines, which appends: a record delivered twice
+				// shows.
+				jdir := filepath.Join(dir, fmt.Sprint("jsonl", round))
+				if code, out, stderr := run(t, "sync", file, "-dest", "jsonl:"+jdir); code != 0 {
+					t.Fatalf("sync %d into JSON Lines: status %d\n%s%s", round+1, code, out, stderr)
+				}
+				files, _ := filepath.Glob(filepath.Join(jdir, "*.jsonl"))
+				if len(files) != 1 {
+					t.Fatalf("files %q, want one table", files)
+				}
+				got, err := jsonl.ReadFile[mockapi.User](files[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dups := duplicates(got); len(dups) > 0 {
+					t.Errorf("sync %d: records delivered more than once: %q", round+1, dups)
+				}
+				if diff := cmp.Diff(byID(mock.Records()), byID(got)); diff != "" {
+					t.Errorf("sync %d: records (-mock +synced):\n%s", round+1, diff)
+				}
 			}
 		})
 	}
