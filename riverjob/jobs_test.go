@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/pagekit/pagekit/mockapi"
+	"github.com/pagekit/pagekit/paginate"
 	"github.com/pagekit/pagekit/riverjob"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -389,6 +390,19 @@ func testTimeoutGoesOn[TTx any](t *testing.T, b *backend[TTx]) {
 		if md.Snoozes == 0 || len(j.Errors) > 0 {
 			t.Errorf("slow partition: %d snoozes, attempt %d, errors %+v; want it snoozed, with no error", md.Snoozes, j.Attempt, j.Errors)
 		}
+	}
+	// The run that went on resumed with the keys the first one committed
+	// (Completing keeps its sink's KeyStore): on a quiet source it saw no
+	// drift, and the completed sync advanced its mark. Without them it
+	// would count as drifted (DriftResume) and keep the mark it started
+	// from, empty on a first sync, so that the next one reads it all again.
+	_, orders := b.sinks(t)
+	cp, found, err := orders.(paginate.Store).Load(context.Background(), "orders/"+slow)
+	if err != nil || !found {
+		t.Fatalf("the slow partition's checkpoint: found %v, %v", found, err)
+	}
+	if cp.Position.Since == "" || cp.Drifted {
+		t.Errorf("the slow partition completed at %+v, drifted %v; want its mark advanced, no drift", cp.Position, cp.Drifted)
 	}
 	s.checkTables(t)
 }
