@@ -51,4 +51,12 @@ func TestCheck(t *testing.T) {
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("check (-want +got):\n%s", diff)
 	}
+
+	// A sync that meets the same mistakes says to run check.
+	for _, st := range []string{"users", "gone"} {
+		code, _, stderr := run(t, "sync", "testdata/check.yaml", "-streams", st, "-dest", "jsonl:"+t.TempDir())
+		if code != 1 || !strings.HasSuffix(stderr, "pagekit check testdata/check.yaml says where in the spec the request or the response's shape is wrong.\n") {
+			t.Errorf("sync -streams %s: status %d\n%s", st, code, stderr)
+		}
+	}
 }

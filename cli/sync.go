@@ -6,13 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 
 	"github.com/pagekit/pagekit/connector"
 	"github.com/pagekit/pagekit/console"
 	"github.com/pagekit/pagekit/paginate"
+	"github.com/pagekit/pagekit/sink/schema"
 	"github.com/pagekit/pagekit/spec"
+	"github.com/pagekit/pagekit/strategies"
 )
 
 // syncFlags are pagekit sync's flags.
@@ -57,7 +60,29 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	return console.Report(stderr, "pagekit", runSync(ctx, pos[0], f, stdout, stderr))
+	err = runSync(ctx, pos[0], f, stdout, stderr)
+	code := console.Report(stderr, "pagekit", err)
+	if a := specAdvice(err, pos[0]); a != "" {
+		fmt.Fprintln(stderr, a)
+	}
+	return code
+}
+
+// specAdvice returns what to do about err in the spec in file, beyond
+// what console.Report advised, or "".
+func specAdvice(err error, file string) string {
+	var re *schema.RecordError
+	var herr *strategies.HTTPError
+	switch {
+	case errors.As(err, &re) && re.Column != "" && errors.Is(err, schema.ErrBadValue):
+		return fmt.Sprintf("The type of column %q came from the first values synced. Declare the type of field %q under the stream's "+
+			"table.columns in %s (such as double, or string, which takes any value), then sync into a new table (table.name) "+
+			"or drop table %q and sync again with -reset.", re.Column, re.Column, file, re.Table)
+	case errors.Is(err, strategies.ErrMissingField),
+		errors.As(err, &herr) && herr.StatusCode >= 400 && herr.StatusCode < 500 && herr.StatusCode != http.StatusTooManyRequests:
+		return fmt.Sprintf("pagekit check %s says where in the spec the request or the response's shape is wrong.", file)
+	}
+	return ""
 }
 
 // runSync syncs the spec in file as f says.
