@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/pagekit/pagekit/paginate"
@@ -133,8 +134,13 @@ func Advice(err error) string {
 		return "The API let the sync's place in the data expire, again after a restart. What was committed is kept, " +
 			"and the next run starts the sync over from its last completed mark."
 	case errors.Is(err, paginate.ErrCheckpointMismatch):
-		return "To resume it, run with the settings it was saved with; to start it over from its last completed sync " +
-			"(the rows already synced stay), run again with -restart; to sync everything again, with -reset."
+		from := "from its last completed sync"
+		if mm := (*paginate.MismatchError)(nil); errors.As(err, &mm) &&
+			slices.ContainsFunc(mm.Changes, func(c paginate.Change) bool { return !c.PositionOnly() }) {
+			from = "from the start, since what it reads or where it goes changed"
+		}
+		return "To resume it, run with the settings it was saved with; to start it over " + from +
+			" (the rows already synced stay), run again with -restart; to sync everything again, with -reset."
 	case errors.Is(err, context.DeadlineExceeded):
 		return "What was committed is kept: run the same command again to resume where it stopped."
 	case errors.As(err, &herr) && (herr.StatusCode == http.StatusUnauthorized || herr.StatusCode == http.StatusForbidden):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,7 +56,11 @@ func summary(w io.Writer, width int, res paginate.Result, err error) {
 			changes[i] = c.String()
 		}
 		row("restarted", "the settings changed since the checkpoint (%s):", strings.Join(changes, "; "))
-		row("", "started over from the last completed sync")
+		if slices.ContainsFunc(mm.Changes, func(c paginate.Change) bool { return !c.PositionOnly() }) {
+			row("", "started over from the start, since what the stream reads or where it goes changed")
+		} else {
+			row("", "started over from the last completed sync")
+		}
 	}
 	if fe := res.Expired; fe != nil {
 		row("restarted", "the API no longer knew the sync's place (%v expired):", fe.Position)

@@ -61,6 +61,13 @@ func TestSummary(t *testing.T) {
 				"                 started over from the last completed sync"},
 		},
 		{
+			name: "restarted from the start",
+			res: paginate.Result{Stream: "user", Stop: paginate.StopLastPage, Restarted: &paginate.MismatchError{Stream: "user",
+				Changes: []paginate.Change{{Part: "size", Saved: "50", Now: "20"}, {Part: "url", Saved: "/users", Now: "/people"}}}},
+			want: []string{`restarted        the settings changed since the checkpoint (size "50", now "20"; url "/users", now "/people"):`,
+				"                 started over from the start, since what the stream reads or where it goes changed"},
+		},
+		{
 			// A position the API let expire: the run restarted the
 			// sync, and the next run starts from the new mark.
 			name: "position expired",

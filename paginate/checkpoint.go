@@ -52,6 +52,17 @@ type Store interface {
 	Save(ctx context.Context, cp Checkpoint) error
 }
 
+// A RestartingStore is a [Store] whose checkpoints a platform keeps for
+// people who have no Options.Restart to set (the protocol packages' sinks,
+// whose state Airbyte, Singer targets and Fivetran hand back): when
+// RestartsStreams reports true, a checkpoint saved by other settings
+// starts its stream over as Options.Restart does, instead of failing
+// every later sync.
+type RestartingStore interface {
+	Store
+	RestartsStreams() bool
+}
+
 // MemoryStore is a [Store] and a [KeyStore] that keeps checkpoints, and the
 // keys of syncs in progress, in memory, for tests and for runs that need no
 // resume across processes. The zero value is ready to use, and it is safe

@@ -55,7 +55,11 @@ func parseIdentity(s string) Identity {
 //
 // Paginators use parts such as "paginator", "url", "size" and "params";
 // sinks name their destination in the part "table" (a table, or a file),
-// which is also the stream's name when Options.Stream is empty.
+// which is also the stream's name when Options.Stream is empty. The parts
+// "paginator", "size", "first", "params" and "overlap" are taken to shape
+// positions only, how the same records are cut into pages and asked for:
+// a checkpoint with no position, a completed sync's mark, does not depend
+// on them (see [Options.Restart]).
 type Identifier interface {
 	Identity() Identity
 }
@@ -124,12 +128,26 @@ func (e *MismatchError) Error() string {
 	for i, c := range e.Changes {
 		parts[i] = c.String()
 	}
-	return fmt.Sprintf("%v: stream %q was saved at %v with %s; set Options.Restart to start the stream over from its last completed sync, or use another Stream",
+	return fmt.Sprintf("%v: stream %q was saved at %v with %s; set Options.Restart to start the stream over (from its last completed sync when only the paging changed), or use another Stream",
 		ErrCheckpointMismatch, e.Stream, e.Position, strings.Join(parts, "; "))
 }
 
 // Is reports whether target is [ErrCheckpointMismatch].
 func (e *MismatchError) Is(target error) bool { return target == ErrCheckpointMismatch }
+
+// positionParts are the parts of an identity that shape positions only:
+// the paginator's kind, the page size, the first page, the names and
+// places of the parameters, an offset's overlap. Which records a sync
+// reads (endpoint, query, body, the window's settings) and where they go
+// (table) are not among them, nor is a part of Options.Identity's, whose
+// meaning is the user's.
+var positionParts = map[string]bool{"paginator": true, "size": true, "first": true, "params": true, "overlap": true}
+
+// PositionOnly reports whether the part shapes positions only, how the
+// same records are cut into pages and asked for (see [Identifier]): a
+// completed sync's mark carries over such a change, and a restart after it
+// starts from that mark rather than from the very start.
+func (c Change) PositionOnly() bool { return positionParts[c.Part] }
 
 // changes compares a checkpoint's identity, as stored, with the run's. Only
 // parts both name are compared, so that a checkpoint saved before a part

@@ -46,7 +46,10 @@ func (s *failAt) Write(_ context.Context, items []string) error {
 }
 
 // A checkpoint saved by other settings is refused, with what changed, and
-// Restart starts over; settings that do not move positions do not count.
+// Restart (or a RestartingStore) starts over: from the last completed mark
+// when only the paging changed, from the very start when what the stream
+// reads did; settings that do not move positions do not count, and a
+// completed sync's mark carries over a change of the paging.
 func TestCheckpointIdentity(t *testing.T) {
 	ctx := context.Background()
 	size50 := paginate.Identity{"paginator": "script", "size": "50"}
@@ -55,7 +58,9 @@ func TestCheckpointIdentity(t *testing.T) {
 		name        string
 		saved       paginate.Identity // nil: a checkpoint without an identity
 		now         paginate.Identity
+		savedAt     paginate.Position // zero: page 3 of a sync since m0
 		opts        paginate.Options[string]
+		restarting  bool              // the store is a RestartingStore
 		wantChanges []paginate.Change // nil: the run resumes
 		wantFirst   paginate.Position
 	}{
@@ -82,6 +87,35 @@ func TestCheckpointIdentity(t *testing.T) {
 			wantFirst:   paginate.Position{Since: "m0"},
 		},
 		{
+			name: "a completed sync's mark carries over a page size change", saved: size50, now: size100,
+			savedAt: paginate.Position{Since: "m0"}, wantFirst: paginate.Position{Since: "m0"},
+		},
+		{
+			name:    "a completed sync's mark carries over another paginator and its parameters",
+			saved:   paginate.Identity{"paginator": "page-number", "params": "page=query:page", "first": "1", "url": "/users"},
+			now:     paginate.Identity{"paginator": "offset", "params": "offset=query:offset", "overlap": "2", "url": "/users"},
+			savedAt: paginate.Position{Since: "m0"}, wantFirst: paginate.Position{Since: "m0"},
+		},
+		{
+			name:  "a completed sync's checkpoint is refused by another endpoint",
+			saved: paginate.Identity{"size": "50", "url": "/users"}, now: paginate.Identity{"size": "100", "url": "/users/active"},
+			savedAt:     paginate.Position{Since: "m0"},
+			wantChanges: []paginate.Change{{Part: "url", Saved: "/users", Now: "/users/active"}},
+		},
+		{
+			name:  "restart after another endpoint reads from the very start",
+			saved: paginate.Identity{"size": "50", "url": "/users"}, now: paginate.Identity{"size": "100", "url": "/users/active"},
+			opts:        paginate.Options[string]{Restart: true},
+			wantChanges: []paginate.Change{{Part: "size", Saved: "50", Now: "100"}, {Part: "url", Saved: "/users", Now: "/users/active"}},
+			wantFirst:   paginate.Position{},
+		},
+		{
+			name: "a store that restarts streams restarts from the last completed mark", saved: size50, now: size100,
+			restarting:  true,
+			wantChanges: []paginate.Change{{Part: "size", Saved: "50", Now: "100"}},
+			wantFirst:   paginate.Position{Since: "m0"},
+		},
+		{
 			name:  "Options.Identity is part of it",
 			saved: paginate.Identity{"paginator": "script", "size": "50", "endpoint": "/users"},
 			now:   size50, opts: paginate.Options[string]{Identity: paginate.Identity{"endpoint": "/orders"}},
@@ -93,6 +127,9 @@ func TestCheckpointIdentity(t *testing.T) {
 			s := newScript(linear(4, 2))
 			sink := new(paginate.MemorySink[string])
 			saved := paginate.Checkpoint{Stream: "users", Position: paginate.Position{Page: 3, Since: "m0"}, HighWater: "m9"}
+			if tt.savedAt != (paginate.Position{}) {
+				saved.Position = tt.savedAt
+			}
 			if tt.saved != nil {
 				saved.Identity = tt.saved.String()
 			}
@@ -101,13 +138,20 @@ func TestCheckpointIdentity(t *testing.T) {
 			}
 			opts := tt.opts
 			opts.Stream, opts.Retry = "users", fast
-			res, err := paginate.Run(ctx, described{s, tt.now}, sink, opts)
+			var dst paginate.Sink[string] = sink
+			if tt.restarting {
+				dst = restartingSink{sink}
+			}
+			res, err := paginate.Run(ctx, described{s, tt.now}, dst, opts)
 
+			restarts := opts.Restart || tt.restarting
 			var mm *paginate.MismatchError
 			switch {
 			case tt.wantChanges == nil && err != nil:
 				t.Fatalf("Run: %v", err)
-			case tt.wantChanges != nil && !opts.Restart:
+			case tt.wantChanges == nil && res.Restarted != nil:
+				t.Errorf("Result.Restarted = %v, want a resume", res.Restarted)
+			case tt.wantChanges != nil && !restarts:
 				if !errors.Is(err, paginate.ErrCheckpointMismatch) || !errors.As(err, &mm) {
 					t.Fatalf("Run error = %v, want a *MismatchError", err)
 				}
@@ -117,7 +161,7 @@ func TestCheckpointIdentity(t *testing.T) {
 				if cp, _, _ := sink.Load(ctx, "users"); cp != saved {
 					t.Errorf("checkpoint = %+v, want it untouched: %+v", cp, saved)
 				}
-			case opts.Restart:
+			case restarts:
 				if err != nil {
 					t.Fatalf("Run: %v", err)
 				}
@@ -131,7 +175,7 @@ func TestCheckpointIdentity(t *testing.T) {
 					t.Errorf("changes (-want +got):\n%s", diff)
 				}
 			}
-			if req := s.requested(); tt.wantChanges == nil || opts.Restart {
+			if req := s.requested(); tt.wantChanges == nil || restarts {
 				if len(req) == 0 || req[0] != tt.wantFirst {
 					t.Errorf("first request %v, want %v", req, tt.wantFirst)
 				}
@@ -144,10 +188,16 @@ func TestCheckpointIdentity(t *testing.T) {
 	}
 }
 
+// restartingSink is a MemorySink whose store restarts streams, as a
+// platform's does.
+type restartingSink struct{ *paginate.MemorySink[string] }
+
+func (restartingSink) RestartsStreams() bool { return true }
+
 func TestMismatchErrorText(t *testing.T) {
 	err := &paginate.MismatchError{Stream: "users", Position: paginate.Position{Page: 5},
 		Changes: []paginate.Change{{Part: "size", Saved: "50", Now: "100"}, {Part: "table", Saved: "a", Now: "b"}}}
-	want := `checkpoint was saved by other settings: stream "users" was saved at page 5 with size "50", now "100"; table "a", now "b"; set Options.Restart to start the stream over from its last completed sync, or use another Stream`
+	want := `checkpoint was saved by other settings: stream "users" was saved at page 5 with size "50", now "100"; table "a", now "b"; set Options.Restart to start the stream over (from its last completed sync when only the paging changed), or use another Stream`
 	if err.Error() != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
 	}

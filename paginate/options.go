@@ -26,9 +26,12 @@ type Options[T any] struct {
 	Identity Identity
 
 	// Restart starts a stream whose checkpoint was saved by other
-	// settings over from its last completed sync's mark, instead of
-	// failing with ErrCheckpointMismatch; Result.Restarted says what
-	// changed.
+	// settings over, instead of failing with ErrCheckpointMismatch: from
+	// its last completed sync's mark when only the paging changed (the
+	// page size, say), from the very start when what the stream reads or
+	// where it goes changed. Result.Restarted says what changed. A
+	// completed sync's checkpoint needs it only for the latter: its mark
+	// means the same records however they are paged.
 	Restart bool
 
 	// HighWater returns an item's incremental mark, such as its updatedAt

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 )
 
@@ -24,9 +25,25 @@ func (r *runner[T]) resume(ctx context.Context, res *Result) (Checkpoint, error)
 			cp.Stream = r.stream
 		}
 	}
-	if ch := changes(cp.Identity, r.identity); len(ch) > 0 {
+	ch := changes(cp.Identity, r.identity)
+	if cp.Position.IsStart() && len(ch) > 0 {
+		// A completed sync's mark (or no checkpoint at all) means the
+		// same records however they are paged.
+		var carried []Change
+		ch = slices.DeleteFunc(ch, func(c Change) bool {
+			if c.PositionOnly() {
+				carried = append(carried, c)
+			}
+			return c.PositionOnly()
+		})
+		if len(carried) > 0 && r.log != nil {
+			r.log.LogAttrs(ctx, slog.LevelInfo, "paginate: the settings that shape positions changed; the checkpoint holds none, so its mark carries over",
+				slog.String("stream", r.stream), slog.String("changed", changeList(carried)), slog.String("since", cp.Position.Since))
+		}
+	}
+	if len(ch) > 0 {
 		mm := &MismatchError{Stream: r.stream, Position: cp.Position, Changes: ch}
-		if !r.opts.Restart {
+		if !r.restarts() {
 			res.Checkpoint = cp
 			res.Stop = StopError
 			return cp, fmt.Errorf("paginate: %w", mm)
@@ -34,12 +51,8 @@ func (r *runner[T]) resume(ctx context.Context, res *Result) (Checkpoint, error)
 		res.Restarted = mm
 		cp = restart(cp, ch)
 		if r.log != nil {
-			changed := make([]string, len(ch))
-			for i, c := range ch {
-				changed[i] = c.String()
-			}
 			r.log.LogAttrs(ctx, slog.LevelWarn, "paginate: restart", slog.String("stream", r.stream),
-				slog.String("changed", strings.Join(changed, "; ")), slog.String("since", cp.Position.Since))
+				slog.String("changed", changeList(ch)), slog.String("since", cp.Position.Since))
 		}
 	}
 	cp.Identity = r.idText
@@ -48,15 +61,35 @@ func (r *runner[T]) resume(ctx context.Context, res *Result) (Checkpoint, error)
 	return cp, nil
 }
 
+// restarts reports whether a checkpoint saved by other settings starts
+// the stream over: Options.Restart, or a store that asks for it.
+func (r *runner[T]) restarts() bool {
+	if r.opts.Restart {
+		return true
+	}
+	rs, ok := r.store.(RestartingStore)
+	return ok && rs.RestartsStreams()
+}
+
 // restart returns the checkpoint that starts a stream over after its
 // settings changed: from the last completed sync's mark, which the data
-// in the destination already covers, or from the very start when the
-// destination itself changed, since the new one holds none of it.
+// in the destination already covers, when only the paging changed; from
+// the very start when the destination changed, since the new one holds
+// none of the data, or what the stream reads changed (its endpoint, query
+// or window), since the destination holds none of the records the old
+// settings left out from before the mark.
 func restart(cp Checkpoint, ch []Change) Checkpoint {
-	for _, c := range ch {
-		if c.Part == "table" || strings.HasSuffix(c.Part, ".table") {
-			return Checkpoint{Stream: cp.Stream}
-		}
+	if !slices.ContainsFunc(ch, func(c Change) bool { return !c.PositionOnly() }) {
+		return Checkpoint{Stream: cp.Stream, Position: Position{Since: cp.Position.Since}, HighWater: cp.HighWater}
 	}
-	return Checkpoint{Stream: cp.Stream, Position: Position{Since: cp.Position.Since}, HighWater: cp.HighWater}
+	return Checkpoint{Stream: cp.Stream}
+}
+
+// changeList returns ch as one line for a log.
+func changeList(ch []Change) string {
+	s := make([]string, len(ch))
+	for i, c := range ch {
+		s[i] = c.String()
+	}
+	return strings.Join(s, "; ")
 }

@@ -30,7 +30,7 @@ type SinkConfig[T any] struct {
 // each committed page into the records of the table of its mapping and
 // hands them, with the checkpoint that follows them, to the Output's
 // Writer, and it loads checkpoints from the Output's state. It is a
-// paginate.Sink, a paginate.Committer, a paginate.Store and a
+// paginate.Sink, a paginate.Committer, a paginate.RestartingStore and a
 // connector.Tabler, safe for concurrent use, so one Sink may serve a
 // child stream's partitions at once.
 //
@@ -116,6 +116,13 @@ func (s *Sink[T]) Load(_ context.Context, stream string) (paginate.Checkpoint, b
 	cp, ok := s.out.load(stream)
 	return cp, ok, nil
 }
+
+// RestartsStreams reports true: a platform gives the people who run a
+// connector no Options.Restart to set, so a stream whose state was saved
+// by other settings starts over (see paginate.RestartingStore) instead of
+// failing every later sync: from its last completed mark when only the
+// paging changed, from the very start when what it reads changed.
+func (s *Sink[T]) RestartsStreams() bool { return true }
 
 // Save writes the state after cp, a checkpoint without records.
 func (s *Sink[T]) Save(ctx context.Context, cp paginate.Checkpoint) error {

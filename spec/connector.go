@@ -24,8 +24,9 @@ type Settings struct {
 	// Streams selects the streams to build; empty means all. A child
 	// stream brings its parent's paginator, not its table.
 	Streams []string
-	// Restart starts a stream over from its last completed sync when its
-	// checkpoint was saved by other settings (paginate.Options.Restart).
+	// Restart starts a stream over when its checkpoint was saved by other
+	// settings (paginate.Options.Restart): from its last completed sync
+	// when only the paging changed, else from the start.
 	Restart bool
 	// MaxItems stops each stream's runs after that many records, when the
 	// spec gives none.

@@ -14,16 +14,31 @@ import (
 	"github.com/pagekit/pagekit/paginate"
 )
 
-// TestRestartFlag: a sync with another -per-page than its checkpoint's
-// stops, and the message tells the command-line user about -restart, not
-// about Options.Restart; with -restart it starts over from the last
-// completed sync and says so in the summary, without the advice.
+// TestRestartFlag: a sync with another -per-page than the checkpoint of
+// a sync stopped mid-way stops, and the message tells the command-line
+// user about -restart, not about Options.Restart; with -restart it starts
+// over from the last completed sync and says so in the summary, without
+// the advice. After a completed sync, whose checkpoint holds no page, a
+// new -per-page just goes on from its mark.
 func TestRestartFlag(t *testing.T) {
 	api := exampletest.Serve(t, mockapi.Config{Records: 120, Seed: 4})
 	cfg := testConfig(t, api.URL)
 	syncOK(t, cfg)
+	cfg.PerPage = 40
+	api.Update(5)
+	if res, out := syncOK(t, cfg); res.Restarted != nil || !res.Stop.Complete() || strings.Contains(out, "restarted") {
+		t.Errorf("-per-page 40 after a completed sync with 50: restarted %v, stop %v:\n%s", res.Restarted, res.Stop, out)
+	}
+	if diff := cmp.Diff(exampletest.ByID(api.Records()), exampletest.ReadUsers(t, cfg.DB)); diff != "" {
+		t.Errorf("table after -per-page 40 (-want +got):\n%s", diff)
+	}
 
-	cfg.PerPage = 20
+	cfg.PerPage, cfg.Limit = 50, 10
+	api.Update(70)
+	if res, _ := syncOK(t, cfg); res.Stop != paginate.StopMaxItems {
+		t.Fatalf("-limit 10 with 70 records changed: stop %v", res.Stop)
+	}
+	cfg.PerPage, cfg.Limit = 20, 0
 	var stdout, stderr bytes.Buffer
 	_, err := run(context.Background(), cfg, &stdout, &stderr)
 	if !errors.Is(err, paginate.ErrCheckpointMismatch) {

@@ -225,20 +225,28 @@ func fivetranChecks(t *testing.T, c fivetranpb.SourceConnectorClient, api *examp
 // and calls it over an in-memory connection (bufconn).
 func TestFivetranInProcess(t *testing.T) {
 	api := serve(t)
+	c, logs := inProcess(t)
+	fivetranChecks(t, c, api, nil)
+	checkLogs(t, logs.Bytes())
+}
+
+// inProcess serves the SourceConnector in the test's process until the
+// test ends, and returns a client of it over an in-memory connection
+// (bufconn) and its log.
+func inProcess(t *testing.T) (fivetranpb.SourceConnectorClient, *syncBuffer) {
 	lis := bufconn.Listen(1 << 20)
-	var logs syncBuffer
+	logs := new(syncBuffer)
 	srv := grpc.NewServer()
-	fivetranpb.RegisterSourceConnectorServer(srv, fivetran.NewServer(source, fivetran.NewLogger(&logs)))
+	fivetranpb.RegisterSourceConnectorServer(srv, fivetran.NewServer(source, fivetran.NewLogger(logs)))
 	go srv.Serve(lis)
-	defer srv.Stop()
+	t.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient("passthrough:///bufnet", grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	fivetranChecks(t, fivetranpb.NewSourceConnectorClient(conn), api, nil)
-	checkLogs(t, logs.Bytes())
+	t.Cleanup(func() { conn.Close() })
+	return fivetranpb.NewSourceConnectorClient(conn), logs
 }
 
 // checkLogs checks that every log line is one the SDK's guide allows.
