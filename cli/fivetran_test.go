@@ -107,26 +107,12 @@ func TestServeFivetran(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range o.Records {
-			switch r.Stream {
-			case "users":
-				users[r.Field("id")] = r.Field("updatedAt")
-			case "orders":
-				orders[r.Field("id")] = r.Field("userId")
-			}
-		}
+		collect(o, users, orders)
 		b, _ := json.Marshal(map[string]any{"streams": o.LastStates()})
 		s := string(b)
 		state = &s
 	}
-	wantUsers, wantOrders := make(map[string]string), make(map[string]string)
-	for _, u := range a.Records() {
-		wantUsers[u.ID] = u.UpdatedAt.UTC().Format(time.RFC3339)
-		os, _ := a.Orders(u.ID)
-		for _, o := range os {
-			wantOrders[o.ID] = o.UserID
-		}
-	}
+	wantUsers, wantOrders := mockVersions(a)
 	if diff := cmp.Diff(wantUsers, users); diff != "" {
 		t.Errorf("users (-mock +updates):\n%s", diff)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -118,33 +119,46 @@ func TestServeAirbyte(t *testing.T) {
 		if err := protocoltest.CheckStates(out, state, streams); err != nil {
 			t.Errorf("round %d: %v", round, err)
 		}
-		for _, r := range out.Records {
-			switch r.Stream {
-			case "users":
-				users[r.Field("id")] = r.Field("updatedAt")
-			case "orders":
-				orders[r.Field("id")] = r.Field("userId")
-			}
-		}
+		collect(out, users, orders)
 		state = out.LastStates()
 		if err := os.WriteFile(filepath.Join(dir, "state.json"), protocoltest.AirbyteStateFile(state), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantUsers, wantOrders := make(map[string]string), make(map[string]string)
-	for _, u := range a.Records() {
-		wantUsers[u.ID] = u.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z")
-		os, _ := a.Orders(u.ID)
-		for _, o := range os {
-			wantOrders[o.ID] = o.UserID
-		}
-	}
+	wantUsers, wantOrders := mockVersions(a)
 	if diff := cmp.Diff(wantUsers, users); diff != "" {
 		t.Errorf("users read (-mock +read):\n%s", diff)
 	}
 	if diff := cmp.Diff(wantOrders, orders); diff != "" {
 		t.Errorf("orders read (-mock +read):\n%s", diff)
 	}
+}
+
+// collect adds the users (id: updatedAt) and orders (id: userId) of a
+// protocol's output to the maps.
+func collect(out *protocoltest.Output, users, orders map[string]string) {
+	for _, r := range out.Records {
+		switch r.Stream {
+		case "users":
+			users[r.Field("id")] = r.Field("updatedAt")
+		case "orders":
+			orders[r.Field("id")] = r.Field("userId")
+		}
+	}
+}
+
+// mockVersions returns the mock's users (id: updatedAt) and orders (id:
+// userId), as collect reads them.
+func mockVersions(a *api) (users, orders map[string]string) {
+	users, orders = make(map[string]string), make(map[string]string)
+	for _, u := range a.Records() {
+		users[u.ID] = u.UpdatedAt.UTC().Format(time.RFC3339)
+		os, _ := a.Orders(u.ID)
+		for _, o := range os {
+			orders[o.ID] = o.UserID
+		}
+	}
+	return users, orders
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {
