@@ -60,3 +60,37 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscover runs check and discover on the spec of users and their
+// orders (a child stream, OAuth 2.0): check fetches a page of each (of
+// the orders, a user's), discover lists the streams, their tables and
+// columns, declared or inferred, against the golden
+// testdata/discover.golden.
+func TestDiscover(t *testing.T) {
+	const secret = "cs-discover"
+	a := serve(t, mockapi.Config{Records: 40, Seed: 21, OAuth: mockapi.OAuth{ClientID: "pagekit-test", ClientSecret: secret, Require: true}})
+	t.Setenv("API", a.URL)
+	t.Setenv("CLIENT_SECRET", secret)
+	var got strings.Builder
+	for _, cmd := range []string{"check", "discover"} {
+		code, stdout, stderr := run(t, cmd, "testdata/shop.yaml")
+		if code != 0 {
+			t.Fatalf("%s: status %d\n%s%s", cmd, code, stdout, stderr)
+		}
+		got.WriteString("$ pagekit " + cmd + " testdata/shop.yaml\n" + stdout + stderr)
+	}
+	const golden = "testdata/discover.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got.String()); diff != "" {
+		t.Errorf("check and discover (-want +got):\n%s", diff)
+	}
+}
