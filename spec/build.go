@@ -315,6 +315,11 @@ func (s *Spec) options(st *Stream) paginate.Options[Record] {
 			MaxPages: st.Options.Limits.MaxPages,
 			MaxItems: st.Options.Limits.MaxItems,
 		},
+		Retry: paginate.Retry{
+			MaxAttempts:   st.Options.Retry.MaxAttempts,
+			MaxElapsed:    time.Duration(st.Options.Retry.MaxElapsed),
+			MaxRetryAfter: time.Duration(st.Options.Retry.MaxRetryAfter),
+		},
 	}
 }
 

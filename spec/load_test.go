@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -98,14 +99,16 @@ func TestOptions(t *testing.T) {
       concurrency: 2
       checks: {track_keys: true, repeated_page_ends: true}
       limits: {max_pages: 3, max_items: 100}
+      retry: {max_attempts: 2, max_elapsed: 90s, max_retry_after: 1m}
 `
 	s, err := Parse("options.yaml", []byte(y), testEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := s.options(&s.Streams[0])
-	got := []any{o.Stream, o.Concurrency, o.Checks.TrackKeys, o.Checks.RepeatedPageEnds, o.Limits, o.HighWater != nil}
-	want := []any{"user", 2, true, true, paginate.Limits{MaxPages: 3, MaxItems: 100}, true}
+	got := []any{o.Stream, o.Concurrency, o.Checks.TrackKeys, o.Checks.RepeatedPageEnds, o.Limits, o.HighWater != nil, o.Retry}
+	want := []any{"user", 2, true, true, paginate.Limits{MaxPages: 3, MaxItems: 100}, true,
+		paginate.Retry{MaxAttempts: 2, MaxElapsed: 90 * time.Second, MaxRetryAfter: time.Minute}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("options (-want +got):\n%s", diff)
 	}

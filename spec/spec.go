@@ -378,6 +378,23 @@ type Options struct {
 	// Limits stop each run early, with the checkpoint at the next page
 	// (paginate.Limits).
 	Limits RunLimits `json:"limits,omitzero"`
+	// Retry is the policy for pages whose fetch failed (paginate.Retry).
+	Retry Retry `json:"retry,omitzero"`
+}
+
+// Retry is the policy for a page whose fetch failed with an error worth
+// another attempt, such as a 503, a 429 or a connection reset
+// (paginate.Retry).
+type Retry struct {
+	// MaxAttempts is how many times a page is tried in all; 1 disables
+	// retries. Zero means 6.
+	MaxAttempts int `json:"max_attempts,omitempty" jsonschema:"minimum=0"`
+	// MaxElapsed bounds one page's attempts and waits, such as "10m".
+	// Empty means 5 minutes.
+	MaxElapsed Duration `json:"max_elapsed,omitempty"`
+	// MaxRetryAfter caps a wait the server asks for (Retry-After), such
+	// as "5m". Empty means 2 minutes.
+	MaxRetryAfter Duration `json:"max_retry_after,omitempty"`
 }
 
 // Checks say what the runner checks pages against (paginate.Checks).
