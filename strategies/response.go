@@ -154,7 +154,14 @@ func (s *source[T]) readBody(br *bodyReader, sizeHint, maxItems int) (Response[T
 		r.Items = make([]T, 0, n)
 	}
 	var v values
-	if err := s.env.decode(newSpaceReader(br, b, s.env.itemsDepth), itemList[T]{&r.Items, maxItems, b}, &v); err != nil {
+	sr := newSpaceReader(br, b, s.env.itemsDepth)
+	if err := s.env.decode(sr, itemList[T]{&r.Items, maxItems, b}, &v); err != nil {
+		if sr.err != nil {
+			// The budget stopped the read. A decoder may pass the
+			// reader's error on as text only (GOEXPERIMENT=jsonv2
+			// does): the page's error is the budget's.
+			return r, sr.err
+		}
 		return r, err
 	}
 	if !v.seen[slotItems] {
