@@ -55,6 +55,9 @@ func detectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	for _, a := range rep.Ambiguous {
 		fmt.Fprintf(stderr, "  AMBIGUOUS: %s\n", a)
 	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(stderr, "  WARNING: %s\n", w)
+	}
 	if len(rep.Ambiguous) > 0 {
 		return exitAmbiguous
 	}

@@ -31,6 +31,8 @@ type candidate struct {
 	// many records the second page holds.
 	counted bool
 	apply   func(*spec.Stream)
+	// token is the first page's next token, for a token candidate.
+	token string
 
 	verified *result
 }
@@ -184,7 +186,7 @@ func (d *detector) tokenCandidates(path, header, token string, names []string) [
 		}
 		c := &candidate{
 			style: "a next token", found: fmt.Sprintf("the next page's token %s, sent back as %s", where, sent),
-			rank: 1, group: "token " + path + header,
+			rank: 1, group: "token " + path + header, token: token,
 			second: func() (request, bool) {
 				r := request{method: first.method, url: first.url, body: first.body}
 				if inBody {

@@ -15,6 +15,7 @@ package detect
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/pagekit/pagekit/spec"
 )
@@ -77,6 +79,9 @@ type Report struct {
 	// its candidates; the proposal then takes the first candidate and is
 	// a guess.
 	Ambiguous []string
+	// Warnings say what the proposal may lose on this API, such as a next
+	// token that is only the last record's timestamp.
+	Warnings []string
 	// Requests counts the requests sent.
 	Requests int
 }
@@ -292,6 +297,9 @@ func (d *detector) choose(ctx context.Context, cands []*candidate, st *spec.Stre
 		c.apply(st)
 		rep.Stream = *st
 		rep.Style = c.style
+		if w := d.timestampToken(c.token); w != "" {
+			rep.Warnings = append(rep.Warnings, w)
+		}
 		rep.Found = append(rep.Found, "pagination: "+c.found)
 		rep.Confidence, rep.Why = res.confidence, res.detail
 		// Another way of the same rank that works too cannot be told
@@ -320,4 +328,42 @@ func (d *detector) choose(ctx context.Context, cands []*candidate, st *spec.Stre
 		return nil
 	}
 	return fmt.Errorf("no way to the second page worked:\n  %s", strings.Join(tried, "\n  "))
+}
+
+// timestampToken warns of a next token that is nothing but the first
+// page's last timestamp of the incremental field (as text or base64): an
+// API that serves the records after it skips those that share it across
+// a page boundary, as records changed together do.
+func (d *detector) timestampToken(token string) string {
+	mark := d.rep.mark()
+	items := d.recs.items
+	if token == "" || mark == "" || len(items) == 0 {
+		return ""
+	}
+	v, _ := items[len(items)-1].(*object).get(mark)
+	last, ok := v.(string)
+	if !ok {
+		return ""
+	}
+	lastT, err := time.Parse(time.RFC3339Nano, last)
+	if err != nil {
+		return ""
+	}
+	for _, text := range []string{token, decode64(base64.StdEncoding, token), decode64(base64.URLEncoding, token), decode64(base64.RawURLEncoding, token)} {
+		if t, err := time.Parse(time.RFC3339Nano, text); err == nil && t.Equal(lastT) {
+			return fmt.Sprintf("the next token is the last record's %s: an API that serves the records after it skips those "+
+				"that share it across a page boundary (records changed together do), and this spec would not see it. "+
+				"If the API filters by %s (such as updated_since, at or after a time), the cursor strategy with "+
+				"cursor_field: %s and inclusive: true loses none", mark, mark, mark)
+		}
+	}
+	return ""
+}
+
+func decode64(enc *base64.Encoding, s string) string {
+	b, err := enc.DecodeString(s)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }

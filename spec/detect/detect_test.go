@@ -62,8 +62,8 @@ func TestMockStyles(t *testing.T) {
 			if diff := cmp.Diff(m.response, st.Response); diff != "" {
 				t.Errorf("response (-want +got):\n%s", diff)
 			}
-			if st.Request.Method != m.method || rep.Confidence != High || len(rep.Ambiguous) > 0 {
-				t.Errorf("method %q, confidence %s (%s), ambiguous %q", st.Request.Method, rep.Confidence, rep.Why, rep.Ambiguous)
+			if st.Request.Method != m.method || rep.Confidence != High || len(rep.Ambiguous) > 0 || len(rep.Warnings) > 0 {
+				t.Errorf("method %q, confidence %s (%s), ambiguous %q, warnings %q", st.Request.Method, rep.Confidence, rep.Why, rep.Ambiguous, rep.Warnings)
 			}
 			if diff := cmp.Diff([]string{"id"}, st.Table.PrimaryKey); diff != "" {
 				t.Errorf("primary key (-want +got):\n%s", diff)
@@ -189,5 +189,27 @@ func TestCredentials(t *testing.T) {
 	}
 	if _, err := Detect(context.Background(), srv.URL+"/items", Options{}); err == nil || !strings.Contains(err.Error(), "-H 'Authorization") {
 		t.Errorf("without credentials: %v", err)
+	}
+}
+
+// TestTimestampToken checks that detect warns of a next token that is
+// only the last record's updatedAt (the mock's keyset endpoint, whose
+// scroll_param serves the records strictly after it): records that share
+// it across a page boundary are skipped, so the proposal says so, in the
+// spec too.
+func TestTimestampToken(t *testing.T) {
+	srv := httptest.NewServer(mockapi.New(mockapi.Config{Records: 120, Seed: 1}))
+	defer srv.Close()
+	rep, err := Detect(context.Background(), srv.URL+mockapi.PathKeyset, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Stream.Paging.TokenPath != "scroll_param" || len(rep.Warnings) != 1 ||
+		!strings.HasPrefix(rep.Warnings[0], "the next token is the last record's updatedAt: an API that serves the records after it skips those") {
+		t.Errorf("token path %q, warnings %q", rep.Stream.Paging.TokenPath, rep.Warnings)
+	}
+	y, _ := rep.YAML()
+	if !strings.Contains(string(y), "# WARNING: the next token is the last record's updatedAt") {
+		t.Errorf("the spec does not warn:\n%s", y)
 	}
 }

@@ -25,6 +25,9 @@ func (r *Report) YAML() ([]byte, error) {
 	for _, a := range r.Ambiguous {
 		comment(&b, "AMBIGUOUS: "+a, "")
 	}
+	for _, w := range r.Warnings {
+		comment(&b, "WARNING: "+w, "")
+	}
 	comment(&b, "Pagination: "+r.Style+".", "")
 	comment(&b, fmt.Sprintf("Confidence: %s: %s.", r.Confidence, r.Why), "")
 	b.WriteString("# Found:\n")
