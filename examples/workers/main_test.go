@@ -438,7 +438,10 @@ func waitTables(t *testing.T, exists func() (bool, error)) {
 // other workers' requests are held (each up to maxHold): a victim that is
 // slow to start, as on a loaded machine, still finds jobs left to run and
 // be killed in, instead of a queue that the others emptied meanwhile, and
-// the kills land whatever the machine's speed.
+// the kills land whatever the machine's speed. The others go on unheld
+// once the victim has exited, or has not sent a request within
+// maxVictimStart: a victim that cannot start must not slow the sync past
+// the test's deadline.
 type killer struct {
 	t      *testing.T
 	start  func(id string) *proc
@@ -448,6 +451,7 @@ type killer struct {
 	mu     sync.Mutex
 	victim *proc
 	due    chan struct{} // closed at the victim's first request; nil when none is awaited
+	since  time.Time     // when the victim due started
 	seen   int
 	killed int
 }
@@ -466,9 +470,13 @@ func (k *killer) attach(a *api) {
 func (k *killer) next() {
 	k.victim, k.seen = k.start(fmt.Sprintf("victim-%d", k.killed+1)), 0
 	if k.killed < k.kills {
-		k.due = make(chan struct{})
+		k.due, k.since = make(chan struct{}), time.Now()
 	}
 }
+
+// maxVictimStart is how long the other workers are held for a victim to
+// send its first request: far longer than one takes on a loaded machine.
+const maxVictimStart = 20 * time.Second
 
 // hold is the mock's hold: the other workers wait for a victim due to
 // send its first request.
@@ -476,6 +484,18 @@ func (k *killer) hold(worker string) <-chan struct{} {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.due == nil || worker == k.victim.id {
+		return nil
+	}
+	exited := false
+	select {
+	case <-k.victim.done:
+		exited = true
+	default:
+	}
+	if exited || time.Since(k.since) > maxVictimStart {
+		k.t.Logf("worker %s sent no request %v after it started (exited: %v): the other workers go on unheld", k.victim.id, time.Since(k.since).Round(time.Millisecond), exited)
+		close(k.due)
+		k.due = nil
 		return nil
 	}
 	return k.due
