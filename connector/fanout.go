@@ -191,6 +191,11 @@ func (s listStore[P, C]) LoadKeys(ctx context.Context, stream string, upTo int64
 	return forward.LoadKeys(ctx, s.f.store, stream, upTo)
 }
 
+// RestartsStreams is the child's store's: a list whose place other
+// settings saved starts over when the child's store restarts streams, as
+// a platform's does, and fails otherwise, as the child's partitions do.
+func (s listStore[P, C]) RestartsStreams() bool { return forward.RestartsStreams(s.f.store) }
+
 // room waits until fewer than window partitions are started past the
 // first page not yet done, not counting the page being read.
 func (f *fanout[P, C]) room(ctx context.Context, current *pageState) error {

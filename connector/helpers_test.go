@@ -48,7 +48,13 @@ type table[T any] struct {
 	// fail, when set, fails the commits of the streams it returns an
 	// error for.
 	fail func(stream string) error
+	// restarts makes it restart the streams whose checkpoints other
+	// settings saved, as a platform's store does.
+	restarts bool
 }
+
+// RestartsStreams makes a table a paginate.RestartingStore.
+func (t *table[T]) RestartsStreams() bool { return t.restarts }
 
 func newTable[T any](name, key string) *table[T] {
 	return &table[T]{Sink: memory.New(schema.Must(schema.Derive[T](name, key)), memory.Config[T]{})}

@@ -286,3 +286,44 @@ func TestUnprotectedListWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestListRestartsWithItsStore stops the orders stream in the middle of
+// the users' list, then syncs again with the users read 20 a page instead
+// of 10: the list's saved place no longer fits its paginator. The orders'
+// destination restarts streams saved by other settings, as a platform's
+// does (paginate.RestartingStore, the protocol sinks), so the list must
+// start over, as the streams themselves do, instead of failing every
+// later sync with ErrCheckpointMismatch; every user's orders are then
+// synced.
+func TestListRestartsWithItsStore(t *testing.T) {
+	for _, way := range listSyncs {
+		t.Run(way.name, func(t *testing.T) {
+			e := newEnv(t, mockapi.Config{Records: 100, Seed: 8, OrdersPerUser: 2, Events: -1}, nil)
+			e.orders.restarts = true
+			lim := connector.NewLimiter(connector.Limits{InFlight: 1})
+			ctx, cancel := context.WithCancel(t.Context())
+			done := 0
+			cfg := connector.Config{Limiter: lim, Runs: 1, Observe: func(ev connector.Event) {
+				if ev.Kind == connector.EventRun && ev.Partition != "" && ev.Run.Kind == paginate.EventDone {
+					if done++; done == 30 {
+						cancel()
+					}
+				}
+			}}
+			if err := way.sync(ctx, e.connector(t, cfg, streamOpts{concurrency: 1}), 3); err == nil {
+				t.Fatal("the first sync was not stopped")
+			}
+			if n := len(e.unsynced(t)); n != 70 {
+				t.Fatalf("the stopped sync left %d users unsynced, want 70", n)
+			}
+			c := e.connector(t, connector.Config{Limiter: lim, Runs: 1}, streamOpts{concurrency: 1, perPage: 20})
+			if err := way.sync(t.Context(), c, -1); err != nil {
+				t.Fatalf("the sync with the users' new page size: %v", err)
+			}
+			if lost := e.unsynced(t); len(lost) > 0 {
+				t.Errorf("%d of %d users have no orders synced: %v", len(lost), e.api.Len(), lost)
+			}
+			e.checkOrders(t)
+		})
+	}
+}

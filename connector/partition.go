@@ -162,6 +162,9 @@ func (e *enumeration[P, C]) LoadKeys(ctx context.Context, stream string, upTo in
 	return forward.LoadKeys(ctx, e.store, stream, upTo)
 }
 
+// RestartsStreams is the child's store's (see listStore.RestartsStreams).
+func (e *enumeration[P, C]) RestartsStreams() bool { return forward.RestartsStreams(e.store) }
+
 func (c *child[P, C]) runPartition(ctx context.Context, x *execution, s *Stream, p Partition) (paginate.Result, error) {
 	fail := func(err error) (paginate.Result, error) {
 		return paginate.Result{Stream: p.Checkpoint(), Stop: paginate.StopError}, fmt.Errorf("connector: stream %q, partition %q: %w", s.name, p.Key, err)

@@ -99,6 +99,9 @@ func (c *completing[T, TTx]) LoadKeys(ctx context.Context, stream string, upTo i
 // instead of resumed there (see paginate.Identity).
 func (c *completing[T, TTx]) Identity() paginate.Identity { return forward.Identity(c.s) }
 
+// RestartsStreams is s's (see paginate.RestartingStore).
+func (c *completing[T, TTx]) RestartsStreams() bool { return forward.RestartsStreams(c.s) }
+
 // Unlock releases the stream's lock when s is a sink that locks streams
 // (the PostgreSQL sink), so that the connector still releases each
 // partition's lock when its run ends.

@@ -97,13 +97,16 @@ type Destination[T any] interface {
 // Crashing is a Destination behind a Crash, as [Wrap] returns it. It keeps
 // what the destination offers the runner and the connector besides
 // committing, as the destination would without it: the keys of a sync in
-// progress (paginate.KeyStore), its identity and its stream locks, and,
+// progress (paginate.KeyStore), its identity, its stream locks and whether
+// it restarts streams saved by other settings (paginate.RestartingStore),
+// and,
 // when the destination has them, its records' key (paginate.Keyer) and its
 // table (connector.Tabler), so that a run behind a Crash has the drift
 // detection it has without one.
 type Crashing[T any] interface {
 	Destination[T]
 	paginate.KeyStore
+	paginate.RestartingStore
 	paginate.Identifier
 	connector.Unlocker
 }
@@ -172,6 +175,9 @@ func (c *crashing[T]) Load(ctx context.Context, stream string) (paginate.Checkpo
 func (c *crashing[T]) Unlock(ctx context.Context, stream string) error {
 	return forward.Unlock(ctx, c.dst, stream)
 }
+
+// RestartsStreams is the destination's (see paginate.RestartingStore).
+func (c *crashing[T]) RestartsStreams() bool { return forward.RestartsStreams(c.dst) }
 
 // Identity is the destination's, so that checkpoints carry it.
 func (c *crashing[T]) Identity() paginate.Identity { return forward.Identity(c.dst) }

@@ -6,7 +6,9 @@
 // Validate, Describe (the drift detection Run turns on by itself) and Plan
 // (parallel fetches); a destination's Key (paginate.Keyer), the keys of a
 // sync in progress (paginate.KeyStore), its Identity, its Table
-// (connector.Tabler) and its stream locks (connector.Unlocker). A wrapper
+// (connector.Tabler), its stream locks (connector.Unlocker) and whether it
+// restarts streams saved by other settings (paginate.RestartingStore). A
+// wrapper
 // that lacks one of them hides it, and the run quietly loses what it gave:
 // a resumed sync counts as drifted, a sync by position is unprotected, a
 // checkpoint no longer names its table. Every such wrapper in pagekit is
@@ -15,9 +17,9 @@
 //
 // Where having a method changes what the runner does (Describe, Plan,
 // Key, Table), the wrapper has it only when the wrapped value does; the
-// others (Identity, Validate, SaveKeys and LoadKeys, Unlock) are always
-// there and do what the wrapped value's would, or nothing when it has
-// none: a resumed run that loads no keys from a store that keeps none
+// others (Identity, Validate, SaveKeys and LoadKeys, Unlock,
+// RestartsStreams) are always there and do what the wrapped value's would,
+// or nothing when it has none: a resumed run that loads no keys from a store that keeps none
 // counts as drifted, as it would without the wrapper.
 package forward
 
@@ -88,12 +90,14 @@ type planDescriber[T any] struct {
 func (f *planDescriber[T]) Describe() paginate.Description { return f.d.Describe() }
 
 // Destination is what a wrapper of a destination implements itself: the
-// sink, committer and store it wraps, with SaveKeys, LoadKeys, Identity
-// and Unlock, which it can forward with the functions of this package.
+// sink, committer and store it wraps, with SaveKeys, LoadKeys, Identity,
+// Unlock and RestartsStreams, which it can forward with the functions of
+// this package.
 type Destination[T any] interface {
 	paginate.Sink[T]
 	paginate.Committer[T]
 	paginate.KeyStore
+	paginate.RestartingStore
 	paginate.Identifier
 	Unlock(ctx context.Context, stream string) error
 }
@@ -168,6 +172,14 @@ func LoadKeys(ctx context.Context, st any, stream string, upTo int64) ([]uint64,
 		return ks.LoadKeys(ctx, stream, upTo)
 	}
 	return nil, nil
+}
+
+// RestartsStreams reports whether st restarts the streams whose
+// checkpoints other settings saved (paginate.RestartingStore), as a
+// platform's store does; false when st is not such a store.
+func RestartsStreams(st any) bool {
+	rs, ok := st.(paginate.RestartingStore)
+	return ok && rs.RestartsStreams()
 }
 
 // Unlock releases dst's lock of stream when dst locks streams

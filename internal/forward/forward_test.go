@@ -28,6 +28,7 @@ func capabilities(x any) []string {
 		{"Planner", is[paginate.Planner](x)},
 		{"Keyer", is[paginate.Keyer[string]](x)},
 		{"KeyStore", is[paginate.KeyStore](x)},
+		{"RestartingStore", is[paginate.RestartingStore](x)},
 		{"Tabler", is[interface{ Table() schema.Table }](x)},
 		{"Unlocker", is[interface {
 			Unlock(context.Context, string) error
@@ -190,6 +191,12 @@ type tableDest struct{ dest }
 
 func (tableDest) Table() schema.Table { return schema.Table{Name: "t"} }
 
+// restartingDest restarts streams saved by other settings, as a
+// platform's store does.
+type restartingDest struct{ dest }
+
+func (restartingDest) RestartsStreams() bool { return true }
+
 type keyedTableDest struct{ dest }
 
 func (keyedTableDest) Key(s string) string { return "k" + s }
@@ -214,15 +221,18 @@ func (w wrapper) LoadKeys(ctx context.Context, stream string, upTo int64) ([]uin
 
 func (w wrapper) Identity() paginate.Identity { return forward.Identity(w.dst) }
 
+func (w wrapper) RestartsStreams() bool { return forward.RestartsStreams(w.dst) }
+
 func (w wrapper) Unlock(ctx context.Context, stream string) error {
 	return forward.Unlock(ctx, w.dst, stream)
 }
 
 // TestSink: a wrapped destination has the Key and the Table of the
 // destination when it has them, and only then; the keys of a sync in
-// progress, the identity and the stream locks are forwarded.
+// progress, the identity, the stream locks and whether it restarts
+// streams are forwarded.
 func TestSink(t *testing.T) {
-	always := []string{"Identifier", "KeyStore", "Unlocker"}
+	always := []string{"Identifier", "KeyStore", "RestartingStore", "Unlocker"}
 	mem := func() *paginate.MemorySink[string] { return new(paginate.MemorySink[string]) }
 	for _, tc := range []struct {
 		name string
@@ -234,9 +244,10 @@ func TestSink(t *testing.T) {
 		want []string
 	}{
 		{"plain", dest{mem()}, always},
-		{"keyed", keyedDest{dest{mem()}}, []string{"Identifier", "Keyer", "KeyStore", "Unlocker"}},
-		{"with a table", tableDest{dest{mem()}}, []string{"Identifier", "KeyStore", "Tabler", "Unlocker"}},
-		{"keyed with a table", keyedTableDest{dest{mem()}}, []string{"Identifier", "Keyer", "KeyStore", "Tabler", "Unlocker"}},
+		{"restarting", restartingDest{dest{mem()}}, always},
+		{"keyed", keyedDest{dest{mem()}}, []string{"Identifier", "Keyer", "KeyStore", "RestartingStore", "Unlocker"}},
+		{"with a table", tableDest{dest{mem()}}, []string{"Identifier", "KeyStore", "RestartingStore", "Tabler", "Unlocker"}},
+		{"keyed with a table", keyedTableDest{dest{mem()}}, []string{"Identifier", "Keyer", "KeyStore", "RestartingStore", "Tabler", "Unlocker"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := forward.Sink[string](wrapper{tc.dst, tc.dst, tc.dst, tc.dst}, tc.dst)
@@ -245,6 +256,9 @@ func TestSink(t *testing.T) {
 			}
 			if k, ok := tc.dst.(paginate.Keyer[string]); ok && w.(paginate.Keyer[string]).Key("x") != k.Key("x") {
 				t.Errorf("Key = %q, want %q", w.(paginate.Keyer[string]).Key("x"), k.Key("x"))
+			}
+			if got, want := w.RestartsStreams(), forward.RestartsStreams(tc.dst); got != want {
+				t.Errorf("RestartsStreams = %v, want the destination's %v", got, want)
 			}
 			if w.Identity()["table"] != "t" {
 				t.Errorf("Identity = %v, want the destination's", w.Identity())
@@ -274,6 +288,9 @@ func TestKeysOfAStoreWithout(t *testing.T) {
 	}
 	if keys, err := forward.LoadKeys(ctx, st, "s", 1); keys != nil || err != nil {
 		t.Errorf("LoadKeys = %v, %v; want none", keys, err)
+	}
+	if forward.RestartsStreams(st) {
+		t.Error("RestartsStreams of a store that does not say = true")
 	}
 	if id := forward.Identity(st); id != nil {
 		t.Errorf("Identity = %v, want none", id)
