@@ -123,7 +123,7 @@ func (f *fanout[P, C]) retryFailed(ctx context.Context) {
 // list reads the parent's list from the saved position and starts a
 // partition for each parent.
 func (f *fanout[P, C]) list(ctx context.Context) (paginate.Result, error) {
-	return paginate.Run(ctx, limit(f.x, f.c.parent.p, f.name), listSink[P, C]{f}, f.c.listOptions(f.x, f.name, listStore[P, C]{f}))
+	return f.c.readList(ctx, f.x, f.name, listSink[P, C]{f}, listStore[P, C]{f})
 }
 
 // listSink starts the partitions of each page of parents.
@@ -405,7 +405,7 @@ func (f *fanout[P, C]) result(ctx context.Context, listRes paginate.Result, list
 	r.Retries += listRes.Retries
 	var errs []error
 	if listErr != nil {
-		errs = append(errs, fmt.Errorf("parent list: %w", listErr))
+		errs = append(errs, listErr)
 	}
 	if f.saveErr != nil {
 		errs = append(errs, f.saveErr)

@@ -327,3 +327,40 @@ func TestListRestartsWithItsStore(t *testing.T) {
 		})
 	}
 }
+
+// TestListMismatchNamesTheParent stops a sync of the orders mid-list, then
+// changes the users stream's page size: the child's saved place in the
+// users' list is of other settings, and with a store that does not restart
+// streams the error must say that it is the parent's list whose settings
+// changed (the child's own were not touched), and stay a MismatchError.
+func TestListMismatchNamesTheParent(t *testing.T) {
+	for _, way := range listSyncs {
+		t.Run(way.name, func(t *testing.T) {
+			e := newEnv(t, mockapi.Config{Records: 100, Seed: 8, OrdersPerUser: 2, Events: -1}, nil)
+			lim := connector.NewLimiter(connector.Limits{InFlight: 1})
+			ctx, cancel := context.WithCancel(t.Context())
+			done := 0
+			cfg := connector.Config{Limiter: lim, Runs: 1, Observe: func(ev connector.Event) {
+				if ev.Kind == connector.EventRun && ev.Partition != "" && ev.Run.Kind == paginate.EventDone {
+					if done++; done == 30 {
+						cancel()
+					}
+				}
+			}}
+			if err := way.sync(ctx, e.connector(t, cfg, streamOpts{concurrency: 1}), 3); err == nil {
+				t.Fatal("the first sync was not stopped")
+			}
+			c := e.connector(t, connector.Config{Limiter: lim, Runs: 1}, streamOpts{concurrency: 1, perPage: 20})
+			err := way.sync(t.Context(), c, -1)
+			var me *paginate.MismatchError
+			if !errors.As(err, &me) {
+				t.Fatalf("the sync with the users' new page size: %v, want a *paginate.MismatchError", err)
+			}
+			for _, want := range []string{`"orders"`, `list of parents`, `"users"`} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %s", err, want)
+				}
+			}
+		})
+	}
+}

@@ -104,7 +104,7 @@ func (c *child[P, C]) partitions(ctx context.Context, x *execution, s *Stream, a
 		found = true
 	}
 	l := &enumeration[P, C]{c: c, name: s.name, store: st, state: state, found: found, add: add}
-	return paginate.Run(ctx, limit(x, c.parent.p, s.name), l, c.listOptions(x, s.name, l))
+	return c.readList(ctx, x, s.name, l, l)
 }
 
 // enumeration is the sink and the store of Partitions' read of a parent's

@@ -200,6 +200,19 @@ func (c *child[P, C]) run(ctx context.Context, x *execution, name, key string, p
 	return runOne(ctx, x, name, key, p, c.dst, c.opts)
 }
 
+// readList reads the parent's list for the child stream name into dst,
+// its place kept by st. Its errors name the parent stream: the list is
+// read with the parent's paginator and settings but saved under the
+// child's name, so a checkpoint of other settings, say, is the parent's
+// settings changing, not the child's.
+func (c *child[P, C]) readList(ctx context.Context, x *execution, name string, dst paginate.Sink[P], st paginate.Store) (paginate.Result, error) {
+	res, err := paginate.Run(ctx, limit(x, c.parent.p, name), dst, c.listOptions(x, name, st))
+	if err != nil {
+		err = fmt.Errorf("the list of parents from stream %q: %w", c.of.Parent.name, err)
+	}
+	return res, err
+}
+
 // listOptions are the options of a read of the parent's list by the child
 // stream name, whose position st keeps.
 func (c *child[P, C]) listOptions(x *execution, name string, st paginate.Store) paginate.Options[P] {
