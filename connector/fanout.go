@@ -401,6 +401,7 @@ func (f *fanout[P, C]) result(ctx context.Context, listRes paginate.Result, list
 	r.Stop = listRes.Stop
 	r.Resumed = r.Resumed || listRes.Resumed
 	r.Drifts += listRes.DriftCount
+	r.ReadsAgain = readsAgain(listRes)
 	r.addWarnings(listRes.Warnings)
 	r.Retries += listRes.Retries
 	var errs []error

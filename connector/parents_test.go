@@ -364,3 +364,28 @@ func TestListMismatchNamesTheParent(t *testing.T) {
 		})
 	}
 }
+
+// TestReadsAgain checks that a run says when the sync it completed drifted
+// and keeps its starting mark, so that people know the next sync reads
+// again what a shift slid past: the orders' list, shifted under the first
+// sync, reports ReadsAgain, and the quiet sync after it, which completes
+// every partition, does not.
+func TestReadsAgain(t *testing.T) {
+	var e *env
+	e = newEnv(t, mockapi.Config{Records: 100, Seed: 8, OrdersPerUser: 2, Events: -1}, shiftAt(&e, "4", 15))
+	c := e.connector(t, connector.Config{}, streamOpts{concurrency: 1})
+	for i, want := range []bool{true, false} {
+		res, err := c.Run(t.Context(), "orders")
+		if err != nil {
+			t.Fatalf("sync %d: %v", i+1, err)
+		}
+		r := res.Streams[0]
+		if r.ReadsAgain != want || !r.Complete() {
+			t.Errorf("sync %d: ReadsAgain %v, complete %v, after %d drifts and %d users unsynced; want ReadsAgain %v",
+				i+1, r.ReadsAgain, r.Complete(), r.Drifts, len(e.unsynced(t)), want)
+		}
+	}
+	if lost := e.unsynced(t); len(lost) > 0 {
+		t.Errorf("after a quiet sync, %d users have no orders synced", len(lost))
+	}
+}

@@ -66,6 +66,13 @@ type StreamResult struct {
 	// drift keeps the mark it started from, so that the next run reads
 	// again what a shift may have skipped.
 	Drifts int
+	// ReadsAgain reports that the run completed a sync that drifted, in
+	// this run or in an earlier run it resumed (for a child, its read of
+	// the parent's list): the mark stays where that sync started, and
+	// the next run reads again from there what a shift may have skipped,
+	// such as a parent whose partition never ran. Until then the
+	// destination may lack those records.
+	ReadsAgain bool
 	// Warnings say what the run could not protect against a source that
 	// changes (see paginate.Result.Warnings): the stream's, or a child's
 	// list's and its partitions', each once.
@@ -165,7 +172,18 @@ func topResult(s *Stream, res paginate.Result, err error) StreamResult {
 		Drifts:   res.DriftCount,
 		Warnings: res.Warnings,
 		Err:      err,
+		// A stream that failed after its sync completed keeps the
+		// checkpoint all the same.
+		ReadsAgain: readsAgain(res),
 	}
+}
+
+// readsAgain reports whether res completed a sync whose next sync reads
+// again from where it started: one that drifted keeps its Since rather
+// than take its high-water mark (see paginate.Checkpoint).
+func readsAgain(res paginate.Result) bool {
+	cp := res.Checkpoint
+	return res.Stop.Complete() && cp.Position.IsStart() && cp.Position.Since != cp.HighWater
 }
 
 // addWarnings adds to r the warnings of ws it does not hold yet.

@@ -244,6 +244,9 @@ func (x *execution) logStream(ctx context.Context, r *StreamResult) {
 		attrs = append(attrs, slog.Int64("parents", p.Parents), slog.Int("partitions", p.Run),
 			slog.Int("complete", p.Complete), slog.Int("failed", p.Failed), slog.Int("interrupted", p.Interrupted))
 	}
+	if r.ReadsAgain {
+		attrs = append(attrs, slog.String("reads_again", "the sync drifted: the next one reads again from where it started"))
+	}
 	if r.Err != nil {
 		attrs = append(attrs, slog.String("error", r.Err.Error()))
 	}
