@@ -54,7 +54,11 @@ type Unlocker interface {
 // destination's sink is opened again with the grown table, which adds the
 // column; a value that no longer fits its column fails the commit with a
 // *schema.RecordError that names the record and the field, before
-// anything of the page is written. It is a paginate.Committer and a
+// anything of the page is written. That holds for a table an earlier
+// process created too, whose columns' types this Table does not know:
+// when the destination refuses the types a page's values give together,
+// the page's fields are added record by record, each typed by its first
+// value as the table's were. It is a paginate.Committer and a
 // paginate.Store, a paginate.Keyer (the table's primary key), a
 // paginate.Identifier (the destination's), and passes the key store and
 // the stream locks of the destination's sink on. It is safe for
@@ -113,6 +117,7 @@ func (t *Table) Identity() paginate.Identity {
 // current returns the sink, with the read lock held, once the table has
 // a column for every field of items; the caller must call done.
 func (t *Table) current(ctx context.Context, items []Record) (s Sink, done func(), err error) {
+	stepped := false
 	for {
 		if _, err := t.dyn.Grow(items); err != nil {
 			return nil, nil, err
@@ -125,11 +130,45 @@ func (t *Table) current(ctx context.Context, items []Record) (s Sink, done func(
 		if t.m == t.dyn.Mapping() {
 			return t.s, t.mu.RUnlock, nil
 		}
+		opened := t.m != nil
 		t.mu.RUnlock()
-		if err := t.reopen(ctx); err != nil {
+		err := t.reopen(ctx)
+		if err != nil && opened && !stepped && len(items) > 1 && errors.Is(err, schema.ErrTableMismatch) {
+			stepped = true
+			err = t.growEach(ctx, items)
+		}
+		if err != nil {
 			return nil, nil, err
 		}
 	}
+}
+
+// growEach grows the table by one record of items at a time, in order,
+// opening the sink again for each record that brings a field, after the
+// destination refused the table grown by all of items at once. That
+// happens to a table that exists from an earlier process: its columns
+// were typed by the first values of their fields, while the values of a
+// page taken together may give a wider type (an integer and a fraction
+// give DOUBLE) that the existing column refuses. Grown record by record,
+// each new column takes the type of its first value, as the existing one
+// did, and a later value that does not fit fails the commit with a
+// *schema.RecordError that names its record.
+func (t *Table) growEach(ctx context.Context, items []Record) error {
+	t.mu.Lock()
+	t.dyn.Revert(t.m)
+	t.mu.Unlock()
+	for i := range items {
+		added, err := t.dyn.Grow(items[i : i+1])
+		if err != nil {
+			return err
+		}
+		if len(added) > 0 {
+			if err := t.reopen(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // reopen opens the destination's sink again with the grown table, and

@@ -135,3 +135,44 @@ func TestGrow(t *testing.T) {
 		t.Errorf("%d rows, %d with at; want 4 and 2", n, withAt)
 	}
 }
+
+// TestGrowExistingTable commits, in a new process's first commit, a page
+// whose field n holds an integer and then a fraction, into a table whose
+// column n is an INTEGER from an earlier sync. Taken together the page's
+// values would type n as DOUBLE, which the existing column refuses; the
+// column keeps its type, and the record whose value does not fit is
+// named, whether the commit holds one page or several (a group commit).
+func TestGrowExistingTable(t *testing.T) {
+	ctx := context.Background()
+	dest := &sqliteDest{path: filepath.Join(t.TempDir(), "grow.db")}
+	first, err := dynamic.New(dest, schema.Table{Name: "items", PrimaryKey: []string{"id"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Commit(ctx, page(t, `[{"id":"a","n":1,"name":"x"}]`), paginate.Checkpoint{Stream: "items"}); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+
+	next, err := dynamic.New(dest, schema.Table{Name: "items", PrimaryKey: []string{"id"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	s, err := next.Sink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Commit(ctx, page(t, `[{"id":"b","n":2,"name":"y","new":true},{"id":"c","n":2.5,"name":"z"}]`), paginate.Checkpoint{Stream: "items", Items: 2})
+	var re *schema.RecordError
+	if !errors.As(err, &re) || re.Key != `id="c"` || re.Column != "n" || !strings.Contains(err.Error(), "2.5 is not an integer") {
+		t.Fatalf("a value that does not fit the existing column: %v; want a *schema.RecordError naming id=\"c\" and n", err)
+	}
+	if err := s.Commit(ctx, page(t, `[{"id":"b","n":2,"name":"y","new":true},{"id":"c","n":3,"name":"z"}]`), paginate.Checkpoint{Stream: "items", Items: 2}); err != nil {
+		t.Fatalf("a page that fits after the refused one: %v", err)
+	}
+	want := []schema.Column{{Name: "id", Type: schema.String}, {Name: "n", Type: schema.Long}, {Name: "name", Type: schema.String}, {Name: "new", Type: schema.Boolean}}
+	if diff := cmp.Diff(want, next.Table().Columns); diff != "" {
+		t.Errorf("columns (-want +got):\n%s", diff)
+	}
+}

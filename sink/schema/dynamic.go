@@ -77,6 +77,21 @@ func (d *Dynamic) Table() Table {
 	return d.table.clone()
 }
 
+// Revert returns the table to the one of m, a mapping that [Dynamic.Mapping]
+// returned earlier, dropping the columns added since: for a writer whose
+// destination refused the grown table, so that it can grow it again in
+// smaller steps.
+func (d *Dynamic) Revert(m *Mapping[Record]) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.table = m.Table()
+	d.m.Store(m)
+	clear(d.known)
+	for _, c := range d.table.Columns {
+		d.known[c.Name] = true
+	}
+}
+
 // Grow adds a column for each field of recs that the table lacks and that
 // holds a value other than null, typed by the values recs hold (see
 // [Dynamic]), and returns the columns added: none when every field has
