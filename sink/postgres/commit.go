@@ -98,6 +98,16 @@ func (s *Sink[T]) apply(ctx context.Context, items []T, cp *paginate.Checkpoint,
 	} else if len(runs) == 0 {
 		return nil
 	}
+	// Once its first statement is sent, a page runs to its end whatever
+	// happens to ctx, within commitTimeout: pgx closes the connection when
+	// a context ends while a statement is in flight, which would take the
+	// sink, its stream locks and the session a job queue's transaction is
+	// on with it, for a page that needed milliseconds more.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("postgres: table %q: %w", s.table.Name, err)
+	}
+	ctx, cancel := commitContext(ctx)
+	defer cancel()
 	useCopy := false
 	for _, r := range runs {
 		useCopy = useCopy || r.Op == schema.Upsert && len(r.Rows) >= s.copyRows
@@ -223,8 +233,8 @@ func (s *Sink[T]) writeCopy(ctx context.Context, vals []schema.Value, runs []bat
 	return -1, nil
 }
 
-// commitTimeout bounds a COMMIT, or a page sent with its COMMIT in one
-// round trip, once it has been sent.
+// commitTimeout bounds a page's transaction once its first statement has
+// been sent.
 const commitTimeout = time.Minute
 
 // commitContext returns the context a COMMIT runs under: not ctx, whose

@@ -104,7 +104,8 @@ func (p *slowProxy) accept() {
 
 // TestCommitOutcomeOnCancel cancels a Commit while its page is in flight,
 // after the server received it: the error Commit reports must match what
-// the database holds, page and checkpoint. A page small enough to go in
+// the database holds, page and checkpoint (a page whose first statement
+// was sent runs to its end, so each of these commits). A page small enough to go in
 // one pipelined round trip, and one large enough for COPY, are each
 // cancelled at several moments.
 func TestCommitOutcomeOnCancel(t *testing.T) {

@@ -62,7 +62,11 @@ type Config[T any] struct {
 // sink's statements run on that connection, so the lock guards the very
 // session that commits: if the connection is lost, PostgreSQL releases the
 // lock and rolls back the open transaction, and the sink fails every later
-// call with ErrConnLost. Close releases the locks and the connection.
+// call with ErrConnLost. A context that ends while a page is being written
+// does not abandon the page: once its first statement is sent, the page's
+// transaction runs to its end (within a minute), since pgx closes a
+// connection whose statement is abandoned. Close releases the locks and
+// the connection.
 //
 // Its methods are safe for concurrent use and run one at a time.
 type Sink[T any] struct {
