@@ -3,6 +3,7 @@ package connector_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -287,81 +288,60 @@ func TestUnprotectedListWarns(t *testing.T) {
 	}
 }
 
-// TestListRestartsWithItsStore stops the orders stream in the middle of
-// the users' list, then syncs again with the users read 20 a page instead
-// of 10: the list's saved place no longer fits its paginator. The orders'
-// destination restarts streams saved by other settings, as a platform's
-// does (paginate.RestartingStore, the protocol sinks), so the list must
-// start over, as the streams themselves do, instead of failing every
-// later sync with ErrCheckpointMismatch; every user's orders are then
-// synced.
-func TestListRestartsWithItsStore(t *testing.T) {
-	for _, way := range listSyncs {
-		t.Run(way.name, func(t *testing.T) {
-			e := newEnv(t, mockapi.Config{Records: 100, Seed: 8, OrdersPerUser: 2, Events: -1}, nil)
-			e.orders.restarts = true
-			lim := connector.NewLimiter(connector.Limits{InFlight: 1})
-			ctx, cancel := context.WithCancel(t.Context())
-			done := 0
-			cfg := connector.Config{Limiter: lim, Runs: 1, Observe: func(ev connector.Event) {
-				if ev.Kind == connector.EventRun && ev.Partition != "" && ev.Run.Kind == paginate.EventDone {
-					if done++; done == 30 {
-						cancel()
+// TestListOfOtherSettings stops a sync of the orders mid-list (30 users'
+// partitions done), then syncs with the users stream's page size changed:
+// the child's saved place in the users' list is of other settings. A store
+// that restarts streams, as a platform's does, starts the list over and
+// every user's orders are synced (the child's list stores once hid
+// paginate.RestartingStore, and every later sync failed with
+// ErrCheckpointMismatch). Any other store fails with a *MismatchError
+// that says it is the parent's list whose settings changed, not the
+// child's own.
+func TestListOfOtherSettings(t *testing.T) {
+	for _, restarts := range []bool{true, false} {
+		for _, way := range listSyncs {
+			t.Run(fmt.Sprintf("%s/restarts=%v", way.name, restarts), func(t *testing.T) {
+				e := newEnv(t, mockapi.Config{Records: 100, Seed: 8, OrdersPerUser: 2, Events: -1}, nil)
+				e.orders.restarts = restarts
+				lim := connector.NewLimiter(connector.Limits{InFlight: 1})
+				ctx, cancel := context.WithCancel(t.Context())
+				done := 0
+				cfg := connector.Config{Limiter: lim, Runs: 1, Observe: func(ev connector.Event) {
+					if ev.Kind == connector.EventRun && ev.Partition != "" && ev.Run.Kind == paginate.EventDone {
+						if done++; done == 30 {
+							cancel()
+						}
 					}
+				}}
+				if err := way.sync(ctx, e.connector(t, cfg, streamOpts{concurrency: 1}), 3); err == nil {
+					t.Fatal("the first sync was not stopped")
 				}
-			}}
-			if err := way.sync(ctx, e.connector(t, cfg, streamOpts{concurrency: 1}), 3); err == nil {
-				t.Fatal("the first sync was not stopped")
-			}
-			if n := len(e.unsynced(t)); n != 70 {
-				t.Fatalf("the stopped sync left %d users unsynced, want 70", n)
-			}
-			c := e.connector(t, connector.Config{Limiter: lim, Runs: 1}, streamOpts{concurrency: 1, perPage: 20})
-			if err := way.sync(t.Context(), c, -1); err != nil {
-				t.Fatalf("the sync with the users' new page size: %v", err)
-			}
-			if lost := e.unsynced(t); len(lost) > 0 {
-				t.Errorf("%d of %d users have no orders synced: %v", len(lost), e.api.Len(), lost)
-			}
-			e.checkOrders(t)
-		})
-	}
-}
-
-// TestListMismatchNamesTheParent stops a sync of the orders mid-list, then
-// changes the users stream's page size: the child's saved place in the
-// users' list is of other settings, and with a store that does not restart
-// streams the error must say that it is the parent's list whose settings
-// changed (the child's own were not touched), and stay a MismatchError.
-func TestListMismatchNamesTheParent(t *testing.T) {
-	for _, way := range listSyncs {
-		t.Run(way.name, func(t *testing.T) {
-			e := newEnv(t, mockapi.Config{Records: 100, Seed: 8, OrdersPerUser: 2, Events: -1}, nil)
-			lim := connector.NewLimiter(connector.Limits{InFlight: 1})
-			ctx, cancel := context.WithCancel(t.Context())
-			done := 0
-			cfg := connector.Config{Limiter: lim, Runs: 1, Observe: func(ev connector.Event) {
-				if ev.Kind == connector.EventRun && ev.Partition != "" && ev.Run.Kind == paginate.EventDone {
-					if done++; done == 30 {
-						cancel()
+				if n := len(e.unsynced(t)); n != 70 {
+					t.Fatalf("the stopped sync left %d users unsynced, want 70", n)
+				}
+				c := e.connector(t, connector.Config{Limiter: lim, Runs: 1}, streamOpts{concurrency: 1, perPage: 20})
+				err := way.sync(t.Context(), c, -1)
+				if !restarts {
+					var me *paginate.MismatchError
+					if !errors.As(err, &me) {
+						t.Fatalf("the sync with the users' new page size: %v, want a *paginate.MismatchError", err)
 					}
+					for _, want := range []string{`"orders"`, `list of parents`, `"users"`} {
+						if !strings.Contains(err.Error(), want) {
+							t.Errorf("error %q does not say %s", err, want)
+						}
+					}
+					return
 				}
-			}}
-			if err := way.sync(ctx, e.connector(t, cfg, streamOpts{concurrency: 1}), 3); err == nil {
-				t.Fatal("the first sync was not stopped")
-			}
-			c := e.connector(t, connector.Config{Limiter: lim, Runs: 1}, streamOpts{concurrency: 1, perPage: 20})
-			err := way.sync(t.Context(), c, -1)
-			var me *paginate.MismatchError
-			if !errors.As(err, &me) {
-				t.Fatalf("the sync with the users' new page size: %v, want a *paginate.MismatchError", err)
-			}
-			for _, want := range []string{`"orders"`, `list of parents`, `"users"`} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not say %s", err, want)
+				if err != nil {
+					t.Fatalf("the sync with the users' new page size: %v", err)
 				}
-			}
-		})
+				if lost := e.unsynced(t); len(lost) > 0 {
+					t.Errorf("%d of %d users have no orders synced: %v", len(lost), e.api.Len(), lost)
+				}
+				e.checkOrders(t)
+			})
+		}
 	}
 }
 
