@@ -6,3 +6,7 @@ func SetAfterExec[T any](s *Sink[T], f func(rows int) error) { s.afterExec = f }
 
 // Retained returns how many extracted values s keeps between pages.
 func Retained[T any](s *Sink[T]) int { return s.b.Retained() }
+
+// Ping is ping: it opens db's first connection, trying again while SQLite
+// refuses it with SQLITE_BUSY.
+var Ping = ping

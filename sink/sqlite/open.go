@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Open opens the SQLite database file at path, creating it if needed, with
@@ -13,7 +15,9 @@ import (
 // upserts) in memory, and transactions begun with BeginTx taking the write
 // lock at once (BEGIN IMMEDIATE), so that a busy database makes them wait
 // for the busy timeout rather than fail at their first write, as a job
-// queue sharing the database needs. Close the returned database when done.
+// queue sharing the database needs. A file that other processes are
+// creating at the same moment is waited for as a busy one is. Close the
+// returned database when done.
 //
 // The file must be a real file: each connection to ":memory:" would be a
 // different, empty database.
@@ -26,9 +30,34 @@ func Open(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := db.Ping(); err != nil {
+	if err := ping(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return db, nil
 }
+
+// busyWait is how long Open tries again to open a database that is busy
+// being created: the busy timeout's.
+const busyWait = 10 * time.Second
+
+// ping opens db's first connection. Two connections that switch a new file
+// to write-ahead logging at once each hold a read lock and want the write
+// lock; SQLite refuses one with SQLITE_BUSY at once, without waiting for
+// the busy timeout, since waiting could not end, and the one refused must
+// try again once its lock is gone, as worker processes starting together
+// on one file do.
+func ping(db *sql.DB) error {
+	deadline := time.Now().Add(busyWait)
+	for {
+		err := db.Ping()
+		var se interface{ Code() int }
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sqliteBusy is SQLite's primary result code SQLITE_BUSY.
+const sqliteBusy = 5
