@@ -226,19 +226,7 @@ func pathPlaceholders(u string) []string {
 	if i := strings.IndexAny(u, "?#"); i >= 0 {
 		u = u[:i]
 	}
-	var out []string
-	for {
-		i := strings.IndexByte(u, '{')
-		if i < 0 {
-			return out
-		}
-		j := strings.IndexByte(u[i:], '}')
-		if j < 0 {
-			return out
-		}
-		out = append(out, u[i+1:i+j])
-		u = u[i+j+1:]
-	}
+	return enclosed(u, "{")
 }
 
 // env checks that every ${NAME} in the strings of v, at path, is set.
@@ -272,10 +260,13 @@ func (c *checker) env(v any, path []string) error {
 }
 
 // references returns the names of the ${NAME}s in s.
-func references(s string) []string {
+func references(s string) []string { return enclosed(s, "${") }
+
+// enclosed returns what stands in s between each open and the next "}".
+func enclosed(s, open string) []string {
 	var out []string
 	for {
-		i := strings.Index(s, "${")
+		i := strings.Index(s, open)
 		if i < 0 {
 			return out
 		}
@@ -283,7 +274,7 @@ func references(s string) []string {
 		if j < 0 {
 			return out
 		}
-		out = append(out, s[i+2:i+j])
+		out = append(out, s[i+len(open):i+j])
 		s = s[i+j+1:]
 	}
 }

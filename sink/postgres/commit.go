@@ -225,9 +225,7 @@ func (s *Sink[T]) writeCopy(ctx context.Context, vals []schema.Value, runs []bat
 	if open {
 		return -1, nil
 	}
-	cctx, cancel := commitContext(ctx)
-	defer cancel()
-	if _, err := s.conn.Exec(cctx, "COMMIT"); err != nil {
+	if _, err := s.conn.Exec(ctx, "COMMIT"); err != nil {
 		return -1, s.fail(fmt.Errorf("postgres: table %q: commit: %w", s.table.Name, err))
 	}
 	return -1, nil
@@ -237,10 +235,12 @@ func (s *Sink[T]) writeCopy(ctx context.Context, vals []schema.Value, runs []bat
 // been sent.
 const commitTimeout = time.Minute
 
-// commitContext returns the context a COMMIT runs under: not ctx, whose
-// end would abandon a COMMIT the server may already have carried out, and
-// make the sink report as failed a page the database holds, but a context
-// with ctx's values, bounded by commitTimeout.
+// commitContext returns the context a page's transaction runs under once
+// its first statement is sent: not ctx, whose end would abandon a statement
+// in flight (pgx then closes the connection) or a COMMIT the server may
+// already have carried out (the sink would report as failed a page the
+// database holds), but a context with ctx's values, bounded by
+// commitTimeout.
 func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 }

@@ -133,20 +133,12 @@ func (s *Sink[T]) writePipelined(ctx context.Context, vals []schema.Value, runs 
 		b.ExecPrepared(s.q.saveName, [][]byte{[]byte(cp.Stream), cpText}, nil, nil)
 		s.queueKeys(&b, cp.Stream)
 	}
-	bctx := ctx
 	if !open {
+		// The page and its COMMIT go in one round trip; ctx is apply's,
+		// which no cancel ends (see commitContext).
 		b.ExecParams("COMMIT", nil, nil, nil, nil)
-		// The page and its COMMIT go in one round trip: once sent, the
-		// outcome is waited for, whatever happens to ctx (see
-		// commitContext).
-		if err := ctx.Err(); err != nil {
-			return -1, err
-		}
-		var cancel context.CancelFunc
-		bctx, cancel = commitContext(ctx)
-		defer cancel()
 	}
-	results, err := s.conn.PgConn().ExecBatch(bctx, &b).ReadAll()
+	results, err := s.conn.PgConn().ExecBatch(ctx, &b).ReadAll()
 	if err != nil {
 		err = s.fail(err)
 		// results holds the statements that completed: BEGIN and the

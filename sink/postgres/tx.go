@@ -23,16 +23,14 @@ func (s *Sink[T]) CommitTx(ctx context.Context, items []T, cp paginate.Checkpoin
 	return s.apply(ctx, items, &cp, inTx)
 }
 
-// finishTx runs inTx in the open transaction tx, then commits it. A COMMIT
-// that was sent runs to its end even when ctx ends (see commitContext), so
-// that a page that landed is never reported as failed.
+// finishTx runs inTx in the open transaction tx, then commits it, under
+// apply's ctx, which no cancel ends (see commitContext), so that a page
+// that landed is never reported as failed.
 func (s *Sink[T]) finishTx(ctx context.Context, tx pgx.Tx, inTx func(context.Context, pgx.Tx) error) error {
 	if err := inTx(ctx, tx); err != nil {
 		return err
 	}
-	cctx, cancel := commitContext(ctx)
-	defer cancel()
-	if err := tx.Commit(cctx); err != nil {
+	if err := tx.Commit(ctx); err != nil {
 		return s.fail(fmt.Errorf("postgres: table %q: commit: %w", s.table.Name, err))
 	}
 	return nil

@@ -19,21 +19,7 @@ import (
 // failed with "database is locked").
 func TestOpenWhileAnotherCreates(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.db")
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	ctx := context.Background()
-	conn, err := raw.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE; CREATE TABLE t (x)"); err != nil {
-		t.Fatal(err)
-	}
-	time.AfterFunc(500*time.Millisecond, func() { conn.ExecContext(ctx, "COMMIT") })
+	creating(t, path, 500*time.Millisecond)
 	db, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatalf("Open while another connection creates the file: %v", err)
@@ -52,21 +38,7 @@ func TestOpenWhileAnotherCreates(t *testing.T) {
 // until the lock is gone, instead of failing with "database is locked".
 func TestOpenRetriesBusy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.db")
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	ctx := context.Background()
-	conn, err := raw.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE; CREATE TABLE t (x)"); err != nil {
-		t.Fatal(err)
-	}
-	time.AfterFunc(300*time.Millisecond, func() { conn.ExecContext(ctx, "COMMIT") })
+	creating(t, path, 300*time.Millisecond)
 	db, err := sql.Open("sqlite", path+"?_pragma=journal_mode(WAL)")
 	if err != nil {
 		t.Fatal(err)
@@ -75,4 +47,26 @@ func TestOpenRetriesBusy(t *testing.T) {
 	if err := sqlite.Ping(db); err != nil {
 		t.Fatalf("the first connection while another holds the write lock: %v", err)
 	}
+}
+
+// creating creates the database file at path in a connection of its own,
+// in a transaction that holds the file's write lock for d, in the
+// rollback journal a new file starts with.
+func creating(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	ctx := context.Background()
+	conn, err := raw.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE; CREATE TABLE t (x)"); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(d, func() { conn.ExecContext(ctx, "COMMIT") })
 }
